@@ -1,0 +1,261 @@
+/*
+ * log.c: syslog to a configurable datagram socket, plus an optional stderr
+ * copy.
+ *
+ * glibc's syslog(3) only knows /dev/log, and the master must log under many
+ * idents (its own and, for each child's output, the child's), so we format
+ * the RFC 3164 line ourselves.  The socket is unconnected and each line is
+ * sent with sendto(), so a restarted syslog daemon is picked up without any
+ * reconnect logic.  A send blocks at most one second (the default
+ * net.unix.max_dgram_qlen is 10, so a burst must wait for the reader rather
+ * than be dropped); after that the line is lost to syslog but not to stderr.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX	2048
+
+static char		 log_ident_buf[128] = "linkmaster";
+static int		 log_fac = LOG_DAEMON;
+static int		 log_sock = -1;
+static struct sockaddr_un log_addr;
+static int		 log_have_addr;
+static int		 log_to_stderr = 1;
+static int		 log_verbose;
+
+static const struct {
+	const char	*name;
+	int		 code;
+} log_facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+	{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON },
+	{ "ftp", LOG_FTP }, { "kern", LOG_KERN }, { "lpr", LOG_LPR },
+	{ "mail", LOG_MAIL }, { "news", LOG_NEWS }, { "syslog", LOG_SYSLOG },
+	{ "user", LOG_USER }, { "uucp", LOG_UUCP },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+int
+log_facility(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++)
+		if (strcmp(log_facilities[i].name, name) == 0)
+			return log_facilities[i].code;
+	return -1;
+}
+
+void
+log_init(const char *ident, const char *facility, const char *path,
+    int to_stderr)
+{
+	struct timeval	 tv = { 1, 0 };
+	int		 f;
+
+	log_set_ident(ident);
+	if (facility != NULL && (f = log_facility(facility)) != -1)
+		log_fac = f;
+	log_to_stderr = to_stderr;
+	log_close();
+	log_have_addr = 0;
+	if (path == NULL || *path == '\0' ||
+	    strlen(path) >= sizeof(log_addr.sun_path))
+		return;
+	memset(&log_addr, 0, sizeof(log_addr));
+	log_addr.sun_family = AF_UNIX;
+	strlcpy(log_addr.sun_path, path, sizeof(log_addr.sun_path));
+	log_have_addr = 1;
+	log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (log_sock != -1)
+		(void)setsockopt(log_sock, SOL_SOCKET, SO_SNDTIMEO, &tv,
+		    sizeof(tv));
+}
+
+void
+log_close(void)
+{
+	if (log_sock != -1)
+		close(log_sock);
+	log_sock = -1;
+}
+
+void
+log_set_ident(const char *ident)
+{
+	if (ident != NULL)
+		strlcpy(log_ident_buf, ident, sizeof(log_ident_buf));
+}
+
+const char *
+log_ident(void)
+{
+	return log_ident_buf;
+}
+
+void
+log_set_stderr(int on)
+{
+	log_to_stderr = on;
+}
+
+void
+log_set_verbose(int on)
+{
+	log_verbose = on;
+}
+
+static const char *
+log_prefix(int pri)
+{
+	switch (pri) {
+	case LOG_CRIT:
+		return "fatal: ";
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	default:
+		return "";
+	}
+}
+
+void
+log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
+{
+	char		 line[LOG_LINE_MAX + 256], stamp[32];
+	struct tm	 tm;
+	time_t		 t;
+	int		 n, hdr, saved = errno;
+
+	if (len > LOG_LINE_MAX)
+		len = LOG_LINE_MAX;
+	t = time(NULL);
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	hdr = snprintf(line, sizeof(line), "<%d>%s ", log_fac | pri, stamp);
+	n = snprintf(line + hdr, sizeof(line) - hdr, "%s[%ld]: %s%.*s",
+	    ident, (long)pid, log_prefix(pri), (int)len, msg);
+	if (n < 0)
+		goto out;
+	if ((size_t)n >= sizeof(line) - hdr)
+		n = sizeof(line) - hdr - 1;
+	if (log_sock != -1 && log_have_addr)
+		(void)sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
+		    (struct sockaddr *)&log_addr, sizeof(log_addr));
+	if (log_to_stderr) {
+		line[hdr + n] = '\n';
+		(void)write(STDERR_FILENO, line + hdr, n + 1);
+	}
+out:
+	errno = saved;
+}
+
+static void
+log_vmsg(int pri, int with_errno, const char *fmt, va_list ap)
+{
+	char	 buf[LOG_LINE_MAX];
+	int	 n, saved = errno;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (with_errno)
+		n += snprintf(buf + n, sizeof(buf) - n, ": %s",
+		    strerror(saved));
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	log_as(log_ident_buf, getpid(), pri, buf, n);
+	errno = saved;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	log_vmsg(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARNING, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

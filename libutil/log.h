@@ -1,0 +1,46 @@
+/*
+ * log.h: the one logging API of master and services (relayd-style).
+ *
+ * Lines go to a syslog datagram socket whose path is configurable (so a test
+ * or a container can capture them), as "<pri>Mmm dd hh:mm:ss ident[pid]: msg",
+ * with Postfix's severity prefixes: "warning: ", "error: ", "fatal: ".
+ * Optionally every line is copied to stderr ("ident[pid]: msg").
+ * A missing or full syslog socket never stops the caller for long: a send
+ * waits at most one second, then the line is dropped (stderr still gets it).
+ */
+#ifndef LM_LOG_H
+#define LM_LOG_H
+
+#include <sys/types.h>
+#include <stdarg.h>
+
+#include "util.h"
+
+/* facility: a name ("daemon", "local0", ...); an unknown name means daemon. */
+void	 log_init(const char *ident, const char *facility, const char *socket,
+	    int to_stderr);
+void	 log_set_ident(const char *);
+const char *log_ident(void);
+void	 log_set_stderr(int);
+void	 log_set_verbose(int);
+/* Close the syslog socket (a child about to exec, or a fork that must not share it). */
+void	 log_close(void);
+int	 log_facility(const char *);	/* -1 when unknown */
+
+void	 log_info(const char *, ...) LM_PRINTF(1, 2);
+void	 log_debug(const char *, ...) LM_PRINTF(1, 2);
+void	 log_warn(const char *, ...) LM_PRINTF(1, 2);	/* appends strerror(errno) */
+void	 log_warnx(const char *, ...) LM_PRINTF(1, 2);
+void	 log_error(const char *, ...) LM_PRINTF(1, 2);	/* "error: " prefix */
+__dead void fatal(const char *, ...) LM_PRINTF(1, 2);	/* appends strerror, exit 1 */
+__dead void fatalx(const char *, ...) LM_PRINTF(1, 2);
+
+/*
+ * Log one line on behalf of someone else: a child's stdout/stderr line is
+ * logged under the child's ident and pid.  pri is LOG_INFO, LOG_WARNING, ...
+ * and decides the prefix ("warning: " for LOG_WARNING).
+ */
+void	 log_as(const char *ident, pid_t pid, int pri, const char *msg,
+	    size_t len);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * service.h: the child side of the master's contract, for our own helpers.
+ *
+ * service_init() reads what the master hands over (see linkmaster-contract(7)):
+ * LISTEN_FDS/LISTEN_PID, MASTER_STATUS_FD, MASTER_SYSLOG_*, MASTER_MAX_USE,
+ * MASTER_MAX_IDLE, and the "-o name=value" options of argv.  Without a master
+ * (no MASTER_STATUS_FD) a helper runs standalone: "-o listen=ADDR" (a path
+ * or [host:]port) makes it bind its own socket, logs go to stderr, and
+ * max_use/max_idle are unlimited.
+ *
+ * service_run_prefork() is Postfix's single_server loop: wait (poll, no
+ * timeout but max_idle) on the listen sockets and the status channel; accept
+ * one client, say TAKEN, serve it, say AVAIL; exit after max_use clients,
+ * after max_idle seconds idle, or at end-of-file on the status channel
+ * (master gone or asked us to stop) once the current client is done.
+ */
+#ifndef LM_SERVICE_H
+#define LM_SERVICE_H
+
+#include "util.h"
+
+/* name: the helper's own name, used for the log ident when standalone. */
+void	 service_init(int argc, char *argv[], const char *name);
+
+/* argv after the options service_init understood (-o, -v). */
+int	 service_argc(void);
+char	**service_argv(void);
+
+/* "-o name=value": the value, or NULL. */
+const char *service_option(const char *name);
+/* The same as a number in [min, max]; absent: dflt; malformed: fatalx. */
+long long service_option_num(const char *name, long long dflt, long long min,
+	    long long max);
+
+int	 service_nlisten(void);
+int	 service_listen_fd(int);
+int	 service_status_fd(void);	/* -1 standalone */
+int	 service_max_use(void);		/* 0 = unlimited */
+int	 service_max_idle(void);	/* seconds, 0 = unlimited */
+
+/* Status messages (no-ops standalone).  Failures are ignored: a dead
+ * master is noticed through end-of-file, not here. */
+void	 service_ready(void);
+void	 service_taken(void);
+void	 service_avail(void);
+void	 service_status(const char *, ...) LM_PRINTF(1, 2);
+
+/* True once the status channel said end-of-file (master gone or stop). */
+int	 service_stopping(void);
+
+typedef void (*service_client_fn)(int fd, void *arg);
+__dead void service_run_prefork(service_client_fn, void *arg);
+
+#endif

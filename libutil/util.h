@@ -1,0 +1,42 @@
+/*
+ * util.h: allocation that cannot fail (it calls fatal), and error lists.
+ *
+ * An errlist collects every problem of a parse so that the operator sees all
+ * of them at once, each already formatted as "FILE:LINE: message".
+ */
+#ifndef LM_UTIL_H
+#define LM_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+#define LM_PRINTF(a, b) __attribute__((__format__(__printf__, a, b)))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...) LM_PRINTF(2, 3);
+
+struct errlist {
+	char	**msg;
+	size_t	  n;
+	size_t	  cap;
+};
+
+void	 errlist_init(struct errlist *);
+void	 errlist_add(struct errlist *, const char *, ...) LM_PRINTF(2, 3);
+void	 errlist_vadd(struct errlist *, const char *, va_list) LM_PRINTF(2, 0);
+void	 errlist_free(struct errlist *);
+
+/* Parse a whole decimal number in [min, max]; trailing junk is an error. */
+int	 parse_num(const char *, long long, long long, long long *);
+
+/* Milliseconds on the monotonic clock. */
+long long now_ms(void);
+
+#endif

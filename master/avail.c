@@ -1,0 +1,2 @@
+/* master/avail.c: not written yet */
+typedef int lm_stub_avail;

@@ -1,0 +1,2 @@
+/* master/config.c: not written yet */
+typedef int lm_stub_config;

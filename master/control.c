@@ -1,0 +1,2 @@
+/* master/control.c: not written yet */
+typedef int lm_stub_control;

@@ -1,0 +1,2 @@
+/* master/outlog.c: not written yet */
+typedef int lm_stub_outlog;

@@ -1,0 +1,2 @@
+/* master/reap.c: not written yet */
+typedef int lm_stub_reap;

@@ -1,0 +1,2 @@
+/* master/spawn.c: not written yet */
+typedef int lm_stub_spawn;

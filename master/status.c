@@ -1,0 +1,2 @@
+/* master/status.c: not written yet */
+typedef int lm_stub_status;

@@ -1,0 +1,2 @@
+/* master/svc.c: not written yet */
+typedef int lm_stub_svc;

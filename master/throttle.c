@@ -1,0 +1,2 @@
+/* master/throttle.c: not written yet */
+typedef int lm_stub_throttle;

@@ -1,0 +1,2 @@
+/* master/wakeup.c: not written yet */
+typedef int lm_stub_wakeup;
