@@ -1,2 +1,311 @@
-/* master/master.c: not written yet */
-typedef int lm_stub_master;
+/*
+ * master.c: the master daemon's life: start, run the event loop, stop.
+ *
+ * Start-up is all or nothing: directories, every listen socket and the
+ * control socket are set up before the first child is spawned; any failure
+ * is logged as fatal with the service and address it concerns, whatever
+ * was created is removed again, and the master exits 1.  Once running it
+ * only reacts to events (sockets, timers, signals); it never polls.
+ * Stopping tells children through their status channels, SIGTERMs what is
+ * left after a second, SIGKILLs what is left after stop_timeout, then
+ * removes sockets and the pid file.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "master.h"
+
+struct master	*M;
+
+static struct event	*sig_ev[5];
+
+/* mkdir -p with a mode for the last component; fix the mode if it exists. */
+static int
+master_mkdir(const char *path, mode_t mode, int fixmode, struct errlist *errs)
+{
+	char		*p, *s;
+	struct stat	 st;
+
+	p = xstrdup(path);
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+			errlist_add(errs, "mkdir %s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	if (mkdir(path, mode) == -1 && errno != EEXIST) {
+		errlist_add(errs, "mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		errlist_add(errs, "%s: not a directory", path);
+		return -1;
+	}
+	if (fixmode && (st.st_mode & 07777) != mode && chmod(path, mode) == -1)
+		errlist_add(errs, "chmod %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void
+master_dirs(struct errlist *errs)
+{
+	char	*p;
+
+	(void)master_mkdir(M->cfg->socket_dir, 0755, 0, errs);
+	xasprintf(&p, "%s/private", M->cfg->socket_dir);
+	(void)master_mkdir(p, 0700, 1, errs);
+	free(p);
+	xasprintf(&p, "%s/public", M->cfg->socket_dir);
+	(void)master_mkdir(p, 0755, 1, errs);
+	free(p);
+	(void)master_mkdir(M->cfg->state_dir, 0755, 0, errs);
+}
+
+/* Every child costs the master three fds: let it have all it may. */
+static void
+master_limits(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+master_stop_term_cb(int fd, short ev, void *arg)
+{
+	struct child	*c;
+
+	RB_FOREACH(c, child_tree, &M->children)
+		child_signal(c, SIGTERM);
+}
+
+static void
+master_stop_kill_cb(int fd, short ev, void *arg)
+{
+	struct child	*c;
+
+	RB_FOREACH(c, child_tree, &M->children) {
+		log_warnx("process %s pid %d did not stop in time: killing it",
+		    c->unit->cmdpath, (int)c->pid);
+		child_signal(c, SIGKILL);
+	}
+}
+
+static void
+master_timer(struct event **ev, event_callback_fn cb, long long ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	*ev = evtimer_new(M->base, cb, NULL);
+	evtimer_add(*ev, &tv);
+}
+
+/*
+ * Stop everything.  abort: SIGKILL at once.  A second request to stop while
+ * stopping escalates to abort, so an impatient Ctrl-C always works.
+ */
+void
+master_stop(int signo, int abort)
+{
+	struct service	*s;
+	struct unit	*u;
+	struct child	*c;
+	long long	 term;
+
+	if (M->stopping && (M->aborting || !abort))
+		return;
+	if (!M->stopping) {
+		if (signo)
+			log_info("terminating on signal %d", signo);
+		M->stopping = signo ? signo : -1;
+		TAILQ_FOREACH(s, &M->services, entry)
+			TAILQ_FOREACH(u, &s->units, entry) {
+				svc_listen_close(u);
+				wakeup_clear(u);
+				throttle_clear(u);
+			}
+	}
+	if (abort) {
+		M->aborting = 1;
+		RB_FOREACH(c, child_tree, &M->children) {
+			c->stopping = 1;
+			child_signal(c, SIGKILL);
+		}
+	} else {
+		RB_FOREACH(c, child_tree, &M->children)
+			child_stop(c);
+		term = M->cfg->stop_timeout < STOP_TERM_DELAY ?
+		    M->cfg->stop_timeout : STOP_TERM_DELAY;
+		master_timer(&M->stop_term_ev, master_stop_term_cb, term);
+		master_timer(&M->stop_kill_ev, master_stop_kill_cb,
+		    M->cfg->stop_timeout);
+	}
+	if (M->nchildren == 0)
+		event_base_loopbreak(M->base);
+}
+
+static void
+master_signal_cb(int sig, short ev, void *arg)
+{
+	switch (sig) {
+	case SIGCHLD:
+		reap_children();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		master_stop(sig, M->stopping != 0);
+		break;
+	case SIGHUP:
+		log_info("reload: not implemented yet -- configuration not "
+		    "re-read");
+		break;
+	case SIGUSR1:
+		log_info("retry: releasing every throttle (SIGUSR1)");
+		control_retry_all();
+		break;
+	}
+}
+
+static void
+master_signals(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+	    SIGUSR1 };
+	size_t	 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sig_ev[i] = evsignal_new(M->base, sigs[i], master_signal_cb,
+		    NULL);
+		evsignal_add(sig_ev[i], NULL);
+	}
+}
+
+/* Tear down in an order that lets "linkmaster stop" trust end-of-file. */
+static void
+master_cleanup(void)
+{
+	struct service	*s;
+	size_t		 i;
+
+	while ((s = TAILQ_FIRST(&M->services)) != NULL) {
+		TAILQ_REMOVE(&M->services, s, entry);
+		svc_free(s);
+	}
+	if (M->pfh != NULL)
+		pidfile_remove(M->pfh);
+	M->pfh = NULL;
+	outlog_shutdown();
+	control_close();
+	for (i = 0; i < sizeof(sig_ev) / sizeof(sig_ev[0]); i++)
+		if (sig_ev[i] != NULL)
+			event_free(sig_ev[i]);
+	if (M->stop_term_ev != NULL)
+		event_free(M->stop_term_ev);
+	if (M->stop_kill_ev != NULL)
+		event_free(M->stop_kill_ev);
+	event_base_free(M->base);
+}
+
+static void
+master_ready(int ready_fd, int foreground)
+{
+	int	 fd;
+
+	if (ready_fd == -1)
+		return;
+	(void)write(ready_fd, "ready\n", 6);
+	close(ready_fd);
+	/* From now on the log is the only voice of a background master. */
+	if (!foreground) {
+		log_set_stderr(0);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
+}
+
+int
+master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
+    int ready_fd, int foreground)
+{
+	struct errlist	 errs;
+	struct service	*s;
+	struct unit	*u;
+	char		*ident;
+	size_t		 i;
+
+	M = xcalloc(1, sizeof(*M));
+	M->cfg = cfg;
+	M->pfh = pfh;
+	M->pid = getpid();
+	M->is_root = geteuid() == 0;
+	M->generation = 1;
+	M->ctl_fd = -1;
+	TAILQ_INIT(&M->services);
+	RB_INIT(&M->children);
+	xasprintf(&ident, "%s/master", cfg->syslog_name);
+	log_init(ident, cfg->syslog_facility, cfg->syslog_socket, 1);
+	free(ident);
+	master_limits();
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((M->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+
+	errlist_init(&errs);
+	master_dirs(&errs);
+	if (errs.n == 0 && svc_create_all(t, &errs) == 0) {
+		TAILQ_FOREACH(s, &M->services, entry)
+			TAILQ_FOREACH(u, &s->units, entry)
+				(void)svc_listen_open(u, &errs);
+		(void)control_open(&errs);
+	}
+	if (errs.n > 0) {
+		for (i = 0; i < errs.n; i++)
+			log_as(log_ident(), M->pid, LOG_CRIT, errs.msg[i],
+			    strlen(errs.msg[i]));
+		errlist_free(&errs);
+		master_cleanup();
+		return 1;
+	}
+	if (pidfile_write(pfh) == -1)
+		log_warn("cannot write pid file %s", cfg->pid_file);
+	master_signals();
+	log_info("daemon started -- version %s, configuration %s",
+	    PACKAGE_VERSION, cfg->confdir);
+	master_ready(ready_fd, foreground);
+	TAILQ_FOREACH(s, &M->services, entry)
+		TAILQ_FOREACH(u, &s->units, entry) {
+			avail_update(u);
+			wakeup_arm(u);
+		}
+	event_base_dispatch(M->base);
+	log_info("stopped");
+	master_cleanup();
+	return 0;
+}

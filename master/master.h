@@ -1,0 +1,177 @@
+/*
+ * master.h: the master's runtime state.
+ *
+ * A service is one master.cf entry brought to life.  It owns one or more
+ * spawn units: a unit has its own listen sockets, children, process count,
+ * throttle and statistics.  An ordinary service has exactly one unit; a
+ * link service will have one per peer.  Everything that decides "spawn or
+ * not" works on units, so both kinds share one spawn path.
+ */
+#ifndef LM_MASTER_H
+#define LM_MASTER_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <event2/event.h>
+#include <libutil.h>
+
+#include "config.h"
+#include "table.h"
+#include "util.h"
+
+#define OUTLOG_LINE	2048	/* a child's output line is split here */
+#define STORM_EXITS	10	/* more unrequested exits than this in ... */
+#define STORM_WINDOW	1000	/* ... this many ms is a crash storm */
+#define STOP_TERM_DELAY	1000	/* ms between "please stop" and SIGTERM */
+#define MAX_LISTEN	16	/* listen fds per unit */
+
+struct unit;
+
+struct throttle {
+	int		 level;		/* consecutive bad startups */
+	int		 active;
+	long long	 until;		/* now_ms() when it ends */
+	struct event	*ev;
+};
+
+struct child {
+	RB_ENTRY(child)		 by_pid;
+	TAILQ_ENTRY(child)	 entry;		/* in its unit */
+	pid_t			 pid;
+	struct unit		*unit;
+	int			 generation;
+	int			 status_fd;	/* -1 once closed */
+	struct event		*status_ev;
+	struct event		*grace_ev;	/* startup_grace */
+	int			 avail;		/* counted in unit->avail */
+	int			 started;
+	int			 stopping;	/* we asked it to stop */
+	int			 spoke;		/* it sent a message */
+	unsigned long		 uses;
+};
+RB_HEAD(child_tree, child);
+int	child_cmp(struct child *, struct child *);
+RB_PROTOTYPE(child_tree, child, by_pid, child_cmp)
+
+struct unit {
+	TAILQ_ENTRY(unit)	 entry;		/* in its service */
+	struct service		*svc;
+	char			*name;		/* "echo", "link/beta" */
+	char			*ident;		/* "linkmaster/echo" */
+	char			*cmdpath;	/* command, resolved */
+	int			 nlisten;
+	int			 listen_fd[MAX_LISTEN];
+	struct event		*listen_ev[MAX_LISTEN];
+	char			*listen_path;	/* file to remove, or NULL */
+	int			 listening;
+	TAILQ_HEAD(, child)	 children;
+	int			 total;
+	int			 avail;
+	int			 limit;		/* 0 = unlimited */
+	struct throttle		 throttle;
+	struct event		*wakeup_ev;
+	int			 used;		/* a child was ever spawned */
+	int			 warned_priv;
+	long long		 storm_start;
+	int			 storm_count;
+	unsigned long		 uses;
+	unsigned long		 restarts;
+	char			 last_exit[32];
+	char			*status_text;
+};
+
+struct service {
+	TAILQ_ENTRY(service)	 entry;
+	struct tentry		*te;		/* owned */
+	TAILQ_HEAD(, unit)	 units;
+};
+TAILQ_HEAD(service_list, service);
+
+struct master {
+	struct event_base	*base;
+	struct config		*cfg;
+	struct service_list	 services;
+	struct child_tree	 children;
+	int			 nchildren;
+	int			 generation;
+	int			 stopping;	/* 0, or the signal / -1 */
+	int			 aborting;
+	int			 is_root;
+	pid_t			 pid;
+	struct pidfh		*pfh;
+	struct event		*stop_term_ev;
+	struct event		*stop_kill_ev;
+	int			 ctl_fd;
+	struct event		*ctl_ev;
+	char			*ctl_path;
+};
+
+extern struct master	*M;
+
+/* master.c */
+int		 master_run(struct config *, struct table *, struct pidfh *,
+		    int ready_fd, int foreground);
+void		 master_stop(int signo, int abort);
+
+/* svc.c */
+int		 svc_create_all(struct table *, struct errlist *);
+int		 svc_listen_open(struct unit *, struct errlist *);
+void		 svc_listen_close(struct unit *);
+void		 svc_free(struct service *);
+struct unit	*svc_unit_find(const char *);
+char		*svc_command_path(const struct config *, const struct tentry *);
+char		*svc_ident(const struct config *, const struct tentry *,
+		    const char *unitname);
+
+/* avail.c */
+void		 avail_update(struct unit *);
+void		 avail_listen_off(struct unit *);
+
+/* spawn.c */
+struct child	*spawn_child(struct unit *);
+void		 child_stop(struct child *);
+void		 child_signal(struct child *, int);
+struct child	*child_find(pid_t);
+void		 child_free(struct child *);
+void		 child_started(struct child *, const char *why);
+
+/* env.c */
+char		**env_build(const struct config *, const struct unit *,
+		    int status_fd, int generation, pid_t pid);
+void		 env_free(char **);
+
+/* reap.c */
+void		 reap_children(void);
+
+/* status.c */
+void		 status_read_cb(int, short, void *);
+void		 status_close(struct child *);
+
+/* outlog.c */
+int		 outlog_open(int fd, int pri, const char *ident, pid_t pid);
+void		 outlog_shutdown(void);
+
+/* throttle.c */
+long long	 throttle_delay(int level, long long min, long long max);
+void		 throttle_bad(struct unit *, const char *why);
+void		 throttle_release(struct unit *);
+void		 throttle_reset(struct unit *);
+void		 throttle_clear(struct unit *);
+void		 throttle_format(long long ms, char *, size_t);
+
+/* wakeup.c */
+void		 wakeup_arm(struct unit *);
+void		 wakeup_clear(struct unit *);
+
+/* control.c */
+int		 control_open(struct errlist *);
+void		 control_close(void);
+void		 control_retry_all(void);
+
+/* check.c */
+int		 check_commands(const struct config *, const struct table *,
+		    struct errlist *);
+
+#endif

@@ -1,2 +1,112 @@
-/* master/outlog.c: not written yet */
-typedef int lm_stub_outlog;
+/*
+ * outlog.c: log what children write on stdout (info) and stderr (warning).
+ *
+ * Each pipe is read at most 4 KiB per event, so a flooding child fills its
+ * own pipe and blocks, while the master goes on serving everyone else.
+ * Lines longer than OUTLOG_LINE are logged in pieces.  A pipe outlives its
+ * child record: what a child wrote just before it died is still logged,
+ * under its own ident and pid.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "sock.h"
+
+struct outlog {
+	TAILQ_ENTRY(outlog) entry;
+	int		 fd;
+	int		 pri;
+	pid_t		 pid;
+	char		*ident;
+	struct event	*ev;
+	size_t		 len;
+	char		 buf[OUTLOG_LINE];
+};
+
+static TAILQ_HEAD(, outlog) outlogs = TAILQ_HEAD_INITIALIZER(outlogs);
+
+static void
+outlog_flush(struct outlog *o, int all)
+{
+	char	*nl, *p = o->buf;
+	size_t	 left = o->len;
+
+	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
+		log_as(o->ident, o->pid, o->pri, p, nl - p);
+		left -= nl - p + 1;
+		p = nl + 1;
+	}
+	/* A full buffer without newline, or the end: log what is there. */
+	if (left > 0 && (all || left == sizeof(o->buf))) {
+		log_as(o->ident, o->pid, o->pri, p, left);
+		left = 0;
+	}
+	memmove(o->buf, p, left);
+	o->len = left;
+}
+
+static void
+outlog_free(struct outlog *o)
+{
+	outlog_flush(o, 1);
+	TAILQ_REMOVE(&outlogs, o, entry);
+	event_free(o->ev);
+	close(o->fd);
+	free(o->ident);
+	free(o);
+}
+
+static void
+outlog_read_cb(int fd, short ev, void *arg)
+{
+	struct outlog	*o = arg;
+	ssize_t		 n;
+	size_t		 want;
+
+	want = sizeof(o->buf) - o->len;
+	if (want > 4096)
+		want = 4096;
+	n = read(fd, o->buf + o->len, want);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		outlog_free(o);
+		return;
+	}
+	o->len += n;
+	outlog_flush(o, 0);
+}
+
+int
+outlog_open(int fd, int pri, const char *ident, pid_t pid)
+{
+	struct outlog	*o;
+
+	if (sock_set_nonblock(fd, 1) == -1)
+		log_warn("outlog: nonblock");
+	o = xcalloc(1, sizeof(*o));
+	o->fd = fd;
+	o->pri = pri;
+	o->pid = pid;
+	o->ident = xstrdup(ident);
+	o->ev = event_new(M->base, fd, EV_READ | EV_PERSIST, outlog_read_cb, o);
+	event_add(o->ev, NULL);
+	TAILQ_INSERT_TAIL(&outlogs, o, entry);
+	return 0;
+}
+
+/* The master exits: log what is buffered and let go of every pipe. */
+void
+outlog_shutdown(void)
+{
+	struct outlog	*o;
+
+	while ((o = TAILQ_FIRST(&outlogs)) != NULL)
+		outlog_free(o);
+}

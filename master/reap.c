@@ -1,2 +1,112 @@
-/* master/reap.c: not written yet */
-typedef int lm_stub_reap;
+/*
+ * reap.c: collect exited children and decide what their exit means.
+ *
+ * Runs from the SIGCHLD event (never from a signal handler) and calls
+ * waitpid() until nothing is left, so that as PID 1 in a container it also
+ * reaps orphans that were reparented to us.  An exit we did not ask for is
+ * logged with its status.  It is a bad startup (throttle) when the child
+ * had not started and exited abnormally, or, for a daemon unit, exited at
+ * all: a keep-alive program that returns at once is broken too.  Exits of
+ * started children are restarts; too many of them in one second are a
+ * crash storm, throttled the same way.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "master.h"
+
+static void
+reap_describe(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+}
+
+/* Returns the reason to throttle, or NULL. */
+static const char *
+reap_judge(struct child *c, int status, char *why, size_t len)
+{
+	struct unit	*u = c->unit;
+	int		 abnormal, daemon;
+	long long	 now;
+
+	abnormal = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+	daemon = u->svc->te->type == SVC_DAEMON;
+	if (c->stopping || M->stopping)
+		return NULL;
+	if (WIFSIGNALED(status))
+		log_warnx("process %s pid %d killed by signal %d", u->cmdpath,
+		    (int)c->pid, WTERMSIG(status));
+	else if (abnormal || (daemon && !c->started))
+		log_warnx("process %s pid %d exit status %d", u->cmdpath,
+		    (int)c->pid, WEXITSTATUS(status));
+	else if (daemon)
+		log_info("process %s pid %d exit status 0", u->cmdpath,
+		    (int)c->pid);
+	if (!abnormal && !daemon)
+		return NULL;
+	if (!c->started)
+		return "bad command startup";
+	u->restarts++;
+	now = now_ms();
+	if (now - u->storm_start > STORM_WINDOW) {
+		u->storm_start = now;
+		u->storm_count = 0;
+	}
+	if (++u->storm_count > STORM_EXITS) {
+		snprintf(why, len, "%d exits in 1s", u->storm_count);
+		u->storm_count = 0;
+		return why;
+	}
+	return NULL;
+}
+
+static void
+reap_child(struct child *c, int status)
+{
+	struct unit	*u = c->unit;
+	char		 why[64];
+	const char	*bad;
+
+	reap_describe(status, u->last_exit, sizeof(u->last_exit));
+	bad = reap_judge(c, status, why, sizeof(why));
+	child_free(c);
+	if (bad != NULL)
+		throttle_bad(u, bad);
+	else
+		avail_update(u);
+}
+
+void
+reap_children(void)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == ECHILD))
+			break;
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("waitpid");
+			break;
+		}
+		if ((c = child_find(pid)) == NULL) {
+			log_debug("reaped unknown pid %d", (int)pid);
+			continue;
+		}
+		reap_child(c, status);
+	}
+	if (M->stopping && M->nchildren == 0)
+		event_base_loopbreak(M->base);
+}

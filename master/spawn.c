@@ -1,2 +1,292 @@
-/* master/spawn.c: not written yet */
-typedef int lm_stub_spawn;
+/*
+ * spawn.c: start one child of a unit, with exactly the contract's fds.
+ *
+ * After fork the child lays out its fds (0 /dev/null, 1-2 output pipes,
+ * 3.. listen sockets, then its status channel), closes everything else,
+ * resets signals, leaves our session, drops privileges if asked, builds its
+ * environment from nothing, and execs.  Anything that fails there is
+ * written to its stderr pipe, which the master logs under the service's
+ * ident, and the child exits 127: to the master that is an ordinary bad
+ * startup, throttled like any other.  fork() failing is a bad startup too.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "sock.h"
+
+int
+child_cmp(struct child *a, struct child *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+RB_GENERATE(child_tree, child, by_pid, child_cmp)
+
+struct child *
+child_find(pid_t pid)
+{
+	struct child	 key;
+
+	key.pid = pid;
+	return RB_FIND(child_tree, &M->children, &key);
+}
+
+/* Child side: report why we cannot go on, where the master will log it. */
+static __dead void
+spawn_die(const char *what, const char *arg)
+{
+	dprintf(STDERR_FILENO, "%s%s%s: %s\n", what, arg ? " " : "",
+	    arg ? arg : "", strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Move the contract's fds into place.  Every source is first copied above
+ * the highest target, so that no dup2() can clobber a source still needed.
+ */
+static void
+spawn_fds(struct unit *u, int status_fd, int out_fd, int err_fd)
+{
+	int	 src[MAX_LISTEN + 4], n, i, top;
+
+	n = 0;
+	if ((src[n++] = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		spawn_die("open", "/dev/null");
+	src[n++] = out_fd;
+	src[n++] = err_fd;
+	for (i = 0; i < u->nlisten; i++)
+		src[n++] = u->listen_fd[i];
+	src[n++] = status_fd;
+	top = n;
+	for (i = 0; i < n; i++)
+		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, top)) == -1)
+			spawn_die("dup", NULL);
+	for (i = 0; i < n; i++)
+		if (dup2(src[i], i) == -1)
+			spawn_die("dup2", NULL);
+	closefrom(top);
+}
+
+static void
+spawn_signals(void)
+{
+	sigset_t	 set;
+	int		 sig;
+
+	/* Ignored signals stay ignored across exec: undo ours (SIGPIPE). */
+	for (sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static void
+spawn_privileges(struct unit *u)
+{
+	const struct tentry	*te = u->svc->te;
+	struct passwd		*pw = NULL;
+
+	if (!M->is_root || (!te->unpriv && !te->chroot))
+		return;
+	if (te->unpriv && (pw = getpwnam(M->cfg->default_user)) == NULL) {
+		errno = ENOENT;
+		spawn_die("getpwnam", M->cfg->default_user);
+	}
+	if (te->chroot) {
+		if (chroot(M->cfg->chroot_dir) == -1)
+			spawn_die("chroot", M->cfg->chroot_dir);
+		if (chdir("/") == -1)
+			spawn_die("chdir", "/");
+	}
+	if (pw == NULL)
+		return;
+	if (setgid(pw->pw_gid) == -1)
+		spawn_die("setgid", pw->pw_name);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1)
+		spawn_die("initgroups", pw->pw_name);
+	if (setuid(pw->pw_uid) == -1)
+		spawn_die("setuid", pw->pw_name);
+}
+
+static __dead void
+spawn_exec(struct unit *u, int status_fd, int out_fd, int err_fd)
+{
+	char	**envp;
+
+	/* Our log socket's number may become one of the targets. */
+	log_close();
+	log_set_stderr(0);
+	spawn_signals();
+	(void)setsid();
+	spawn_fds(u, status_fd, out_fd, err_fd);
+	spawn_privileges(u);
+	/*
+	 * Die with the master even if the program never reads its status
+	 * channel.  Set after setuid, which clears it; a master that died
+	 * before this point is caught by the getppid() test.
+	 */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != M->pid)
+		_exit(1);
+	envp = env_build(M->cfg, u, 3 + u->nlisten, M->generation, getpid());
+	execve(u->cmdpath, u->svc->te->argv, envp);
+	spawn_die("exec", u->cmdpath);
+}
+
+static void
+child_grace_cb(int fd, short ev, void *arg)
+{
+	child_started(arg, "startup grace");
+}
+
+/* Privileges are silently impossible without root: say so once. */
+static void
+spawn_warn_priv(struct unit *u)
+{
+	const struct tentry	*te = u->svc->te;
+
+	if (M->is_root || u->warned_priv || (!te->unpriv && !te->chroot))
+		return;
+	u->warned_priv = 1;
+	log_warnx("service %s: not running as root: ignoring unpriv and "
+	    "chroot", u->name);
+}
+
+struct child *
+spawn_child(struct unit *u)
+{
+	struct child	*c;
+	struct timeval	 tv;
+	int		 sp[2], outp[2], errp[2];
+	pid_t		 pid;
+
+	spawn_warn_priv(u);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		goto fail;
+	if (pipe2(outp, O_CLOEXEC) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		goto fail;
+	}
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		close(outp[0]);
+		close(outp[1]);
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		close(outp[0]);
+		close(outp[1]);
+		close(errp[0]);
+		close(errp[1]);
+		goto fail;
+	}
+	if (pid == 0)
+		spawn_exec(u, sp[1], outp[1], errp[1]);
+	close(sp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	(void)outlog_open(outp[0], LOG_INFO, u->ident, pid);
+	(void)outlog_open(errp[0], LOG_WARNING, u->ident, pid);
+
+	c = xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->unit = u;
+	c->generation = M->generation;
+	c->status_fd = sp[0];
+	(void)sock_set_nonblock(sp[0], 1);
+	c->status_ev = event_new(M->base, sp[0], EV_READ | EV_PERSIST,
+	    status_read_cb, c);
+	event_add(c->status_ev, NULL);
+	c->grace_ev = evtimer_new(M->base, child_grace_cb, c);
+	tv.tv_sec = M->cfg->startup_grace / 1000;
+	tv.tv_usec = (M->cfg->startup_grace % 1000) * 1000;
+	evtimer_add(c->grace_ev, &tv);
+	/* As Postfix: a new child counts as available until it says TAKEN. */
+	c->avail = 1;
+	u->avail++;
+	u->total++;
+	TAILQ_INSERT_TAIL(&u->children, c, entry);
+	RB_INSERT(child_tree, &M->children, c);
+	M->nchildren++;
+	if (!u->used) {
+		u->used = 1;
+		wakeup_arm(u);
+	}
+	log_debug("service %s: spawned pid %d", u->name, (int)pid);
+	return c;
+ fail:
+	log_warn("service %s: cannot spawn %s", u->name, u->cmdpath);
+	throttle_bad(u, "cannot spawn");
+	return NULL;
+}
+
+void
+child_started(struct child *c, const char *why)
+{
+	if (c->started)
+		return;
+	c->started = 1;
+	evtimer_del(c->grace_ev);
+	log_debug("service %s: pid %d started (%s)", c->unit->name,
+	    (int)c->pid, why);
+	throttle_reset(c->unit);
+}
+
+/* Ask a child to stop: end-of-file on its status channel. */
+void
+child_stop(struct child *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = 1;
+	status_close(c);
+	if (c->avail) {
+		c->avail = 0;
+		c->unit->avail--;
+	}
+}
+
+/* Signal the child's process group (it is a session leader), or the child
+ * alone if it has not got that far yet. */
+void
+child_signal(struct child *c, int sig)
+{
+	if (kill(-c->pid, sig) == -1)
+		(void)kill(c->pid, sig);
+}
+
+/* Forget a reaped child. */
+void
+child_free(struct child *c)
+{
+	struct unit	*u = c->unit;
+
+	RB_REMOVE(child_tree, &M->children, c);
+	TAILQ_REMOVE(&u->children, c, entry);
+	u->total--;
+	if (c->avail)
+		u->avail--;
+	M->nchildren--;
+	status_close(c);
+	event_free(c->grace_ev);
+	free(c);
+}

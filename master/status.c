@@ -1,2 +1,108 @@
-/* master/status.c: not written yet */
-typedef int lm_stub_status;
+/*
+ * status.c: read what children say on their private status channels.
+ *
+ * READY and TAKEN mark a child started (its unit's throttle level resets);
+ * TAKEN and AVAIL move it between busy and idle, which drives spawning;
+ * STATUS text is kept for "linkmaster status".  A malformed message is
+ * logged and ignored: a child cannot confuse the master's counts by
+ * talking nonsense.  End-of-file only closes the channel: whether the
+ * child is gone is decided by waitpid, never by the socket.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "proto.h"
+
+static void
+status_text(struct unit *u, const char *text, size_t len)
+{
+	char	*s;
+	size_t	 i;
+
+	s = xstrndup(text, len);
+	/* It is printed in a one-line table: no control characters. */
+	for (i = 0; s[i] != '\0'; i++)
+		if (iscntrl((unsigned char)s[i]))
+			s[i] = ' ';
+	free(u->status_text);
+	u->status_text = s;
+}
+
+static void
+status_message(struct child *c, const char *buf, size_t len)
+{
+	struct unit	*u = c->unit;
+	const char	*text;
+	size_t		 tlen;
+
+	c->spoke = 1;
+	switch (proto_parse(buf, len, &text, &tlen)) {
+	case PROTO_READY:
+		child_started(c, "READY");
+		break;
+	case PROTO_TAKEN:
+		child_started(c, "TAKEN");
+		if (c->avail) {
+			c->avail = 0;
+			u->avail--;
+			avail_update(u);
+		}
+		break;
+	case PROTO_AVAIL:
+		if (!c->avail && !c->stopping) {
+			c->avail = 1;
+			u->avail++;
+			c->uses++;
+			u->uses++;
+			avail_update(u);
+		}
+		break;
+	case PROTO_STATUS:
+		status_text(u, text, tlen);
+		break;
+	case PROTO_BAD:
+		log_warnx("service %s: pid %d: bad status message (%zu "
+		    "bytes) ignored", u->name, (int)c->pid, len);
+		break;
+	}
+}
+
+void
+status_read_cb(int fd, short ev, void *arg)
+{
+	struct child	*c = arg;
+	char		 buf[PROTO_MAX + 1];
+	ssize_t		 n;
+
+	/* Bounded: a chatty child cannot starve the rest of the loop. */
+	for (int i = 0; i < 32; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			status_message(c, buf, n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		status_close(c);
+		return;
+	}
+}
+
+void
+status_close(struct child *c)
+{
+	if (c->status_fd == -1)
+		return;
+	event_free(c->status_ev);
+	c->status_ev = NULL;
+	close(c->status_fd);
+	c->status_fd = -1;
+}

@@ -1,2 +1,216 @@
-/* master/svc.c: not written yet */
-typedef int lm_stub_svc;
+/*
+ * svc.c: bring table entries to life as services and spawn units.
+ *
+ * For each master.cf entry we make a service and its unit(s), resolve the
+ * command path and the syslog ident, and open the listen sockets.  Opening
+ * fails with a message naming the service and the address; at start-up the
+ * caller treats that as fatal (a master that cannot serve its table must not
+ * pretend to run), so all sockets are opened before anything is spawned.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "sock.h"
+
+char *
+svc_command_path(const struct config *cfg, const struct tentry *te)
+{
+	char	*p;
+
+	if (te->argv[0][0] == '/')
+		return xstrdup(te->argv[0]);
+	xasprintf(&p, "%s/%s", cfg->daemon_directory, te->argv[0]);
+	return p;
+}
+
+/*
+ * The child's syslog ident is syslog_name/NAME.  An inet service's name is
+ * an address, useless in a log, so as Postfix (postfix/smtpd) it logs
+ * under its command's base name instead.
+ */
+char *
+svc_ident(const struct config *cfg, const struct tentry *te,
+    const char *unitname)
+{
+	const char	*base;
+	char		*p;
+
+	if (te->type == SVC_INET) {
+		base = strrchr(te->argv[0], '/');
+		base = base ? base + 1 : te->argv[0];
+	} else
+		base = unitname;
+	xasprintf(&p, "%s/%s", cfg->syslog_name, base);
+	return p;
+}
+
+static struct unit *
+svc_unit_new(struct service *s, const char *name)
+{
+	struct unit	*u;
+
+	u = xcalloc(1, sizeof(*u));
+	u->svc = s;
+	u->name = xstrdup(name);
+	u->ident = svc_ident(M->cfg, s->te, name);
+	u->cmdpath = svc_command_path(M->cfg, s->te);
+	u->limit = s->te->maxproc;
+	TAILQ_INIT(&u->children);
+	strlcpy(u->last_exit, "-", sizeof(u->last_exit));
+	TAILQ_INSERT_TAIL(&s->units, u, entry);
+	return u;
+}
+
+/*
+ * Build services from a parsed table; the table's entries move into the
+ * services.  Link services arrive with their own issue: until then they are
+ * refused here with the entry's line, so "start" says why.
+ */
+int
+svc_create_all(struct table *t, struct errlist *errs)
+{
+	struct tentry	*te;
+	struct service	*s;
+	int		 bad = 0;
+
+	while ((te = TAILQ_FIRST(&t->entries)) != NULL) {
+		TAILQ_REMOVE(&t->entries, te, entry);
+		if (te->type == SVC_LINK) {
+			errlist_add(errs, "%s:%d: service %s: link services "
+			    "are not supported by this version", t->file,
+			    te->line, te->name);
+			bad = 1;
+		}
+		s = xcalloc(1, sizeof(*s));
+		s->te = te;
+		TAILQ_INIT(&s->units);
+		TAILQ_INSERT_TAIL(&M->services, s, entry);
+		if (te->type != SVC_LINK)
+			(void)svc_unit_new(s, te->name);
+	}
+	t->n = 0;
+	return bad ? -1 : 0;
+}
+
+static int
+svc_unix_path(const struct unit *u, char **path)
+{
+	const struct tentry *te = u->svc->te;
+
+	xasprintf(path, "%s/%s/%s", M->cfg->socket_dir,
+	    te->private ? "private" : "public", u->name);
+	return 0;
+}
+
+/* Open the unit's listen sockets; on failure none stays open. */
+int
+svc_listen_open(struct unit *u, struct errlist *errs)
+{
+	const struct tentry	*te = u->svc->te;
+	char			 err[256];
+	char			*path = NULL;
+	int			 fd, n;
+
+	switch (te->type) {
+	case SVC_UNIX:
+	case SVC_UNIX_DGRAM:
+		svc_unix_path(u, &path);
+		fd = sock_unix_listen(path, te->type == SVC_UNIX ?
+		    SOCK_STREAM : SOCK_DGRAM, 0666, err, sizeof(err));
+		goto one;
+	case SVC_FIFO:
+		svc_unix_path(u, &path);
+		fd = sock_fifo_listen(path, te->private ? 0600 : 0622, err,
+		    sizeof(err));
+ one:
+		if (fd == -1) {
+			errlist_add(errs, "service %s: %s", u->name, err);
+			free(path);
+			return -1;
+		}
+		u->listen_fd[0] = fd;
+		u->nlisten = 1;
+		u->listen_path = path;
+		return 0;
+	case SVC_INET:
+		n = sock_inet_listen(te->name, M->cfg->inet_interfaces,
+		    u->listen_fd, MAX_LISTEN, err, sizeof(err));
+		if (n == -1) {
+			errlist_add(errs, "service %s: %s", u->name, err);
+			return -1;
+		}
+		u->nlisten = n;
+		return 0;
+	case SVC_DAEMON:
+	case SVC_LINK:
+		return 0;
+	}
+	return 0;
+}
+
+void
+svc_listen_close(struct unit *u)
+{
+	int	 i;
+
+	avail_listen_off(u);
+	for (i = 0; i < u->nlisten; i++) {
+		if (u->listen_ev[i] != NULL)
+			event_free(u->listen_ev[i]);
+		u->listen_ev[i] = NULL;
+		close(u->listen_fd[i]);
+	}
+	u->nlisten = 0;
+	if (u->listen_path != NULL) {
+		(void)unlink(u->listen_path);
+		free(u->listen_path);
+		u->listen_path = NULL;
+	}
+}
+
+/* Free a service whose units have no children left. */
+void
+svc_free(struct service *s)
+{
+	struct unit	*u;
+
+	while ((u = TAILQ_FIRST(&s->units)) != NULL) {
+		TAILQ_REMOVE(&s->units, u, entry);
+		svc_listen_close(u);
+		throttle_clear(u);
+		wakeup_clear(u);
+		free(u->name);
+		free(u->ident);
+		free(u->cmdpath);
+		free(u->status_text);
+		free(u);
+	}
+	free(s->te->name);
+	for (int i = 0; i < s->te->argc; i++)
+		free(s->te->argv[i]);
+	free(s->te->argv);
+	free(s->te);
+	free(s);
+}
+
+struct unit *
+svc_unit_find(const char *name)
+{
+	struct service	*s;
+	struct unit	*u;
+
+	TAILQ_FOREACH(s, &M->services, entry)
+		TAILQ_FOREACH(u, &s->units, entry)
+			if (strcmp(u->name, name) == 0)
+				return u;
+	return NULL;
+}

@@ -1,2 +1,101 @@
-/* master/throttle.c: not written yet */
-typedef int lm_stub_throttle;
+/*
+ * throttle.c: back off a unit whose children fail to start.
+ *
+ * A bad startup (an abnormal exit before the child was started) or a crash
+ * storm throttles the unit: no spawning for throttle_min, doubling with each
+ * consecutive bad startup up to throttle_max, plus up to 10% jitter so that
+ * units failing together do not retry together.  The level resets when a
+ * child of the unit is started.  A throttle always ends by itself: there is
+ * no permanent give-up, and "linkmaster retry" or SIGUSR1 ends it at once.
+ * Both the start (with its cause and delay) and the release are logged, so
+ * the operator never has to guess why a service is dark.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "master.h"
+
+long long
+throttle_delay(int level, long long min, long long max)
+{
+	long long	 d = min;
+
+	if (level < 1)
+		return 0;
+	while (--level > 0 && d < max)
+		d *= 2;
+	return d > max ? max : d;
+}
+
+void
+throttle_format(long long ms, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%llds", ms / 1000);
+	else if (ms >= 1000)
+		snprintf(buf, len, "%.1fs", ms / 1000.0);
+	else
+		snprintf(buf, len, "%lldms", ms);
+}
+
+static void
+throttle_timer_cb(int fd, short ev, void *arg)
+{
+	throttle_release(arg);
+}
+
+void
+throttle_bad(struct unit *u, const char *why)
+{
+	struct timeval	 tv;
+	long long	 d, jitter;
+	char		 buf[32];
+
+	u->throttle.level++;
+	d = throttle_delay(u->throttle.level, M->cfg->throttle_min,
+	    M->cfg->throttle_max);
+	jitter = d >= 10 ? arc4random_uniform(d / 10 + 1) : 0;
+	throttle_format(d, buf, sizeof(buf));
+	log_warnx("service %s: %s -- throttling for %s", u->name, why, buf);
+	u->throttle.active = 1;
+	u->throttle.until = now_ms() + d + jitter;
+	if (u->throttle.ev == NULL)
+		u->throttle.ev = evtimer_new(M->base, throttle_timer_cb, u);
+	tv.tv_sec = (d + jitter) / 1000;
+	tv.tv_usec = ((d + jitter) % 1000) * 1000;
+	evtimer_add(u->throttle.ev, &tv);
+	avail_update(u);
+}
+
+void
+throttle_release(struct unit *u)
+{
+	if (!u->throttle.active)
+		return;
+	u->throttle.active = 0;
+	evtimer_del(u->throttle.ev);
+	log_info("service %s: throttle released", u->name);
+	avail_update(u);
+}
+
+/* A child of the unit started: the next bad startup waits throttle_min. */
+void
+throttle_reset(struct unit *u)
+{
+	u->throttle.level = 0;
+}
+
+/* Forget the throttle entirely (unit going away, or a fresh start). */
+void
+throttle_clear(struct unit *u)
+{
+	if (u->throttle.ev != NULL) {
+		event_free(u->throttle.ev);
+		u->throttle.ev = NULL;
+	}
+	u->throttle.active = 0;
+	u->throttle.level = 0;
+}

@@ -1,2 +1,174 @@
-/* stub */
-int main(void) { return 0; }
+/*
+ * check_master.c: unit tests of the master's pure parts: the throttle
+ * schedule and the child environment.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master.h"
+
+START_TEST(test_throttle_schedule)
+{
+	/* 1 s doubling to a 60 s cap. */
+	static const long long want[] = { 0, 1000, 2000, 4000, 8000, 16000,
+	    32000, 60000, 60000, 60000 };
+	int	 i;
+
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(throttle_delay(i, 1000, 60000), want[i]);
+	/* Never overflows, however long the failure goes on. */
+	ck_assert_int_eq(throttle_delay(1000000, 1000, 60000), 60000);
+	/* A cap below the minimum wins. */
+	ck_assert_int_eq(throttle_delay(3, 500, 300), 300);
+	ck_assert_int_eq(throttle_delay(2, 250, 60000), 500);
+}
+END_TEST
+
+START_TEST(test_throttle_format)
+{
+	char	 buf[32];
+
+	throttle_format(4000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "4s");
+	throttle_format(500, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "500ms");
+	throttle_format(1500, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.5s");
+}
+END_TEST
+
+static int
+env_has(char **envp, const char *kv)
+{
+	for (; *envp != NULL; envp++)
+		if (strcmp(*envp, kv) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+env_count(char **envp)
+{
+	int	 n = 0;
+
+	while (envp[n] != NULL)
+		n++;
+	return n;
+}
+
+START_TEST(test_env_exact)
+{
+	static char	*imp[] = { "TZ", "LANG", "NOT_SET_HERE", NULL };
+	static char	*argv[] = { "echo", NULL };
+	struct config	 cfg;
+	struct tentry	 te;
+	struct service	 s;
+	struct unit	 u;
+	char		**envp;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&te, 0, sizeof(te));
+	memset(&s, 0, sizeof(s));
+	memset(&u, 0, sizeof(u));
+	cfg.import_environment = imp;
+	cfg.nimport = 3;
+	cfg.syslog_facility = "local3";
+	cfg.syslog_socket = "/tmp/x/log.sock";
+	cfg.max_use = 7;
+	cfg.max_idle = 42000;
+	te.name = "127.0.0.1:7001";
+	te.type = SVC_INET;
+	te.argv = argv;
+	te.argc = 1;
+	s.te = &te;
+	u.svc = &s;
+	u.name = "127.0.0.1:7001";
+	u.ident = "linkmaster/echo";
+	u.nlisten = 2;
+
+	setenv("TZ", "UTC", 1);
+	setenv("LANG", "C", 1);
+	setenv("FOO", "bar", 1);
+	unsetenv("NOT_SET_HERE");
+	envp = env_build(&cfg, &u, 5, 3, 4242);
+	ck_assert(env_has(envp, "TZ=UTC"));
+	ck_assert(env_has(envp, "LANG=C"));
+	ck_assert(env_has(envp, "MASTER_SERVICE=127.0.0.1:7001"));
+	ck_assert(env_has(envp, "MASTER_TYPE=inet"));
+	ck_assert(env_has(envp, "MASTER_GENERATION=3"));
+	ck_assert(env_has(envp, "MASTER_STATUS_FD=5"));
+	ck_assert(env_has(envp, "MASTER_SYSLOG_NAME=linkmaster/echo"));
+	ck_assert(env_has(envp, "MASTER_SYSLOG_FACILITY=local3"));
+	ck_assert(env_has(envp, "MASTER_SYSLOG_SOCKET=/tmp/x/log.sock"));
+	ck_assert(env_has(envp, "MASTER_MAX_USE=7"));
+	ck_assert(env_has(envp, "MASTER_MAX_IDLE=42"));
+	ck_assert(env_has(envp, "LISTEN_FDS=2"));
+	ck_assert(env_has(envp, "LISTEN_PID=4242"));
+	/* systemd splits names on ':', so the address's colon goes. */
+	ck_assert(env_has(envp,
+	    "LISTEN_FDNAMES=127.0.0.1_7001:127.0.0.1_7001"));
+	/* Exactly these: nothing else leaks (FOO, PATH, ...). */
+	ck_assert_int_eq(env_count(envp), 2 + 9 + 3);
+	env_free(envp);
+}
+END_TEST
+
+START_TEST(test_env_daemon_no_listen)
+{
+	static char	*argv[] = { "/bin/sleep", "1000", NULL };
+	struct config	 cfg;
+	struct tentry	 te;
+	struct service	 s;
+	struct unit	 u;
+	char		**envp, **p;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&te, 0, sizeof(te));
+	memset(&s, 0, sizeof(s));
+	memset(&u, 0, sizeof(u));
+	cfg.syslog_facility = "daemon";
+	cfg.syslog_socket = "/dev/log";
+	te.name = "keep";
+	te.type = SVC_DAEMON;
+	te.argv = argv;
+	s.te = &te;
+	u.svc = &s;
+	u.name = "keep";
+	u.ident = "linkmaster/keep";
+	envp = env_build(&cfg, &u, 3, 1, 99);
+	for (p = envp; *p != NULL; p++)
+		ck_assert_msg(strncmp(*p, "LISTEN_", 7) != 0,
+		    "daemon got %s", *p);
+	ck_assert(env_has(envp, "MASTER_TYPE=daemon"));
+	ck_assert(env_has(envp, "MASTER_STATUS_FD=3"));
+	ck_assert_int_eq(env_count(envp), 9);
+	env_free(envp);
+}
+END_TEST
+
+static Suite *
+master_suite(void)
+{
+	Suite	*s = suite_create("master");
+	TCase	*tc = tcase_create("pure");
+
+	tcase_add_test(tc, test_throttle_schedule);
+	tcase_add_test(tc, test_throttle_format);
+	tcase_add_test(tc, test_env_exact);
+	tcase_add_test(tc, test_env_daemon_no_listen);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(master_suite());
+	int	 nf;
+
+	srunner_run_all(sr, CK_ENV);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
