@@ -114,6 +114,12 @@ log_set_stderr(int on)
 	log_to_stderr = on;
 }
 
+int
+log_stderr_enabled(void)
+{
+	return log_to_stderr;
+}
+
 void
 log_set_verbose(int on)
 {

@@ -22,6 +22,7 @@ void	 log_init(const char *ident, const char *facility, const char *socket,
 void	 log_set_ident(const char *);
 const char *log_ident(void);
 void	 log_set_stderr(int);
+int	 log_stderr_enabled(void);
 void	 log_set_verbose(int);
 /* Close the syslog socket (a child about to exec, or a fork that must not share it). */
 void	 log_close(void);

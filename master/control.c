@@ -49,8 +49,12 @@ ctl_state(const struct unit *u)
 {
 	if (M->stopping)
 		return "stopping";
+	if (u->retired)
+		return "removed";
 	if (u->throttle.active)
 		return "throttled";
+	if (u->draining > 0)
+		return "draining";
 	if (u->svc->te->type == SVC_DAEMON && u->total < u->limit)
 		return "starting";
 	return "up";
@@ -62,16 +66,18 @@ ctl_state(const struct unit *u)
 static void
 ctl_status(struct evbuffer *out)
 {
+	struct service_list *lists[2] = { &M->services, &M->retired };
 	static const char *hdr[NCOL] = { "NAME", "TYPE", "STATE", "PROCS",
 	    "USES", "RESTARTS", "LAST-EXIT", "THROTTLE", "STATUS" };
 	struct service	 *s;
 	struct unit	 *u;
 	char		***rows = NULL;
-	size_t		  w[NCOL], nrows = 0, i, j;
+	size_t		  w[NCOL], nrows = 0, i, j, k;
 	long long	  left;
 	char		  lim[16], thr[32];
 
-	TAILQ_FOREACH(s, &M->services, entry)
+	for (k = 0; k < 2; k++)
+	TAILQ_FOREACH(s, lists[k], entry)
 		TAILQ_FOREACH(u, &s->units, entry) {
 			rows = xreallocarray(rows, nrows + 1, sizeof(*rows));
 			rows[nrows] = xcalloc(NCOL, sizeof(char *));
@@ -88,8 +94,13 @@ ctl_status(struct evbuffer *out)
 			rows[nrows][0] = xstrdup(u->name);
 			rows[nrows][1] = xstrdup(svc_type_name(s->te->type));
 			rows[nrows][2] = xstrdup(ctl_state(u));
-			xasprintf(&rows[nrows][3], "%d/%d/%s",
-			    u->total - u->avail, u->avail, lim);
+			if (u->draining > 0)
+				xasprintf(&rows[nrows][3], "%d/%d/%s+%d",
+				    u->total - u->avail, u->avail, lim,
+				    u->draining);
+			else
+				xasprintf(&rows[nrows][3], "%d/%d/%s",
+				    u->total - u->avail, u->avail, lim);
 			xasprintf(&rows[nrows][4], "%lu", u->uses);
 			xasprintf(&rows[nrows][5], "%lu", u->restarts);
 			rows[nrows][6] = xstrdup(u->last_exit);
@@ -174,11 +185,9 @@ ctl_request(struct ctl_conn *cc, char *line)
 		ctl_status(body);
 	else if (strcmp(cmd, "retry") == 0)
 		rc = ctl_retry(body, arg);
-	else if (strcmp(cmd, "reload") == 0) {
-		evbuffer_add_printf(body, "reload: not implemented yet -- "
-		    "configuration not re-read\n");
-		rc = 1;
-	} else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "abort") == 0) {
+	else if (strcmp(cmd, "reload") == 0)
+		rc = reload_run(body);
+	else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "abort") == 0) {
 		cc->waiting = 1;
 		bufferevent_disable(cc->bev, EV_READ);
 		evbuffer_free(body);

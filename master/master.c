@@ -151,7 +151,7 @@ master_stop(int signo, int abort)
 	if (abort) {
 		M->aborting = 1;
 		RB_FOREACH(c, child_tree, &M->children) {
-			c->stopping = 1;
+			child_stop(c);
 			child_signal(c, SIGKILL);
 		}
 	} else {
@@ -179,8 +179,8 @@ master_signal_cb(int sig, short ev, void *arg)
 		master_stop(sig, M->stopping != 0);
 		break;
 	case SIGHUP:
-		log_info("reload: not implemented yet -- configuration not "
-		    "re-read");
+		log_info("reload requested by SIGHUP");
+		(void)reload_run(NULL);
 		break;
 	case SIGUSR1:
 		log_info("retry: releasing every throttle (SIGUSR1)");
@@ -213,6 +213,10 @@ master_cleanup(void)
 
 	while ((s = TAILQ_FIRST(&M->services)) != NULL) {
 		TAILQ_REMOVE(&M->services, s, entry);
+		svc_free(s);
+	}
+	while ((s = TAILQ_FIRST(&M->retired)) != NULL) {
+		TAILQ_REMOVE(&M->retired, s, entry);
 		svc_free(s);
 	}
 	if (M->pfh != NULL)
@@ -267,6 +271,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	M->generation = 1;
 	M->ctl_fd = -1;
 	TAILQ_INIT(&M->services);
+	TAILQ_INIT(&M->retired);
 	RB_INIT(&M->children);
 	xasprintf(&ident, "%s/master", cfg->syslog_name);
 	log_init(ident, cfg->syslog_facility, cfg->syslog_socket, 1);
@@ -282,7 +287,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	if (errs.n == 0 && svc_create_all(t, &errs) == 0) {
 		TAILQ_FOREACH(s, &M->services, entry)
 			TAILQ_FOREACH(u, &s->units, entry)
-				(void)svc_listen_open(u, &errs);
+				(void)svc_listen_open(cfg, u, &errs);
 		(void)control_open(&errs);
 	}
 	if (errs.n > 0) {

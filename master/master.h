@@ -45,6 +45,7 @@ struct child {
 	int			 status_fd;	/* -1 once closed */
 	struct event		*status_ev;
 	struct event		*grace_ev;	/* startup_grace */
+	struct event		*kill_ev;	/* drain deadline */
 	int			 avail;		/* counted in unit->avail */
 	int			 started;
 	int			 stopping;	/* we asked it to stop */
@@ -67,9 +68,11 @@ struct unit {
 	char			*listen_path;	/* file to remove, or NULL */
 	int			 listening;
 	TAILQ_HEAD(, child)	 children;
-	int			 total;
-	int			 avail;
+	int			 total;		/* current children */
+	int			 avail;		/* ... of them idle */
+	int			 draining;	/* asked to stop, alive */
 	int			 limit;		/* 0 = unlimited */
+	int			 retired;	/* removed by reload */
 	struct throttle		 throttle;
 	struct event		*wakeup_ev;
 	int			 used;		/* a child was ever spawned */
@@ -90,6 +93,7 @@ struct service {
 TAILQ_HEAD(service_list, service);
 
 struct master {
+	struct service_list	 retired;	/* removed, children draining */
 	struct event_base	*base;
 	struct config		*cfg;
 	struct service_list	 services;
@@ -117,9 +121,13 @@ void		 master_stop(int signo, int abort);
 
 /* svc.c */
 int		 svc_create_all(struct table *, struct errlist *);
-int		 svc_listen_open(struct unit *, struct errlist *);
+int		 svc_listen_open(const struct config *, struct unit *,
+		    struct errlist *);
+struct unit	*svc_unit_new(struct service *, const char *);
+struct service	*svc_find(const char *, enum svc_type);
 void		 svc_listen_close(struct unit *);
 void		 svc_free(struct service *);
+void		 svc_tentry_free(struct tentry *);
 struct unit	*svc_unit_find(const char *);
 char		*svc_command_path(const struct config *, const struct tentry *);
 char		*svc_ident(const struct config *, const struct tentry *,
@@ -132,6 +140,7 @@ void		 avail_listen_off(struct unit *);
 /* spawn.c */
 struct child	*spawn_child(struct unit *);
 void		 child_stop(struct child *);
+void		 child_retire(struct child *, long long kill_ms);
 void		 child_signal(struct child *, int);
 struct child	*child_find(pid_t);
 void		 child_free(struct child *);
@@ -169,6 +178,11 @@ void		 wakeup_clear(struct unit *);
 int		 control_open(struct errlist *);
 void		 control_close(void);
 void		 control_retry_all(void);
+
+/* reload.c */
+struct evbuffer;
+int		 reload_run(struct evbuffer *);
+void		 reload_reaped(struct unit *);
 
 /* check.c */
 int		 check_commands(const struct config *, const struct table *,

@@ -78,7 +78,9 @@ reap_child(struct child *c, int status)
 	reap_describe(status, u->last_exit, sizeof(u->last_exit));
 	bad = reap_judge(c, status, why, sizeof(why));
 	child_free(c);
-	if (bad != NULL)
+	if (u->retired)
+		reload_reaped(u);
+	else if (bad != NULL)
 		throttle_bad(u, bad);
 	else
 		avail_update(u);

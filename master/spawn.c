@@ -251,18 +251,58 @@ child_started(struct child *c, const char *why)
 	throttle_reset(c->unit);
 }
 
-/* Ask a child to stop: end-of-file on its status channel. */
+/*
+ * Ask a child to stop: end-of-file on its status channel.  From now on it
+ * no longer counts against its unit's limit (it is draining), so that a
+ * new generation can start beside it while it finishes its client.
+ */
 void
 child_stop(struct child *c)
 {
+	struct unit	*u = c->unit;
+
 	if (c->stopping)
 		return;
 	c->stopping = 1;
 	status_close(c);
 	if (c->avail) {
 		c->avail = 0;
-		c->unit->avail--;
+		u->avail--;
 	}
+	u->total--;
+	u->draining++;
+}
+
+static void
+child_kill_cb(int fd, short ev, void *arg)
+{
+	struct child	*c = arg;
+
+	log_warnx("process %s pid %d did not stop in time: killing it",
+	    c->unit->cmdpath, (int)c->pid);
+	child_signal(c, SIGKILL);
+}
+
+/*
+ * Stop a child for good: ask, then SIGTERM it at once if it never spoke
+ * the protocol (it cannot hear the request) or after term_ms, and SIGKILL
+ * it after kill_ms.  kill_ms 0: no deadline (a reload lets a client
+ * finish its session however long it takes).
+ */
+void
+child_retire(struct child *c, long long kill_ms)
+{
+	struct timeval	 tv;
+
+	child_stop(c);
+	if (!c->spoke)
+		child_signal(c, SIGTERM);
+	if (kill_ms <= 0 || c->kill_ev != NULL)
+		return;
+	c->kill_ev = evtimer_new(M->base, child_kill_cb, c);
+	tv.tv_sec = kill_ms / 1000;
+	tv.tv_usec = (kill_ms % 1000) * 1000;
+	evtimer_add(c->kill_ev, &tv);
 }
 
 /* Signal the child's process group (it is a session leader), or the child
@@ -282,11 +322,16 @@ child_free(struct child *c)
 
 	RB_REMOVE(child_tree, &M->children, c);
 	TAILQ_REMOVE(&u->children, c, entry);
-	u->total--;
+	if (c->stopping)
+		u->draining--;
+	else
+		u->total--;
 	if (c->avail)
 		u->avail--;
 	M->nchildren--;
 	status_close(c);
 	event_free(c->grace_ev);
+	if (c->kill_ev != NULL)
+		event_free(c->kill_ev);
 	free(c);
 }

@@ -57,13 +57,18 @@ status_message(struct child *c, const char *buf, size_t len)
 		}
 		break;
 	case PROTO_AVAIL:
-		if (!c->avail && !c->stopping) {
+		if (c->avail || c->stopping)
+			break;
+		c->uses++;
+		u->uses++;
+		/* Over a lowered limit: this one goes, instead of idling. */
+		if (u->limit != 0 && u->total > u->limit)
+			child_stop(c);
+		else {
 			c->avail = 1;
 			u->avail++;
-			c->uses++;
-			u->uses++;
-			avail_update(u);
 		}
+		avail_update(u);
 		break;
 	case PROTO_STATUS:
 		status_text(u, text, tlen);

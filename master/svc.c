@@ -53,7 +53,7 @@ svc_ident(const struct config *cfg, const struct tentry *te,
 	return p;
 }
 
-static struct unit *
+struct unit *
 svc_unit_new(struct service *s, const char *name)
 {
 	struct unit	*u;
@@ -101,19 +101,23 @@ svc_create_all(struct table *t, struct errlist *errs)
 	return bad ? -1 : 0;
 }
 
-static int
-svc_unix_path(const struct unit *u, char **path)
+static void
+svc_unix_path(const struct config *cfg, const struct unit *u, char **path)
 {
 	const struct tentry *te = u->svc->te;
 
-	xasprintf(path, "%s/%s/%s", M->cfg->socket_dir,
+	xasprintf(path, "%s/%s/%s", cfg->socket_dir,
 	    te->private ? "private" : "public", u->name);
-	return 0;
 }
 
-/* Open the unit's listen sockets; on failure none stays open. */
+/*
+ * Open the unit's listen sockets as cfg says; on failure none stays open.
+ * (cfg is not always M->cfg: reload binds for the new configuration
+ * before it commits to it.)
+ */
 int
-svc_listen_open(struct unit *u, struct errlist *errs)
+svc_listen_open(const struct config *cfg, struct unit *u,
+    struct errlist *errs)
 {
 	const struct tentry	*te = u->svc->te;
 	char			 err[256];
@@ -123,12 +127,12 @@ svc_listen_open(struct unit *u, struct errlist *errs)
 	switch (te->type) {
 	case SVC_UNIX:
 	case SVC_UNIX_DGRAM:
-		svc_unix_path(u, &path);
+		svc_unix_path(cfg, u, &path);
 		fd = sock_unix_listen(path, te->type == SVC_UNIX ?
 		    SOCK_STREAM : SOCK_DGRAM, 0666, err, sizeof(err));
 		goto one;
 	case SVC_FIFO:
-		svc_unix_path(u, &path);
+		svc_unix_path(cfg, u, &path);
 		fd = sock_fifo_listen(path, te->private ? 0600 : 0622, err,
 		    sizeof(err));
  one:
@@ -142,7 +146,7 @@ svc_listen_open(struct unit *u, struct errlist *errs)
 		u->listen_path = path;
 		return 0;
 	case SVC_INET:
-		n = sock_inet_listen(te->name, M->cfg->inet_interfaces,
+		n = sock_inet_listen(te->name, cfg->inet_interfaces,
 		    u->listen_fd, MAX_LISTEN, err, sizeof(err));
 		if (n == -1) {
 			errlist_add(errs, "service %s: %s", u->name, err);
@@ -194,12 +198,33 @@ svc_free(struct service *s)
 		free(u->status_text);
 		free(u);
 	}
-	free(s->te->name);
-	for (int i = 0; i < s->te->argc; i++)
-		free(s->te->argv[i]);
-	free(s->te->argv);
-	free(s->te);
+	svc_tentry_free(s->te);
 	free(s);
+}
+
+void
+svc_tentry_free(struct tentry *te)
+{
+	int	 i;
+
+	if (te == NULL)
+		return;
+	free(te->name);
+	for (i = 0; i < te->argc; i++)
+		free(te->argv[i]);
+	free(te->argv);
+	free(te);
+}
+
+struct service *
+svc_find(const char *name, enum svc_type type)
+{
+	struct service	*s;
+
+	TAILQ_FOREACH(s, &M->services, entry)
+		if (s->te->type == type && strcmp(s->te->name, name) == 0)
+			return s;
+	return NULL;
 }
 
 struct unit *

@@ -1,0 +1,63 @@
+/*
+ * config.h: linkmaster.conf (libconfuse), resolved into plain data.
+ *
+ * Paths are made absolute against the configuration directory, so that the
+ * sample conf/ works in place.  Times are kept in milliseconds; the file
+ * accepts a bare number of seconds or a number with a unit (ms, s, m, h).
+ * Every problem is reported as "FILE:LINE: message" (a missing file as
+ * "FILE: ..."); a config with any error is not returned.
+ */
+#ifndef LM_CONFIG_H
+#define LM_CONFIG_H
+
+#include "util.h"
+
+struct peer {
+	char	*name;
+	char	*address;
+	char	*port;		/* numeric string */
+};
+
+struct config {
+	char	*confdir;		/* absolute */
+	char	*conf_file;		/* confdir/linkmaster.conf */
+	char	*table_file;		/* confdir/master.cf */
+
+	char	*syslog_name;		/* "linkmaster" */
+	char	*syslog_facility;	/* "daemon" */
+	char	*syslog_socket;		/* "/dev/log" */
+	char	*socket_dir;
+	char	*state_dir;
+	char	*pid_file;
+	char	*daemon_directory;
+	char	*chroot_dir;
+	char	*default_user;		/* "nobody" */
+	char	*inet_interfaces;	/* "all" */
+
+	int	 default_process_limit;	/* 100 */
+	int	 max_use;		/* 100 */
+	long long max_idle;		/* ms, 100 s */
+	long long throttle_min;		/* ms, 1 s */
+	long long throttle_max;		/* ms, 60 s */
+	long long startup_grace;	/* ms, 1 s */
+	long long stop_timeout;		/* ms, 10 s */
+
+	char	**import_environment;	/* NULL-terminated */
+	int	 nimport;
+
+	struct peer *peers;		/* "peer" sections (link services) */
+	int	 npeers;
+};
+
+/*
+ * Load confdir/linkmaster.conf.  On error return NULL with every error
+ * found appended to errs (libconfuse stops at the first syntax error; the
+ * semantic checks after it collect all).
+ */
+struct config	*config_load(const char *confdir, struct errlist *errs);
+void		 config_free(struct config *);
+
+/* Resolve p against the config dir (absolute p is returned as a copy). */
+char		*config_path(const struct config *, const char *p);
+
+#endif
