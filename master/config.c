@@ -1,2 +1,871 @@
-/* master/config.c: not written yet */
-typedef int lm_stub_config;
+/*
+ * config.c: load linkmaster.conf with libconfuse into a struct config.
+ *
+ * Every value is checked while libconfuse parses, in its parse callbacks,
+ * so that an error carries the file and line it came from; checks that
+ * involve two options run after the parse and name only the file.  Errors
+ * go to the caller's errlist as "FILE:LINE: message"; a config with any
+ * error is freed and NULL is returned.  Nothing here logs or exits, except
+ * on allocation failure (fatal, like every x*alloc).
+ *
+ * libconfuse 3.3 habits worked around here:
+ *  - a relative include() would resolve against the cwd, and an error in
+ *    an included file leaks its fd: our own "include" resolves against the
+ *    configuration directory and parses the file in a nested parse;
+ *  - a section left open at end of file is silently closed: the text we
+ *    hand to libconfuse (each file's) ends with a call of the CONFIG_EOF
+ *    function, which is harmless at top level and an error in a section;
+ *  - a missing file is reported without the error function: we read the
+ *    file ourselves and say so.
+ * libconfuse keeps its lexer state in globals, so config_load is not
+ * reentrant; neither is libconfuse.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define CONFIG_FILE	"linkmaster.conf"
+#define CONFIG_TABLE	"master.cf"
+#define CONFIG_EOF	"__linkmaster_eof__"	/* end-of-file sentinel */
+#define CONFIG_MAXSIZE	(1024 * 1024)		/* a config, not a database */
+#define CONFIG_MAXDEPTH	10			/* include() nesting */
+
+#define SECOND		1000LL
+#define MINUTE		(60 * SECOND)
+#define HOUR		(60 * MINUTE)
+#define DAY		(24 * HOUR)
+
+/* What the error function and the include function need during a parse. */
+static struct {
+	struct errlist	*errs;
+	const char	*confdir;
+	int		 depth;		/* of include() */
+} config_ctx;
+
+/* Numeric options: bounds, and whether the value is a time (kept in ms). */
+struct config_range {
+	const char	*name;
+	long long	 min;
+	long long	 max;
+	int		 time;
+};
+
+static const struct config_range config_ranges[] = {
+	{ "default_process_limit",	1,	100000,		0 },
+	{ "max_use",			0,	1000000,	0 },
+	{ "max_idle",			0,	DAY,		1 },
+	{ "throttle_min",		1,	HOUR,		1 },
+	{ "throttle_max",		1,	DAY,		1 },
+	{ "startup_grace",		0,	HOUR,		1 },
+	{ "stop_timeout",		0,	HOUR,		1 },
+};
+
+/*
+ * libconfuse messages reworded to our quoting.  Only exact (untranslated)
+ * formats match; anything else is passed through as it is.
+ */
+static const struct {
+	const char	*from;
+	const char	*to;
+} config_rewords[] = {
+	{ "no such option '%s'",	"no such option \"%s\"" },
+	/* "peer" is the only titled section. */
+	{ "found duplicate title '%s'",	"peer \"%s\" is defined twice" },
+};
+
+static void	 config_cfg_error(cfg_t *, const char *, va_list)
+		    LM_PRINTF(2, 0);
+static int	 config_cb_number(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_path(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_name(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_facility(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_host(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_env(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_port(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_peer(cfg_t *, cfg_opt_t *);
+static int	 config_fn_include(cfg_t *, cfg_opt_t *, int, const char **);
+static int	 config_parse(cfg_t *, const char *);
+static int	 config_fn_eof(cfg_t *, cfg_opt_t *, int, const char **);
+static int	 config_fn_eof_section(cfg_t *, cfg_opt_t *, int,
+		    const char **);
+
+static char config_env_default[] = "{\"TZ\", \"LANG\", \"PATH\"}";
+
+static cfg_opt_t config_peer_opts[] = {
+	CFG_STR_CB("address", NULL, CFGF_NODEFAULT, config_cb_host),
+	CFG_STR_CB("port", NULL, CFGF_NODEFAULT, config_cb_port),
+	CFG_FUNC(CONFIG_EOF, config_fn_eof_section),
+	CFG_END()
+};
+
+static cfg_opt_t config_opts[] = {
+	CFG_STR_CB("syslog_name", "linkmaster", CFGF_NONE, config_cb_name),
+	CFG_STR_CB("syslog_facility", "daemon", CFGF_NONE,
+	    config_cb_facility),
+	CFG_STR_CB("syslog_socket", "/dev/log", CFGF_NONE, config_cb_path),
+	CFG_STR_CB("socket_dir", "/run/linkmaster", CFGF_NONE,
+	    config_cb_path),
+	CFG_STR_CB("state_dir", "/var/lib/linkmaster", CFGF_NONE,
+	    config_cb_path),
+	CFG_STR_CB("pid_file", "/run/linkmaster/master.pid", CFGF_NONE,
+	    config_cb_path),
+	CFG_STR_CB("daemon_directory", LIBEXECDIR, CFGF_NONE,
+	    config_cb_path),
+	CFG_STR_CB("chroot_dir", "/var/lib/linkmaster/chroot", CFGF_NONE,
+	    config_cb_path),
+	CFG_STR_CB("default_user", "nobody", CFGF_NONE, config_cb_name),
+	CFG_STR_CB("inet_interfaces", "all", CFGF_NONE, config_cb_host),
+	CFG_INT_CB("default_process_limit", 100, CFGF_NONE,
+	    config_cb_number),
+	CFG_INT_CB("max_use", 100, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("max_idle", 100 * SECOND, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("throttle_min", 1 * SECOND, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("throttle_max", 60 * SECOND, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("startup_grace", 1 * SECOND, CFGF_NONE,
+	    config_cb_number),
+	CFG_INT_CB("stop_timeout", 10 * SECOND, CFGF_NONE, config_cb_number),
+	CFG_STR_LIST_CB("import_environment", config_env_default, CFGF_NONE,
+	    config_cb_env),
+	CFG_SEC("peer", config_peer_opts,
+	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_FUNC("include", config_fn_include),
+	CFG_FUNC(CONFIG_EOF, config_fn_eof),
+	CFG_END()
+};
+
+/* Format a time in ms with the largest unit that shows it exactly. */
+static const char *
+config_fmt_time(long long ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		snprintf(buf, len, "0");
+	else if (ms % HOUR == 0)
+		snprintf(buf, len, "%lldh", ms / HOUR);
+	else if (ms % MINUTE == 0)
+		snprintf(buf, len, "%lldm", ms / MINUTE);
+	else if (ms % SECOND == 0)
+		snprintf(buf, len, "%llds", ms / SECOND);
+	else
+		snprintf(buf, len, "%lldms", ms);
+	return buf;
+}
+
+/*
+ * A time is a whole number with an optional unit: ms, s, m or h; a bare
+ * number means seconds, as in Postfix.  No sign, no blanks, no fractions.
+ */
+static int
+config_parse_time(const char *s, long long *ms)
+{
+	static const struct {
+		const char	*unit;
+		long long	 mult;
+	} units[] = {
+		{ "", SECOND }, { "ms", 1 }, { "s", SECOND },
+		{ "m", MINUTE }, { "h", HOUR },
+	};
+	char		 num[16];
+	size_t		 n, i;
+	long long	 v;
+
+	n = strspn(s, "0123456789");
+	/* 12 digits times an hour still fits in a long long. */
+	if (n == 0 || n > 12)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_num(num, 0, 999999999999LL, &v) == -1)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(s + n, units[i].unit) == 0) {
+			*ms = v * units[i].mult;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * Resolve p against the (realpath'd) directory dir.  Leading "." and ".."
+ * components are folded into dir: dir has no symlinks, so its parent is
+ * what ".." means, and the result stays short (socket paths are limited).
+ */
+static char *
+config_resolve(const char *dir, const char *p)
+{
+	size_t	 dlen;
+	char	*r;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	dlen = strlen(dir);
+	if (dlen == 1 && dir[0] == '/')
+		dlen = 0;
+	for (;;) {
+		if (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
+			p += 1;
+		else if (p[0] == '.' && p[1] == '.' &&
+		    (p[2] == '/' || p[2] == '\0')) {
+			p += 2;
+			while (dlen > 0 && dir[dlen - 1] != '/')
+				dlen--;
+			if (dlen > 0)
+				dlen--;		/* the '/' itself */
+		} else
+			break;
+		while (*p == '/')
+			p++;
+	}
+	if (*p == '\0')
+		r = dlen ? xstrndup(dir, dlen) : xstrdup("/");
+	else
+		xasprintf(&r, "%.*s/%s", (int)dlen, dir, p);
+	return r;
+}
+
+char *
+config_path(const struct config *c, const char *p)
+{
+	return config_resolve(c->confdir, p);
+}
+
+/*
+ * The error function of every cfg_t: "FILE:LINE: message" into the
+ * errlist.  Errors inside a section say which one; an error that involves
+ * the sentinel means the file ended in the middle of something.
+ */
+static void
+config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	const char	*file, *prefix_name = NULL;
+	char		*msg;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(config_rewords) / sizeof(config_rewords[0]);
+	    i++)
+		if (strcmp(fmt, config_rewords[i].from) == 0) {
+			fmt = config_rewords[i].to;
+			break;
+		}
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	if (config_ctx.errs == NULL) {
+		/* Not loading (cannot happen): do not lose the message. */
+		log_warnx("libconfuse: %s", msg);
+		free(msg);
+		return;
+	}
+
+	file = cfg->filename != NULL ? cfg->filename : "(config)";
+	if (cfg->name != NULL && strcmp(cfg->name, "root") != 0)
+		prefix_name = cfg->name;
+
+	if (strstr(msg, CONFIG_EOF) != NULL)
+		errlist_add(config_ctx.errs, "%s: premature end of file", file);
+	else if (prefix_name != NULL && cfg->title != NULL)
+		errlist_add(config_ctx.errs, "%s:%d: %s \"%s\": %s", file,
+		    cfg->line, prefix_name, cfg->title, msg);
+	else if (cfg->line > 0)
+		errlist_add(config_ctx.errs, "%s:%d: %s", file, cfg->line, msg);
+	else
+		errlist_add(config_ctx.errs, "%s: %s", file, msg);
+	free(msg);
+}
+
+static const struct config_range *
+config_range(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_ranges) / sizeof(config_ranges[0]); i++)
+		if (strcmp(config_ranges[i].name, name) == 0)
+			return &config_ranges[i];
+	return NULL;
+}
+
+/*
+ * The sentinel read as a value: the file ended after "option =" or inside
+ * a list.  Report it in a message the error function recognises.
+ */
+static int
+config_at_eof(cfg_t *cfg, const char *value)
+{
+	if (strcmp(value, CONFIG_EOF) != 0)
+		return 0;
+	cfg_error(cfg, "%s", CONFIG_EOF);
+	return 1;
+}
+
+/* Parse callback of every numeric option (plain numbers and times). */
+static int
+config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	const struct config_range *r;
+	char		 lo[32], hi[32];
+	long long	 v;
+
+	if (config_at_eof(cfg, value))
+		return -1;
+	if ((r = config_range(opt->name)) == NULL) {
+		cfg_error(cfg, "option \"%s\": no range (internal error)",
+		    opt->name);
+		return -1;
+	}
+	if (r->time) {
+		if (config_parse_time(value, &v) == -1) {
+			cfg_error(cfg, "option \"%s\": bad time value: \"%s\"",
+			    opt->name, value);
+			return -1;
+		}
+		if (v < r->min || v > r->max) {
+			cfg_error(cfg, "option \"%s\": out of range (%s..%s): "
+			    "\"%s\"", opt->name,
+			    config_fmt_time(r->min, lo, sizeof(lo)),
+			    config_fmt_time(r->max, hi, sizeof(hi)), value);
+			return -1;
+		}
+	} else {
+		/* parse_num takes any long long; check the bounds apart. */
+		if (parse_num(value, LLONG_MIN, LLONG_MAX, &v) == -1) {
+			cfg_error(cfg, "option \"%s\": bad number: \"%s\"",
+			    opt->name, value);
+			return -1;
+		}
+		if (v < r->min || v > r->max) {
+			cfg_error(cfg, "option \"%s\": out of range "
+			    "(%lld..%lld): \"%s\"", opt->name, r->min, r->max,
+			    value);
+			return -1;
+		}
+	}
+	*(long *)res = (long)v;
+	return 0;
+}
+
+static int
+config_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (*value == '\0') {
+		cfg_error(cfg, "option \"%s\": empty path", opt->name);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+static int
+config_word_ok(const char *s, const char *extra)
+{
+	const char	*p;
+
+	if (*s == '\0')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(extra, *p) != NULL))
+			return 0;
+	return 1;
+}
+
+/* syslog_name (may hold a '/', like "postfix/smtp") and default_user. */
+static int
+config_cb_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	const char	*extra;
+
+	if (config_at_eof(cfg, value))
+		return -1;
+	extra = strcmp(opt->name, "syslog_name") == 0 ? "._-/" : "._-";
+	if (!config_word_ok(value, extra)) {
+		cfg_error(cfg, "option \"%s\": bad value: \"%s\"", opt->name,
+		    value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+static int
+config_cb_facility(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (log_facility(value) == -1) {
+		cfg_error(cfg, "option \"%s\": unknown facility: \"%s\"",
+		    opt->name, value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+/*
+ * inet_interfaces and a peer's address: one host name or address ("%" for
+ * an IPv6 scope).  "all" and "loopback-only" pass as words.
+ */
+static int
+config_cb_host(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (!config_word_ok(value, "._-:%")) {
+		cfg_error(cfg, "option \"%s\": bad value: \"%s\" (want %s)",
+		    opt->name, value, strcmp(opt->name, "inet_interfaces") == 0 ?
+		    "all, loopback-only, or one host name or address" :
+		    "one host name or address");
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+/* One name of import_environment; the master sets MASTER_*, LISTEN_*... */
+static int
+config_cb_env(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	static const char *reserved[] = { "MASTER_", "LISTEN_", "PEER_" };
+	size_t	 i;
+
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (!config_word_ok(value, "_") || (*value >= '0' && *value <= '9')) {
+		cfg_error(cfg, "option \"%s\": bad variable name: \"%s\"",
+		    opt->name, value);
+		return -1;
+	}
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strncmp(value, reserved[i], strlen(reserved[i])) == 0) {
+			cfg_error(cfg, "option \"%s\": \"%s\": %s* variables "
+			    "are set by the master", opt->name, value,
+			    reserved[i]);
+			return -1;
+		}
+	*(const char **)res = value;
+	return 0;
+}
+
+/* A peer's port: 1..65535, kept as a canonical numeric string. */
+static int
+config_cb_port(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	static char	 buf[8];
+	long long	 v;
+
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (parse_num(value, 1, 65535, &v) == -1) {
+		cfg_error(cfg, "option \"%s\": bad port: \"%s\" (want 1..65535)",
+		    opt->name, value);
+		return -1;
+	}
+	/* libconfuse copies the string at once, so a static buffer will do. */
+	snprintf(buf, sizeof(buf), "%lld", v);
+	*(const char **)res = buf;
+	return 0;
+}
+
+/*
+ * Validate a peer section once it is closed.  libconfuse calls this with
+ * the parent; the new section is the last one.  The line is that of "}".
+ */
+static int
+config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t		*sec;
+	const char	*name;
+
+	if ((sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1)) == NULL)
+		return 0;
+	name = cfg_title(sec);
+	if (name == NULL || !config_word_ok(name, "._-")) {
+		cfg_error(cfg, "peer \"%s\": bad name (use letters, digits, "
+		    "\".\", \"_\", \"-\")", name != NULL ? name : "");
+		return -1;
+	}
+	if (cfg_getstr(sec, "address") == NULL) {
+		cfg_error(cfg, "peer \"%s\": missing \"address\"", name);
+		return -1;
+	}
+	if (cfg_getstr(sec, "port") == NULL) {
+		cfg_error(cfg, "peer \"%s\": missing \"port\"", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * include("file"): the file is resolved against confdir, not the cwd (a
+ * daemon's cwd is "/"), and parsed by a nested cfg_parse_fp() into the
+ * same cfg rather than by libconfuse's cfg_include().  The latter keeps a
+ * global include stack that an error inside the included file never
+ * unwinds: each such error would leak an fd (not close-on-exec) and a
+ * stack slot, and after ten failed reloads every include would fail.
+ * libconfuse parses its list defaults the same way, on a pushed buffer.
+ */
+static int
+config_fn_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	struct stat	 st;
+	char		*path;
+	int		 fd, rc;
+
+	if (argc != 1) {
+		cfg_error(cfg, "include: want one file name, got %d", argc);
+		return 1;
+	}
+	if (config_ctx.depth >= CONFIG_MAXDEPTH) {
+		cfg_error(cfg, "include \"%s\": nested too deeply (loop?)",
+		    argv[0]);
+		return 1;
+	}
+	path = config_resolve(config_ctx.confdir, argv[0]);
+	/* Check here, where the error can name the including line. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		cfg_error(cfg, "include \"%s\": %s: cannot open: %s", argv[0],
+		    path, strerror(errno));
+		free(path);
+		return 1;
+	}
+	rc = fstat(fd, &st);
+	close(fd);
+	if (rc == -1 || !S_ISREG(st.st_mode)) {
+		cfg_error(cfg, "include \"%s\": %s: not a regular file",
+		    argv[0], path);
+		free(path);
+		return 1;
+	}
+	config_ctx.depth++;
+	rc = config_parse(cfg, path);
+	config_ctx.depth--;
+	free(path);
+	return rc == 0 ? 0 : 1;
+}
+
+/* The sentinel at top level: the file ended where it should. */
+static int
+config_fn_eof(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	return 0;
+}
+
+/* The sentinel inside a section: its "}" is missing. */
+static int
+config_fn_eof_section(cfg_t *cfg, cfg_opt_t *opt, int argc,
+    const char **argv)
+{
+	errlist_add(config_ctx.errs, "%s: %s \"%s\": missing \"}\" at end of "
+	    "file", cfg->filename != NULL ? cfg->filename : "(config)",
+	    cfg_name(cfg), cfg_title(cfg) != NULL ? cfg_title(cfg) : "");
+	return 1;
+}
+
+/*
+ * Blank out comments ("#", "//" to end of line, and C comments), keeping
+ * every newline.  libconfuse 3.3 counts two lines for each comment it
+ * skips, so its line numbers drift; and it rejects comments inside a
+ * "{ list }".  Without comments it does neither.  Quotes are honoured, so
+ * a "#" inside a string stays.
+ */
+static void
+config_blank_comments(char *b, size_t len)
+{
+	size_t	 i;
+	char	 q = 0;
+
+	for (i = 0; i < len; i++) {
+		if (q != 0) {
+			if (b[i] == '\\' && i + 1 < len && b[i + 1] != '\n')
+				i++;
+			else if (b[i] == q || b[i] == '\n')
+				q = 0;
+			continue;
+		}
+		if (b[i] == '"' || b[i] == '\'') {
+			q = b[i];
+		} else if (b[i] == '#' || (b[i] == '/' && i + 1 < len &&
+		    b[i + 1] == '/')) {
+			for (; i < len && b[i] != '\n'; i++)
+				b[i] = ' ';
+		} else if (b[i] == '/' && i + 1 < len && b[i + 1] == '*') {
+			b[i++] = ' ';
+			b[i] = ' ';
+			for (i++; i < len && !(b[i] == '*' && i + 1 < len &&
+			    b[i + 1] == '/'); i++)
+				if (b[i] != '\n')
+					b[i] = ' ';
+			if (i < len) {
+				b[i++] = ' ';
+				b[i] = ' ';
+			}
+		}
+	}
+}
+
+/*
+ * Read the whole file and append the sentinel, so that libconfuse sees a
+ * call of CONFIG_EOF after the last line.  Returns NULL on error (added).
+ */
+static char *
+config_read(const char *path, size_t *lenp, struct errlist *errs)
+{
+	static const char sentinel[] = "\n" CONFIG_EOF "()\n";
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0, cap = 4096;
+	ssize_t		 n = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		errlist_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		errlist_add(errs, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		/* Keep room for a read and for the sentinel. */
+		if (cap - len < sizeof(sentinel) + 1024) {
+			cap *= 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = read(fd, buf + len, cap - len - sizeof(sentinel));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errlist_add(errs, "%s: read: %s", path,
+			    strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > CONFIG_MAXSIZE) {
+			errlist_add(errs, "%s: larger than %d bytes", path,
+			    CONFIG_MAXSIZE);
+			n = -1;
+			break;
+		}
+	}
+	close(fd);
+	if (n == -1) {
+		free(buf);
+		return NULL;
+	}
+	config_blank_comments(buf, len);
+	memcpy(buf + len, sentinel, sizeof(sentinel));	/* with the NUL */
+	*lenp = len + sizeof(sentinel) - 1;
+	return buf;
+}
+
+/*
+ * Parse one file into cfg: the main file, or an included one (then this
+ * runs inside the including file's parse, whose name and line are kept).
+ * Returns 0, or -1 with the errors added.
+ */
+static int
+config_parse(cfg_t *cfg, const char *file)
+{
+	struct errlist	*errs = config_ctx.errs;
+	FILE		*fp;
+	char		*buf, *saved_file;
+	size_t		 len, nerr = errs->n;
+	int		 saved_line, rc;
+
+	if ((buf = config_read(file, &len, errs)) == NULL)
+		return -1;
+	if ((fp = fmemopen(buf, len, "r")) == NULL)
+		fatal("fmemopen");
+	/* cfg_parse_fp names the text "FILE" unless a name is set. */
+	saved_file = cfg->filename;
+	saved_line = cfg->line;
+	cfg->filename = xstrdup(file);
+	rc = cfg_parse_fp(cfg, fp);
+	free(cfg->filename);
+	cfg->filename = saved_file;
+	cfg->line = saved_line;
+	fclose(fp);
+	free(buf);
+	if (rc == CFG_SUCCESS)
+		return 0;
+	if (errs->n == nerr)
+		errlist_add(errs, "%s: parse error", file);
+	return -1;
+}
+
+static char **
+config_strlist(cfg_t *cfg, const char *name, int *np)
+{
+	char		**v;
+	unsigned int	  i, n;
+
+	n = cfg_size(cfg, name);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(cfg_getnstr(cfg, name, i));
+	v[n] = NULL;
+	*np = (int)n;
+	return v;
+}
+
+/* Copy the parsed values into c. */
+static void
+config_fill(struct config *c, cfg_t *cfg)
+{
+	cfg_t		*sec;
+	unsigned int	 i, n;
+
+	c->syslog_name = xstrdup(cfg_getstr(cfg, "syslog_name"));
+	c->syslog_facility = xstrdup(cfg_getstr(cfg, "syslog_facility"));
+	c->syslog_socket = config_path(c, cfg_getstr(cfg, "syslog_socket"));
+	c->socket_dir = config_path(c, cfg_getstr(cfg, "socket_dir"));
+	c->state_dir = config_path(c, cfg_getstr(cfg, "state_dir"));
+	c->pid_file = config_path(c, cfg_getstr(cfg, "pid_file"));
+	c->daemon_directory = config_path(c,
+	    cfg_getstr(cfg, "daemon_directory"));
+	c->chroot_dir = config_path(c, cfg_getstr(cfg, "chroot_dir"));
+	c->default_user = xstrdup(cfg_getstr(cfg, "default_user"));
+	c->inet_interfaces = xstrdup(cfg_getstr(cfg, "inet_interfaces"));
+
+	c->default_process_limit = (int)cfg_getint(cfg,
+	    "default_process_limit");
+	c->max_use = (int)cfg_getint(cfg, "max_use");
+	c->max_idle = cfg_getint(cfg, "max_idle");
+	c->throttle_min = cfg_getint(cfg, "throttle_min");
+	c->throttle_max = cfg_getint(cfg, "throttle_max");
+	c->startup_grace = cfg_getint(cfg, "startup_grace");
+	c->stop_timeout = cfg_getint(cfg, "stop_timeout");
+
+	c->import_environment = config_strlist(cfg, "import_environment",
+	    &c->nimport);
+
+	n = cfg_size(cfg, "peer");
+	c->peers = xcalloc(n, sizeof(*c->peers));
+	for (i = 0; i < n; i++) {
+		sec = cfg_getnsec(cfg, "peer", i);
+		c->peers[i].name = xstrdup(cfg_title(sec));
+		c->peers[i].address = xstrdup(cfg_getstr(sec, "address"));
+		c->peers[i].port = xstrdup(cfg_getstr(sec, "port"));
+	}
+	c->npeers = (int)n;
+}
+
+/* Checks that involve more than one option (no line to point at). */
+static void
+config_check(const struct config *c, struct errlist *errs)
+{
+	char	 a[32], b[32];
+
+	if (c->throttle_max < c->throttle_min)
+		errlist_add(errs, "%s: throttle_max (%s) is less than "
+		    "throttle_min (%s)", c->conf_file,
+		    config_fmt_time(c->throttle_max, a, sizeof(a)),
+		    config_fmt_time(c->throttle_min, b, sizeof(b)));
+}
+
+struct config *
+config_load(const char *confdir, struct errlist *errs)
+{
+	struct errlist	 local;
+	struct stat	 st;
+	struct config	*c;
+	cfg_t		*cfg;
+	char		*dir;
+	size_t		 nerr;
+
+	if (errs == NULL) {
+		errlist_init(&local);
+		errs = &local;
+	}
+	nerr = errs->n;
+
+	if ((dir = realpath(confdir, NULL)) == NULL) {
+		errlist_add(errs, "%s: cannot open: %s", confdir,
+		    strerror(errno));
+		goto out;
+	}
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		errlist_add(errs, "%s: not a directory", confdir);
+		free(dir);
+		goto out;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->confdir = dir;
+	c->conf_file = config_path(c, CONFIG_FILE);
+	c->table_file = config_path(c, CONFIG_TABLE);
+
+	if ((cfg = cfg_init(config_opts, CFGF_NONE)) == NULL)
+		fatalx("cfg_init failed");
+	cfg_set_error_function(cfg, config_cfg_error);
+	cfg_set_validate_func(cfg, "peer", config_cb_peer);
+	config_ctx.errs = errs;
+	config_ctx.confdir = c->confdir;
+	config_ctx.depth = 0;
+
+	if (config_parse(cfg, c->conf_file) == 0) {
+		config_fill(c, cfg);
+		config_check(c, errs);
+	}
+
+	config_ctx.errs = NULL;
+	config_ctx.confdir = NULL;
+	cfg_free(cfg);
+
+	if (errs->n == nerr)
+		return c;
+	config_free(c);
+ out:
+	if (errs == &local)
+		errlist_free(&local);
+	return NULL;
+}
+
+void
+config_free(struct config *c)
+{
+	int	 i;
+
+	if (c == NULL)
+		return;
+	free(c->confdir);
+	free(c->conf_file);
+	free(c->table_file);
+	free(c->syslog_name);
+	free(c->syslog_facility);
+	free(c->syslog_socket);
+	free(c->socket_dir);
+	free(c->state_dir);
+	free(c->pid_file);
+	free(c->daemon_directory);
+	free(c->chroot_dir);
+	free(c->default_user);
+	free(c->inet_interfaces);
+	if (c->import_environment != NULL)
+		for (i = 0; c->import_environment[i] != NULL; i++)
+			free(c->import_environment[i]);
+	free(c->import_environment);
+	for (i = 0; i < c->npeers; i++) {
+		free(c->peers[i].name);
+		free(c->peers[i].address);
+		free(c->peers[i].port);
+	}
+	free(c->peers);
+	free(c);
+}

@@ -55,7 +55,8 @@ env_build(const struct config *cfg, const struct unit *u, int status_fd,
 	env_add(&envp, &n, "MASTER_SYSLOG_FACILITY", cfg->syslog_facility);
 	env_add(&envp, &n, "MASTER_SYSLOG_SOCKET", cfg->syslog_socket);
 	env_addn(&envp, &n, "MASTER_MAX_USE", cfg->max_use);
-	env_addn(&envp, &n, "MASTER_MAX_IDLE", cfg->max_idle / 1000);
+	/* Seconds, rounded up: 500ms must not become 0, "never". */
+	env_addn(&envp, &n, "MASTER_MAX_IDLE", (cfg->max_idle + 999) / 1000);
 	if (u->nlisten > 0) {
 		env_addn(&envp, &n, "LISTEN_FDS", u->nlisten);
 		env_addn(&envp, &n, "LISTEN_PID", pid);
