@@ -47,6 +47,8 @@ ctl_free(struct ctl_conn *cc)
 static const char *
 ctl_state(const struct unit *u)
 {
+	const struct child	*c;
+
 	if (M->stopping)
 		return "stopping";
 	if (u->retired)
@@ -57,6 +59,10 @@ ctl_state(const struct unit *u)
 		return "draining";
 	if (u->svc->te->type == SVC_DAEMON && u->total < u->limit)
 		return "starting";
+	/* Until startup ends, a kill would count as a bad startup. */
+	TAILQ_FOREACH(c, &u->children, entry)
+		if (!c->started && !c->stopping)
+			return "starting";
 	return "up";
 }
 

@@ -168,9 +168,9 @@ cmd_start_fg(int argc, char **argv)
 
 	setproctitle("master -c %s", cfg->confdir);
 	log_set_verbose(verbose);
+	/* The master owns cfg from here on (a reload replaces it). */
 	rc = master_run(cfg, t, pfh, -1, 1);
 	table_free(t);
-	config_free(cfg);
 	return rc;
 }
 

@@ -232,6 +232,10 @@ master_cleanup(void)
 	if (M->stop_kill_ev != NULL)
 		event_free(M->stop_kill_ev);
 	event_base_free(M->base);
+	/* Reload may have replaced the configuration: it is ours to free. */
+	config_free(M->cfg);
+	free(M);
+	M = NULL;
 }
 
 static void

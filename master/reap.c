@@ -52,9 +52,9 @@ reap_judge(struct child *c, int status, char *why, size_t len)
 		    (int)c->pid);
 	if (!abnormal && !daemon)
 		return NULL;
+	u->restarts++;
 	if (!c->started)
 		return "bad command startup";
-	u->restarts++;
 	now = now_ms();
 	if (now - u->storm_start > STORM_WINDOW) {
 		u->storm_start = now;

@@ -88,7 +88,12 @@ spawn_signals(void)
 	sigset_t	 set;
 	int		 sig;
 
-	/* Ignored signals stay ignored across exec: undo ours (SIGPIPE). */
+	/*
+	 * Signals are blocked (spawn_child): put every handler back to the
+	 * default before unblocking, so a pending SIGTERM kills the child
+	 * instead of running the master's handler.  Ignored signals would
+	 * stay ignored across exec too (SIGPIPE).
+	 */
 	for (sig = 1; sig < NSIG; sig++)
 		(void)signal(sig, SIG_DFL);
 	sigemptyset(&set);
@@ -151,7 +156,11 @@ spawn_exec(struct unit *u, int status_fd, int out_fd, int err_fd)
 static void
 child_grace_cb(int fd, short ev, void *arg)
 {
-	child_started(arg, "startup grace");
+	struct child	*c = arg;
+
+	child_started(c, "startup grace");
+	if (c->stopping && !c->spoke)
+		child_signal(c, SIGTERM);
 }
 
 /* Privileges are silently impossible without root: say so once. */
@@ -172,6 +181,7 @@ spawn_child(struct unit *u)
 {
 	struct child	*c;
 	struct timeval	 tv;
+	sigset_t	 all, saved;
 	int		 sp[2], outp[2], errp[2];
 	pid_t		 pid;
 
@@ -190,7 +200,18 @@ spawn_child(struct unit *u)
 		close(outp[1]);
 		goto fail;
 	}
-	if ((pid = fork()) == -1) {
+	/*
+	 * Block every signal across fork: until the child has reset its
+	 * handlers, a signal would run libevent's handler in the child, which
+	 * writes to the signal socketpair it shares with the master -- and
+	 * the master would act on a signal that was never sent to it.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (pid == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		close(outp[0]);
@@ -295,7 +316,13 @@ child_retire(struct child *c, long long kill_ms)
 	struct timeval	 tv;
 
 	child_stop(c);
-	if (!c->spoke)
+	/*
+	 * A started child that never spoke cannot hear the request: SIGTERM
+	 * it.  One that has not started yet may still be a protocol child
+	 * about to say READY: it gets the end-of-file, and the SIGTERM only
+	 * when its startup grace ends in silence (child_grace_cb).
+	 */
+	if (c->started && !c->spoke)
 		child_signal(c, SIGTERM);
 	if (kill_ms <= 0 || c->kill_ev != NULL)
 		return;
