@@ -1,0 +1,497 @@
+# lib.sh: shared code of the integration tests (POSIX sh, sourced; TAP).
+#
+# Each test script does:
+#	. "$(dirname "$0")/lib.sh"
+#	plan N
+#	lm_setup NAME		# temp dir $T, logsink on $T/log.sock -> $LOG
+#	lm_conf [EXTRA LINES]	# $CONF/linkmaster.conf
+#	lm_table <<EOF		# $CONF/master.cf
+#	...
+#	EOF
+#	lm_start		# sets MASTER_PID
+#	ok 'COND' DESC, is GOT WANT DESC, pass/fail DESC, wait_for, wait_log
+#
+# Synchronisation is always "wait for a condition, with a deadline"
+# (wait_for); the short sleeps inside wait_for are only its polling step.
+#
+# Cleanup (EXIT trap): abort the master if it runs, kill every process the
+# test started (masters and their children, logsink, background clients),
+# check that nothing of ours is left (exit 1 if something was), print the
+# log as TAP comments when anything failed, remove $T.  LM_KEEP=1 keeps $T.
+#
+# Run by the harness with top_srcdir/top_builddir exported (absolute); by
+# hand from anywhere: they default to the script's ../.. .
+
+if [ -z "${top_builddir:-}" ]; then
+	top_builddir=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+if [ -z "${top_srcdir:-}" ]; then
+	top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+export top_srcdir top_builddir
+
+LINKMASTER=$top_builddir/linkmaster
+LOGSINK=$top_builddir/tests/helpers/logsink
+TCLIENT=$top_builddir/tests/helpers/tclient
+SHOWFDS=$top_builddir/tests/helpers/showfds
+ECHO_SVC=$top_builddir/services/echo
+
+LM_N=0			# tests run
+LM_FAILED=0		# tests failed
+LM_PLAN=		# planned count
+LM_MASTERS=		# every master pid we saw
+LM_BG=			# other background processes we started
+LOGSINK_PID=
+MASTER_PID=
+T=
+
+# --- TAP -------------------------------------------------------------------
+
+plan() {
+	LM_PLAN=$1
+	echo "1..$1"
+}
+
+# diag LINE...: one TAP comment per argument.
+diag() {
+	for _dl in "$@"; do
+		printf '# %s\n' "$_dl"
+	done
+}
+
+# diag_file FILE...: a file's lines as TAP comments.
+diag_file() {
+	for _df in "$@"; do
+		[ -s "$_df" ] || continue
+		sed "s|^|# ${_df##*/}: |" "$_df"
+	done
+}
+
+pass() {
+	LM_N=$((LM_N + 1))
+	echo "ok $LM_N - $*"
+}
+
+fail() {
+	LM_N=$((LM_N + 1))
+	LM_FAILED=$((LM_FAILED + 1))
+	echo "not ok $LM_N - $*"
+	return 1
+}
+
+# ok 'SHELL CONDITION' DESC: the condition is eval'ed.
+ok() {
+	_okc=$1
+	shift
+	if eval "$_okc"; then
+		pass "$@"
+	else
+		fail "$@"
+		diag "failed: $_okc"
+		return 1
+	fi
+}
+
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "got:  '$1'" "want: '$2'"
+		return 1
+	fi
+}
+
+skip() {
+	LM_N=$((LM_N + 1))
+	echo "ok $LM_N # SKIP $*"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	LM_PLAN=0
+	exit 0
+}
+
+bail_out() {
+	echo "Bail out! $*"
+	exit 99
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+}
+
+# --- time and waiting ------------------------------------------------------
+
+# Milliseconds since boot (monotonic; 10 ms resolution, no fork).
+lm_now_ms() {
+	read -r _up _rest </proc/uptime
+	_cs=${_up#*.}
+	_cs=${_cs#0}
+	echo $(( ${_up%.*} * 1000 + ${_cs:-0} * 10 ))
+}
+
+# "1", "0.5", "2.25" seconds -> milliseconds.
+lm_ms() {
+	case $1 in
+	*.*)
+		_mi=${1%%.*}
+		_mf=${1#*.}000
+		_mf=${_mf%"${_mf#???}"}
+		_mf=${_mf#0}
+		_mf=${_mf#0}
+		echo $(( ${_mi:-0} * 1000 + ${_mf:-0} ))
+		;;
+	*)
+		echo $(( $1 * 1000 ))
+		;;
+	esac
+}
+
+# wait_for DESC TIMEOUT CMD...: run CMD until it succeeds; 1 at the
+# deadline (with a diagnostic).
+wait_for() {
+	_wfd=$1
+	_wft=$2
+	shift 2
+	_wfe=$(( $(lm_now_ms) + $(lm_ms "$_wft") ))
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		[ "$(lm_now_ms)" -ge "$_wfe" ] && break
+		sleep 0.05
+	done
+	diag "timed out after ${_wft}s waiting for $_wfd"
+	return 1
+}
+
+# wait_log REGEX [TIMEOUT]: an extended regex matches a line of $LOG.
+wait_log() {
+	wait_for "log /$1/" "${2:-5}" grep -Eq -- "$1" "$LOG"
+}
+
+# count_log REGEX: how many lines of $LOG match.
+count_log() {
+	grep -Ec -- "$1" "$LOG" 2>/dev/null || true
+}
+
+# Line number of the first log line matching REGEX (0: none).
+line_log() {
+	_ll=$(grep -En -- "$1" "$LOG" 2>/dev/null | head -n 1)
+	echo "${_ll%%:*}" | sed 's/^$/0/'
+}
+
+# --- processes -------------------------------------------------------------
+
+# alive PID: exists and is not a zombie.
+alive() {
+	[ -n "$1" ] || return 1
+	{ read -r _st </proc/"$1"/stat; } 2>/dev/null || return 1
+	_st=${_st##*) }
+	[ "${_st%% *}" != Z ]
+}
+
+dead() {
+	! alive "$1"
+}
+
+# all_dead PID...
+all_dead() {
+	for _ad in "$@"; do
+		alive "$_ad" && return 1
+	done
+	return 0
+}
+
+# Every live descendant of PID, depth first.
+lm_descendants() {
+	for _dc in $(pgrep -P "$1" 2>/dev/null); do
+		alive "$_dc" && echo "$_dc"
+		lm_descendants "$_dc"
+	done
+}
+
+# Live children of the master, optionally only those whose executable
+# path or command line matches an extended regex (the master passes the
+# table's command as argv[0], e.g. "echo", so match "services/echo" on the
+# executable).
+lm_children() {
+	[ -n "$MASTER_PID" ] || return 0
+	for _lc in $(pgrep -P "$MASTER_PID" 2>/dev/null); do
+		alive "$_lc" || continue
+		if [ $# -gt 0 ]; then
+			_lcx="$(readlink /proc/"$_lc"/exe 2>/dev/null) $(tr '\0' ' ' \
+			    </proc/"$_lc"/cmdline 2>/dev/null)"
+			printf '%s\n' "$_lcx" | grep -Eq -- "$1" || continue
+		fi
+		echo "$_lc"
+	done
+	return 0
+}
+
+lm_nchildren() {
+	lm_children "$@" | wc -l | tr -d ' '
+}
+
+# lm_bg OUTFILE CMD...: start CMD in the background (stdin /dev/null,
+# stdout+stderr to OUTFILE), remembered for cleanup; pid in LM_BG_PID.
+lm_bg() {
+	_bgo=$1
+	shift
+	"$@" </dev/null >"$_bgo" 2>&1 &
+	LM_BG_PID=$!
+	LM_BG="$LM_BG $LM_BG_PID"
+}
+
+# fifo_start NAME CMD...: CMD in the background with stdin from the fifo
+# $T/NAME.in (which we keep open for writing on fd 7) and output in
+# $T/NAME.out; pid in FIFO_PID.  fifo_stop closes its stdin and waits (up to
+# 20 s) for it to exit; its exit status is then in FIFO_RC.  One at a time.
+fifo_start() {
+	_ffn=$1
+	shift
+	rm -f "$T/$_ffn.in"
+	mkfifo "$T/$_ffn.in" || bail_out "mkfifo $T/$_ffn.in"
+	"$@" <"$T/$_ffn.in" >"$T/$_ffn.out" 2>&1 &
+	FIFO_PID=$!
+	LM_BG="$LM_BG $FIFO_PID"
+	exec 7>"$T/$_ffn.in"
+}
+
+fifo_stop() {
+	exec 7>&-
+	FIFO_RC=124
+	if wait_for "pid $FIFO_PID to exit" 20 dead "$FIFO_PID"; then
+		wait "$FIFO_PID"
+		FIFO_RC=$?
+	fi
+	return "$FIFO_RC"
+}
+
+# hold_start NAME TCLIENT-ARGS...: tclient -H, released by hold_stop.
+hold_start() {
+	_hn=$1
+	shift
+	fifo_start "$_hn" "$TCLIENT" -H "$@"
+}
+
+hold_stop() {
+	fifo_stop
+}
+
+# Number of "reply N" lines a holding tclient printed so far.
+hold_replies() {
+	grep -c '^reply ' "$T/$1.out" 2>/dev/null || true
+}
+
+# --- the master --------------------------------------------------------------
+
+# lm CMD [ARGS]: run the linkmaster command; stdout in $T/out, stderr in
+# $T/err, exit status in LM_RC (and returned).  Never hangs: 30 s.
+lm() {
+	timeout 30 $LM "$@" >"$T/out" 2>"$T/err"
+	LM_RC=$?
+	return $LM_RC
+}
+
+lm_setup() {
+	LM_NAME=$1
+	for _f in "$LINKMASTER" "$LOGSINK" "$TCLIENT" "$SHOWFDS"; do
+		[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
+	done
+	T=$(mktemp -d /tmp/lm.XXXXXX) || bail_out "mktemp failed"
+	# Children running as nobody (unpriv) must reach the log socket.
+	chmod 755 "$T"
+	trap lm_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	CONF=$T/conf
+	LOG=$T/log
+	LM="$LINKMASTER -c $CONF"
+	mkdir "$CONF" "$T/state" || bail_out "mkdir in $T"
+	: >"$LOG"
+	"$LOGSINK" "$T/log.sock" "$LOG" "$T/logsink.pid" \
+	    </dev/null >/dev/null 2>"$T/logsink.err" &
+	LOGSINK_PID=$!
+	wait_for "logsink to start" 5 test -s "$T/logsink.pid" ||
+	    bail_out "logsink did not start: $(cat "$T/logsink.err")"
+}
+
+# lm_conf [LINE...]: linkmaster.conf with the test defaults + LINEs.
+lm_conf() {
+	{
+		cat <<EOF
+# written by tests/integration/lib.sh for $LM_NAME
+syslog_socket = "$T/log.sock"
+socket_dir = "$T/sock"
+state_dir = "$T/state"
+pid_file = "$T/master.pid"
+daemon_directory = "$top_builddir/services"
+throttle_min = 1
+throttle_max = 8
+startup_grace = 1
+stop_timeout = 2
+EOF
+		for _cl in "$@"; do
+			printf '%s\n' "$_cl"
+		done
+	} >"$CONF/linkmaster.conf"
+}
+
+# lm_table: master.cf from stdin.
+lm_table() {
+	cat >"$CONF/master.cf"
+}
+
+# lm_start: "linkmaster start"; MASTER_PID from "started (pid N)" or the
+# pid file.  Output in $T/out and $T/err; returns start's exit status.
+lm_start() {
+	lm start
+	_sr=$LM_RC
+	MASTER_PID=$(sed -n 's/.*started (pid \([0-9][0-9]*\)).*/\1/p' \
+	    "$T/out" "$T/err" | head -n 1)
+	if [ -z "$MASTER_PID" ] && [ -s "$T/master.pid" ]; then
+		MASTER_PID=$(tr -dc 0-9 <"$T/master.pid")
+	fi
+	[ -n "$MASTER_PID" ] && LM_MASTERS="$LM_MASTERS $MASTER_PID"
+	if [ "$_sr" -ne 0 ]; then
+		diag "linkmaster start: exit $_sr"
+		diag_file "$T/out" "$T/err"
+	fi
+	return "$_sr"
+}
+
+# lm_stop: "linkmaster stop"; waits for the master to be gone.
+lm_stop() {
+	lm stop
+	_sr=$LM_RC
+	if [ "$_sr" -ne 0 ]; then
+		diag "linkmaster stop: exit $_sr"
+		diag_file "$T/out" "$T/err"
+	fi
+	return "$_sr"
+}
+
+# svc_field SERVICE FIELD [TYPE]: one column of "linkmaster status" for
+# SERVICE.  FIELD: type state procs uses restarts lastexit throttle status.
+# LAST-EXIT may be two words ("exit 1", "signal 9"), STATUS is the rest.
+# Exit 1 if status failed or has no such row.
+svc_field() {
+	timeout 10 $LM status >"$T/status.out" 2>"$T/status.err" || return 1
+	awk -v svc="$1" -v f="$2" -v type="${3:-}" '
+	$1 == svc && $1 != "NAME" && (type == "" || $2 == type) {
+		if ($7 == "exit" || $7 == "signal") {
+			last = $7 " " $8; i = 9
+		} else {
+			last = $7; i = 8
+		}
+		st = ""
+		for (j = i + 1; j <= NF; j++)
+			st = st (st == "" ? "" : " ") $j
+		v["type"] = $2; v["state"] = $3; v["procs"] = $4
+		v["uses"] = $5; v["restarts"] = $6; v["lastexit"] = last
+		v["throttle"] = $i; v["status"] = st
+		print v[f]
+		found = 1
+		exit
+	}
+	END { exit !found }' "$T/status.out"
+}
+
+# svc_is SERVICE FIELD VALUE / svc_isnt SERVICE FIELD VALUE
+svc_is() {
+	[ "$(svc_field "$1" "$2")" = "$3" ]
+}
+
+svc_isnt() {
+	_si=$(svc_field "$1" "$2") || return 1
+	[ "$_si" != "$3" ]
+}
+
+# --- cleanup -------------------------------------------------------------------
+
+# Processes that still look like ours: command line naming $T (the master
+# is started with -c $T/conf), or cwd/root inside $T.  The grep pattern is
+# spelled so that it does not match its own command line.
+lm_leftovers() {
+	_lt=$(printf '%s' "$T" | sed 's/[.]/[.]/g')
+	{
+		grep -la -- "$_lt" /proc/[0-9]*/cmdline 2>/dev/null |
+		    sed 's|^/proc/\([0-9]*\)/.*|\1|'
+		find /proc/[0-9]*/cwd /proc/[0-9]*/root -maxdepth 0 \
+		    \( -lname "$T" -o -lname "$T/*" \) 2>/dev/null |
+		    sed 's|^/proc/\([0-9]*\)/.*|\1|'
+	} | sort -u | while read -r _lp; do
+		[ "$_lp" = "$$" ] && continue
+		[ "$_lp" = "$LOGSINK_PID" ] && continue
+		alive "$_lp" && echo "$_lp"
+	done
+}
+
+lm_cleanup() {
+	_rc=$?
+	trap - EXIT HUP INT TERM
+	cd / || true
+	exec 7>&-
+	[ -n "$T" ] && [ -d "$T" ] || exit "$_rc"
+
+	# Everything we know of, gathered before anything is killed (once the
+	# master is gone its children are orphans and pgrep -P cannot find
+	# them).
+	_pids=
+	_running=
+	for _p in $LM_MASTERS; do
+		alive "$_p" || continue
+		_running=$_p
+		_pids="$_pids $_p $(lm_descendants "$_p")"
+	done
+	for _p in $LM_BG; do
+		alive "$_p" && _pids="$_pids $_p $(lm_descendants "$_p")"
+	done
+	if [ -n "$_running" ]; then
+		timeout 10 $LM abort >/dev/null 2>&1 ||
+		    diag "cleanup: linkmaster abort failed"
+	fi
+	for _p in $_pids; do
+		alive "$_p" && kill -9 "$_p" 2>/dev/null
+	done
+	# shellcheck disable=SC2086
+	wait_for "our processes to exit" 5 all_dead $_pids
+	for _p in $LM_BG; do
+		wait "$_p" 2>/dev/null
+	done
+
+	_left=$(lm_leftovers)
+	if [ -n "$_left" ]; then
+		diag "cleanup: processes left behind:"
+		for _p in $_left; do
+			diag "  $_p: $(tr '\0' ' ' </proc/"$_p"/cmdline 2>/dev/null)"
+			kill -9 "$_p" 2>/dev/null
+		done
+		[ "$_rc" -eq 0 ] && _rc=1
+	fi
+
+	if [ -n "$LOGSINK_PID" ]; then
+		kill -TERM "$LOGSINK_PID" 2>/dev/null
+		wait "$LOGSINK_PID" 2>/dev/null
+	fi
+
+	if [ "$LM_FAILED" -gt 0 ] || [ "$_rc" -ne 0 ] ||
+	    { [ -n "$LM_PLAN" ] && [ "$LM_N" != "$LM_PLAN" ]; }; then
+		diag "---- $LOG ----"
+		sed 's/^/# /' "$LOG"
+		diag_file "$T/logsink.err"
+	fi
+	if [ "${LM_KEEP:-0}" = 1 ]; then
+		diag "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	# A failed test is already a "not ok" line: the exit status is kept
+	# for what TAP cannot say (bail out, leftovers, a script error).
+	exit "$_rc"
+}
