@@ -23,12 +23,13 @@ enum proto_kind {
 	PROTO_TAKEN,
 	PROTO_AVAIL,
 	PROTO_STATUS,
+	PROTO_HANDOFF,	/* link helper: its TCP link rides along (SCM_RIGHTS) */
 };
 
 /*
- * Parse one packet.  On PROTO_STATUS, *text/*textlen point into buf at the
- * text (without the trailing newline; control characters are the caller's
- * to sanitise).  Anything else unknown is PROTO_BAD.
+ * Parse one packet.  On PROTO_STATUS, *text points into buf at the text and
+ * *textlen is its length (without the trailing newline; control characters
+ * are the caller's to sanitise).  Anything else unknown is PROTO_BAD.
  */
 enum proto_kind proto_parse(const char *buf, size_t len, const char **text,
 	    size_t *textlen);

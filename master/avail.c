@@ -16,7 +16,7 @@
 static int
 avail_wanted(const struct unit *u)
 {
-	if (M->stopping || u->throttle.active)
+	if (M->stopping || u->retired || u->throttle.active)
 		return 0;
 	if (u->limit != 0 && u->total >= u->limit)
 		return 0;
@@ -67,9 +67,15 @@ avail_listen_off(struct unit *u)
 void
 avail_update(struct unit *u)
 {
-	if (u->svc->te->type == SVC_DAEMON) {
-		while (!M->stopping && !u->throttle.active &&
-		    u->total < u->limit)
+	/*
+	 * daemon and link units keep their count running.  A link unit
+	 * waits until the previous generation is gone: it may be about to
+	 * hand its live TCP link over to the next helper.
+	 */
+	if (u->svc->te->type == SVC_DAEMON || u->svc->te->type == SVC_LINK) {
+		while (!M->stopping && !u->retired && !u->throttle.active &&
+		    u->total < u->limit && (u->svc->te->type != SVC_LINK ||
+		    u->draining == 0))
 			if (spawn_child(u) == NULL)
 				break;
 		return;

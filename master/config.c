@@ -128,6 +128,7 @@ static cfg_opt_t config_opts[] = {
 	    config_cb_path),
 	CFG_STR_CB("default_user", "nobody", CFGF_NONE, config_cb_name),
 	CFG_STR_CB("inet_interfaces", "all", CFGF_NONE, config_cb_host),
+	CFG_STR_CB("host_name", NULL, CFGF_NONE, config_cb_host),
 	CFG_INT_CB("default_process_limit", 100, CFGF_NONE,
 	    config_cb_number),
 	CFG_INT_CB("max_use", 100, CFGF_NONE, config_cb_number),
@@ -412,6 +413,20 @@ config_cb_facility(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	}
 	*(const char **)res = value;
 	return 0;
+}
+
+/* host_name: as set, else the system's host name (what a peer knows us as). */
+static char *
+config_host_name(const char *set)
+{
+	char	 buf[256];
+
+	if (set != NULL)
+		return xstrdup(set);
+	if (gethostname(buf, sizeof(buf)) == -1)
+		strlcpy(buf, "localhost", sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	return xstrdup(buf);
 }
 
 /*
@@ -743,6 +758,7 @@ config_fill(struct config *c, cfg_t *cfg)
 	c->chroot_dir = config_path(c, cfg_getstr(cfg, "chroot_dir"));
 	c->default_user = xstrdup(cfg_getstr(cfg, "default_user"));
 	c->inet_interfaces = xstrdup(cfg_getstr(cfg, "inet_interfaces"));
+	c->host_name = config_host_name(cfg_getstr(cfg, "host_name"));
 
 	c->default_process_limit = (int)cfg_getint(cfg,
 	    "default_process_limit");
@@ -857,6 +873,7 @@ config_free(struct config *c)
 	free(c->chroot_dir);
 	free(c->default_user);
 	free(c->inet_interfaces);
+	free(c->host_name);
 	if (c->import_environment != NULL)
 		for (i = 0; c->import_environment[i] != NULL; i++)
 			free(c->import_environment[i]);

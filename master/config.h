@@ -33,6 +33,7 @@ struct config {
 	char	*chroot_dir;
 	char	*default_user;		/* "nobody" */
 	char	*inet_interfaces;	/* "all" */
+	char	*host_name;		/* hello name to peers; gethostname() */
 
 	int	 default_process_limit;	/* 100 */
 	int	 max_use;		/* 100 */

@@ -35,7 +35,7 @@ env_addn(char ***envp, int *n, const char *name, long long value)
 
 char **
 env_build(const struct config *cfg, const struct unit *u, int status_fd,
-    int generation, pid_t pid)
+    int generation, pid_t pid, int handoff)
 {
 	const struct tentry	*te = u->svc->te;
 	char			**envp = NULL;
@@ -54,11 +54,19 @@ env_build(const struct config *cfg, const struct unit *u, int status_fd,
 	env_add(&envp, &n, "MASTER_SYSLOG_NAME", u->ident);
 	env_add(&envp, &n, "MASTER_SYSLOG_FACILITY", cfg->syslog_facility);
 	env_add(&envp, &n, "MASTER_SYSLOG_SOCKET", cfg->syslog_socket);
+	env_add(&envp, &n, "MASTER_CONFIG_DIR", cfg->confdir);
+	env_add(&envp, &n, "MASTER_STATE_DIR", cfg->state_dir);
 	env_addn(&envp, &n, "MASTER_MAX_USE", cfg->max_use);
 	/* Seconds, rounded up: 500ms must not become 0, "never". */
 	env_addn(&envp, &n, "MASTER_MAX_IDLE", (cfg->max_idle + 999) / 1000);
-	if (u->nlisten > 0) {
-		env_addn(&envp, &n, "LISTEN_FDS", u->nlisten);
+	if (u->peer.name != NULL) {
+		env_add(&envp, &n, "MASTER_HOST_NAME", cfg->host_name);
+		env_add(&envp, &n, "PEER_NAME", u->peer.name);
+		env_add(&envp, &n, "PEER_ADDRESS", u->peer.address);
+		env_add(&envp, &n, "PEER_PORT", u->peer.port);
+	}
+	if (u->nlisten + handoff > 0) {
+		env_addn(&envp, &n, "LISTEN_FDS", u->nlisten + handoff);
 		env_addn(&envp, &n, "LISTEN_PID", pid);
 		/*
 		 * One name per fd, colon-separated, as systemd does; a colon
@@ -73,6 +81,12 @@ env_build(const struct config *cfg, const struct unit *u, int status_fd,
 				*p++ = *v == ':' ? '_' : *v;
 		}
 		*p = '\0';
+		/* A link handed over by the previous generation. */
+		if (handoff) {
+			names = xreallocarray(names, strlen(names) + 10, 1);
+			strlcat(names, u->nlisten ? ":handoff" : "handoff",
+			    strlen(names) + 10);
+		}
 		env_add(&envp, &n, "LISTEN_FDNAMES", names);
 		free(names);
 	}

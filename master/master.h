@@ -62,6 +62,8 @@ struct unit {
 	char			*name;		/* "echo", "link/beta" */
 	char			*ident;		/* "linkmaster/echo" */
 	char			*cmdpath;	/* command, resolved */
+	struct peer		 peer;		/* link units: their peer */
+	int			 handoff_fd;	/* link handed back, or -1 */
 	int			 nlisten;
 	int			 listen_fd[MAX_LISTEN];
 	struct event		*listen_ev[MAX_LISTEN];
@@ -88,6 +90,7 @@ struct unit {
 struct service {
 	TAILQ_ENTRY(service)	 entry;
 	struct tentry		*te;		/* owned */
+	int			 retired;	/* removed by reload */
 	TAILQ_HEAD(, unit)	 units;
 };
 TAILQ_HEAD(service_list, service);
@@ -123,7 +126,9 @@ void		 master_stop(int signo, int abort);
 int		 svc_create_all(struct table *, struct errlist *);
 int		 svc_listen_open(const struct config *, struct unit *,
 		    struct errlist *);
-struct unit	*svc_unit_new(struct service *, const char *);
+struct unit	*svc_unit_new(struct service *, const char *,
+		    const struct peer *);
+void		 svc_unit_free(struct unit *);
 struct service	*svc_find(const char *, enum svc_type);
 void		 svc_listen_close(struct unit *);
 void		 svc_free(struct service *);
@@ -148,7 +153,7 @@ void		 child_started(struct child *, const char *why);
 
 /* env.c */
 char		**env_build(const struct config *, const struct unit *,
-		    int status_fd, int generation, pid_t pid);
+		    int status_fd, int generation, pid_t pid, int handoff);
 void		 env_free(char **);
 
 /* reap.c */

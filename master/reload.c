@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -39,6 +40,7 @@ enum reload_how {
 	RL_LIMITS,
 	RL_RESTART,
 	RL_LISTEN,
+	RL_PEERS,	/* a link service: only its peer list changed */
 	RL_ADDED,
 	RL_REMOVED,
 };
@@ -123,6 +125,8 @@ reload_shape_changed(const struct tentry *ot, const struct tentry *nt,
 		return 1;
 	if (nt->unpriv && !str_eq(o->default_user, n->default_user))
 		return 1;
+	if (nt->type == SVC_LINK && !str_eq(o->host_name, n->host_name))
+		return 1;
 	if (nt->chroot && !str_eq(o->chroot_dir, n->chroot_dir))
 		return 1;
 	op = svc_command_path(o, ot);
@@ -151,6 +155,40 @@ reload_listen_changed(const struct tentry *ot, const struct tentry *nt,
 	}
 }
 
+static int
+peer_eq(const struct peer *a, const struct peer *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	    strcmp(a->address, b->address) == 0 &&
+	    strcmp(a->port, b->port) == 0;
+}
+
+static const struct peer *
+peer_find(const struct config *cfg, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].name, name) == 0)
+			return &cfg->peers[i];
+	return NULL;
+}
+
+static int
+peers_changed(const struct config *o, const struct config *n)
+{
+	const struct peer	*p;
+	int			 i;
+
+	if (o->npeers != n->npeers)
+		return 1;
+	for (i = 0; i < o->npeers; i++)
+		if ((p = peer_find(n, o->peers[i].name)) == NULL ||
+		    !peer_eq(p, &o->peers[i]))
+			return 1;
+	return 0;
+}
+
 static enum reload_how
 reload_classify(const struct service *old, const struct tentry *nt,
     const struct config *n)
@@ -166,6 +204,8 @@ reload_classify(const struct service *old, const struct tentry *nt,
 	    ot->wakeup_cond != nt->wakeup_cond ||
 	    o->max_use != n->max_use || o->max_idle != n->max_idle)
 		return RL_LIMITS;
+	if (nt->type == SVC_LINK && peers_changed(o, n))
+		return RL_PEERS;
 	return RL_SAME;
 }
 
@@ -234,11 +274,6 @@ reload_prepare(struct reload_plan *p, struct errlist *errs)
 	    NULL)
 		return -1;
 	(void)check_commands(p->cfg, p->table, errs);
-	TAILQ_FOREACH(te, &p->table->entries, entry)
-		if (te->type == SVC_LINK)
-			errlist_add(errs, "%s:%d: service %s: link services "
-			    "are not supported by this version",
-			    p->table->file, te->line, te->name);
 	if (errs->n > 0)
 		return -1;
 	TAILQ_FOREACH(te, &p->table->entries, entry) {
@@ -283,21 +318,96 @@ reload_retire_unit(struct unit *u, long long kill_ms, int restart)
 	}
 }
 
+/* A unit goes away: no socket now, children stopped, freed when reaped. */
+static void
+reload_unit_gone(struct unit *u)
+{
+	u->retired = 1;
+	svc_listen_close(u);
+	wakeup_clear(u);
+	throttle_clear(u);
+	reload_retire_unit(u, M->cfg->stop_timeout, 0);
+	reload_reaped(u);
+}
+
 static void
 reload_removed(struct service *s)
 {
-	struct unit	*u;
+	struct unit	*u, *next;
 
 	TAILQ_REMOVE(&M->services, s, entry);
-	TAILQ_FOREACH(u, &s->units, entry) {
-		u->retired = 1;
-		svc_listen_close(u);
-		wakeup_clear(u);
+	TAILQ_INSERT_TAIL(&M->retired, s, entry);
+	for (u = TAILQ_FIRST(&s->units); u != NULL; u = next) {
+		next = TAILQ_NEXT(u, entry);
+		reload_unit_gone(u);
+	}
+	/* Set only now, so that the loop above cannot free s under us. */
+	s->retired = 1;
+	if (TAILQ_EMPTY(&s->units)) {
+		TAILQ_REMOVE(&M->retired, s, entry);
+		svc_free(s);
+	}
+}
+
+/* Give a link service's new peers their units (sockets bound here). */
+static void
+reload_link_add(struct service *s, const struct peer *p)
+{
+	struct errlist	 errs;
+	struct unit	*u;
+	size_t		 i;
+
+	u = svc_unit_new(s, s->te->name, p);
+	errlist_init(&errs);
+	if (svc_listen_open(M->cfg, u, &errs) == -1)
+		for (i = 0; i < errs.n; i++)
+			log_warnx("reload: %s", errs.msg[i]);
+	errlist_free(&errs);
+	avail_update(u);
+}
+
+/*
+ * A link service's peers after the configuration changed: a new peer
+ * gets a unit, a removed one loses it, a peer with a new address gets a
+ * fresh helper (a handed-over link would lead to the old address).  The
+ * other peers' helpers are not touched.
+ */
+static void
+reload_link_peers(struct service *s)
+{
+	const struct peer	*p;
+	struct unit		*u, *next;
+	int			 i;
+
+	for (u = TAILQ_FIRST(&s->units); u != NULL; u = next) {
+		next = TAILQ_NEXT(u, entry);
+		if (u->retired)
+			continue;
+		if ((p = peer_find(M->cfg, u->peer.name)) == NULL) {
+			reload_unit_gone(u);
+			continue;
+		}
+		if (peer_eq(p, &u->peer))
+			continue;
+		free(u->peer.address);
+		free(u->peer.port);
+		u->peer.address = xstrdup(p->address);
+		u->peer.port = xstrdup(p->port);
+		if (u->handoff_fd != -1)
+			close(u->handoff_fd);
+		u->handoff_fd = -1;
 		throttle_clear(u);
 		reload_retire_unit(u, M->cfg->stop_timeout, 0);
+		avail_update(u);
 	}
-	TAILQ_INSERT_TAIL(&M->retired, s, entry);
-	reload_reaped(TAILQ_FIRST(&s->units));
+	for (i = 0; i < M->cfg->npeers; i++) {
+		TAILQ_FOREACH(u, &s->units, entry)
+			if (!u->retired &&
+			    strcmp(u->peer.name, M->cfg->peers[i].name) == 0)
+				break;
+		if (u == NULL)
+			reload_link_add(s, &M->cfg->peers[i]);
+	}
 }
 
 /* maxproc lowered: idle surplus goes now; busy surplus at its AVAIL. */
@@ -336,7 +446,11 @@ reload_apply(struct reload_item *it)
 		s->te = it->te;
 		TAILQ_INIT(&s->units);
 		TAILQ_INSERT_TAIL(&M->services, s, entry);
-		u = svc_unit_new(s, s->te->name);
+		if (s->te->type == SVC_LINK) {
+			reload_link_peers(s);
+			return;
+		}
+		u = svc_unit_new(s, s->te->name, NULL);
 		reload_take_sockets(u, &it->tmp);
 		avail_update(u);
 		wakeup_arm(u);
@@ -348,8 +462,10 @@ reload_apply(struct reload_item *it)
 	svc_tentry_free(s->te);
 	s->te = it->te;
 	TAILQ_FOREACH(u, &s->units, entry) {
+		if (u->retired)
+			continue;
 		u->limit = s->te->maxproc;
-		if (it->how == RL_LIMITS) {
+		if (it->how == RL_LIMITS || it->how == RL_PEERS) {
 			reload_limits(u);
 			avail_update(u);
 			continue;
@@ -360,7 +476,9 @@ reload_apply(struct reload_item *it)
 		u->cmdpath = svc_command_path(M->cfg, s->te);
 		throttle_clear(u);
 		wakeup_clear(u);
-		reload_retire_unit(u, M->cfg->stop_timeout, 1);
+		/* A link helper drains, then hands its link over: bounded. */
+		reload_retire_unit(u, M->cfg->stop_timeout,
+		    s->te->type != SVC_LINK);
 		if (it->how == RL_LISTEN) {
 			svc_listen_close(u);
 			reload_take_sockets(u, &it->tmp);
@@ -369,6 +487,8 @@ reload_apply(struct reload_item *it)
 		avail_update(u);
 		wakeup_arm(u);
 	}
+	if (s->te->type == SVC_LINK)
+		reload_link_peers(s);
 }
 
 static void
@@ -400,7 +520,8 @@ reload_report(struct reload_plan *p, struct evbuffer *out)
 
 	evbuffer_add_printf(b, "reload: %d added, %d changed, %d removed, "
 	    "%d unchanged", p->count[RL_ADDED], p->count[RL_LIMITS] +
-	    p->count[RL_RESTART] + p->count[RL_LISTEN], p->count[RL_REMOVED],
+	    p->count[RL_RESTART] + p->count[RL_LISTEN] + p->count[RL_PEERS],
+	    p->count[RL_REMOVED],
 	    p->count[RL_SAME]);
 	if (out != NULL)
 		evbuffer_add_printf(out, "%.*s\n",
@@ -411,6 +532,7 @@ reload_report(struct reload_plan *p, struct evbuffer *out)
 	reload_names(p, RL_RESTART, " restarted: ", b);
 	reload_names(p, RL_LISTEN, " new address: ", b);
 	reload_names(p, RL_LIMITS, " limits: ", b);
+	reload_names(p, RL_PEERS, " peers: ", b);
 	reload_names(p, RL_REMOVED, " removed: ", b);
 	len = evbuffer_get_length(b);
 	line = (char *)evbuffer_pullup(b, -1);
@@ -491,19 +613,22 @@ reload_run(struct evbuffer *out)
 	return 0;
 }
 
-/* A child of a removed service was reaped: free the service when empty. */
+/*
+ * A retired unit may have lost its last child: free it, and its service
+ * too when that was removed and has no unit left.
+ */
 void
 reload_reaped(struct unit *u)
 {
 	struct service	*s;
-	struct unit	*v;
 
-	if (u == NULL || !u->retired)
+	if (u == NULL || !u->retired || u->total > 0 || u->draining > 0)
 		return;
 	s = u->svc;
-	TAILQ_FOREACH(v, &s->units, entry)
-		if (v->total > 0 || v->draining > 0)
-			return;
-	TAILQ_REMOVE(&M->retired, s, entry);
-	svc_free(s);
+	TAILQ_REMOVE(&s->units, u, entry);
+	svc_unit_free(u);
+	if (s->retired && TAILQ_EMPTY(&s->units)) {
+		TAILQ_REMOVE(&M->retired, s, entry);
+		svc_free(s);
+	}
 }

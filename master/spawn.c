@@ -62,7 +62,7 @@ spawn_die(const char *what, const char *arg)
 static void
 spawn_fds(struct unit *u, int status_fd, int out_fd, int err_fd)
 {
-	int	 src[MAX_LISTEN + 4], n, i, top;
+	int	 src[MAX_LISTEN + 5], n, i, top;
 
 	n = 0;
 	if ((src[n++] = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
@@ -71,6 +71,8 @@ spawn_fds(struct unit *u, int status_fd, int out_fd, int err_fd)
 	src[n++] = err_fd;
 	for (i = 0; i < u->nlisten; i++)
 		src[n++] = u->listen_fd[i];
+	if (u->handoff_fd != -1)
+		src[n++] = u->handoff_fd;
 	src[n++] = status_fd;
 	top = n;
 	for (i = 0; i < n; i++)
@@ -132,6 +134,7 @@ static __dead void
 spawn_exec(struct unit *u, int status_fd, int out_fd, int err_fd)
 {
 	char	**envp;
+	int	  handoff;
 
 	/* Our log socket's number may become one of the targets. */
 	log_close();
@@ -148,7 +151,9 @@ spawn_exec(struct unit *u, int status_fd, int out_fd, int err_fd)
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != M->pid)
 		_exit(1);
-	envp = env_build(M->cfg, u, 3 + u->nlisten, M->generation, getpid());
+	handoff = u->handoff_fd != -1;
+	envp = env_build(M->cfg, u, 3 + u->nlisten + handoff, M->generation,
+	    getpid(), handoff);
 	execve(u->cmdpath, u->svc->te->argv, envp);
 	spawn_die("exec", u->cmdpath);
 }
@@ -225,6 +230,12 @@ spawn_child(struct unit *u)
 	close(sp[1]);
 	close(outp[1]);
 	close(errp[1]);
+	if (u->handoff_fd != -1) {
+		log_info("service %s: handing the link over to pid %d",
+		    u->name, (int)pid);
+		close(u->handoff_fd);
+		u->handoff_fd = -1;
+	}
 	(void)outlog_open(outp[0], LOG_INFO, u->ident, pid);
 	(void)outlog_open(errp[0], LOG_WARNING, u->ident, pid);
 
@@ -285,7 +296,12 @@ child_stop(struct child *c)
 	if (c->stopping)
 		return;
 	c->stopping = 1;
-	status_close(c);
+	/*
+	 * Shut down only our writing side: the child reads end-of-file, and
+	 * can still answer (a link helper hands its TCP link back here).
+	 */
+	if (c->status_fd != -1)
+		(void)shutdown(c->status_fd, SHUT_WR);
 	if (c->avail) {
 		c->avail = 0;
 		u->avail--;

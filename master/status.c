@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "fdpass.h"
 #include "proto.h"
 
 static void
@@ -73,11 +74,36 @@ status_message(struct child *c, const char *buf, size_t len)
 	case PROTO_STATUS:
 		status_text(u, text, tlen);
 		break;
+	case PROTO_HANDOFF:	/* without its fd: nothing to keep */
 	case PROTO_BAD:
 		log_warnx("service %s: pid %d: bad status message (%zu "
 		    "bytes) ignored", u->name, (int)c->pid, len);
 		break;
 	}
+}
+
+/*
+ * A message with an fd: only a link helper's HANDOFF carries one, its
+ * connected TCP link, kept for the unit's next child.  Anything else
+ * that arrives with an fd is closed at once.
+ */
+static void
+status_handoff(struct child *c, const char *buf, size_t len, int fd)
+{
+	struct unit	*u = c->unit;
+
+	if (u->svc->te->type != SVC_LINK || !c->stopping ||
+	    proto_parse(buf, len, NULL, NULL) != PROTO_HANDOFF) {
+		log_warnx("service %s: pid %d: unexpected file descriptor "
+		    "closed", u->name, (int)c->pid);
+		close(fd);
+		return;
+	}
+	if (u->handoff_fd != -1)
+		close(u->handoff_fd);
+	u->handoff_fd = fd;
+	log_info("service %s: pid %d handed over its link", u->name,
+	    (int)c->pid);
 }
 
 void
@@ -86,14 +112,17 @@ status_read_cb(int fd, short ev, void *arg)
 	struct child	*c = arg;
 	char		 buf[PROTO_MAX + 1];
 	ssize_t		 n;
+	int		 pfd;
 
 	/* Bounded: a chatty child cannot starve the rest of the loop. */
 	for (int i = 0; i < 32; i++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0) {
+		n = fdpass_recv(fd, &pfd, buf, sizeof(buf));
+		if (n > 0 && pfd != -1)
+			status_handoff(c, buf, n, pfd);
+		else if (n > 0)
 			status_message(c, buf, n);
+		if (n > 0)
 			continue;
-		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		status_close(c);

@@ -53,14 +53,25 @@ svc_ident(const struct config *cfg, const struct tentry *te,
 	return p;
 }
 
+/*
+ * A unit of service s; a link service has one per peer, named
+ * "service/peer", with the peer's address in its environment.
+ */
 struct unit *
-svc_unit_new(struct service *s, const char *name)
+svc_unit_new(struct service *s, const char *name, const struct peer *p)
 {
 	struct unit	*u;
 
 	u = xcalloc(1, sizeof(*u));
 	u->svc = s;
-	u->name = xstrdup(name);
+	u->handoff_fd = -1;
+	if (p != NULL) {
+		xasprintf(&u->name, "%s/%s", name, p->name);
+		u->peer.name = xstrdup(p->name);
+		u->peer.address = xstrdup(p->address);
+		u->peer.port = xstrdup(p->port);
+	} else
+		u->name = xstrdup(name);
 	u->ident = svc_ident(M->cfg, s->te, name);
 	u->cmdpath = svc_command_path(M->cfg, s->te);
 	u->limit = s->te->maxproc;
@@ -80,34 +91,51 @@ svc_create_all(struct table *t, struct errlist *errs)
 {
 	struct tentry	*te;
 	struct service	*s;
-	int		 bad = 0;
+	int		 i;
 
 	while ((te = TAILQ_FIRST(&t->entries)) != NULL) {
 		TAILQ_REMOVE(&t->entries, te, entry);
-		if (te->type == SVC_LINK) {
-			errlist_add(errs, "%s:%d: service %s: link services "
-			    "are not supported by this version", t->file,
-			    te->line, te->name);
-			bad = 1;
-		}
 		s = xcalloc(1, sizeof(*s));
 		s->te = te;
 		TAILQ_INIT(&s->units);
 		TAILQ_INSERT_TAIL(&M->services, s, entry);
 		if (te->type != SVC_LINK)
-			(void)svc_unit_new(s, te->name);
+			(void)svc_unit_new(s, te->name, NULL);
+		else
+			for (i = 0; i < M->cfg->npeers; i++)
+				(void)svc_unit_new(s, te->name,
+				    &M->cfg->peers[i]);
 	}
 	t->n = 0;
-	return bad ? -1 : 0;
+	return 0;
 }
 
-static void
-svc_unix_path(const struct config *cfg, const struct unit *u, char **path)
+/*
+ * socket_dir/{private,public}/NAME; a link unit's NAME is service/peer,
+ * so its directory is made here, as private or public as its parent.
+ */
+static int
+svc_unix_path(const struct config *cfg, const struct unit *u, char **path,
+    struct errlist *errs)
 {
-	const struct tentry *te = u->svc->te;
+	const struct tentry	*te = u->svc->te;
+	char			*dir;
 
+	if (te->type == SVC_LINK) {
+		xasprintf(&dir, "%s/%s/%s", cfg->socket_dir,
+		    te->private ? "private" : "public", te->name);
+		if (mkdir(dir, te->private ? 0700 : 0755) == -1 &&
+		    errno != EEXIST) {
+			errlist_add(errs, "service %s: mkdir %s: %s", u->name,
+			    dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		free(dir);
+	}
 	xasprintf(path, "%s/%s/%s", cfg->socket_dir,
 	    te->private ? "private" : "public", u->name);
+	return 0;
 }
 
 /*
@@ -127,12 +155,15 @@ svc_listen_open(const struct config *cfg, struct unit *u,
 	switch (te->type) {
 	case SVC_UNIX:
 	case SVC_UNIX_DGRAM:
-		svc_unix_path(cfg, u, &path);
-		fd = sock_unix_listen(path, te->type == SVC_UNIX ?
-		    SOCK_STREAM : SOCK_DGRAM, 0666, err, sizeof(err));
+	case SVC_LINK:
+		if (svc_unix_path(cfg, u, &path, errs) == -1)
+			return -1;
+		fd = sock_unix_listen(path, te->type == SVC_UNIX_DGRAM ?
+		    SOCK_DGRAM : SOCK_STREAM, 0666, err, sizeof(err));
 		goto one;
 	case SVC_FIFO:
-		svc_unix_path(cfg, u, &path);
+		if (svc_unix_path(cfg, u, &path, errs) == -1)
+			return -1;
 		fd = sock_fifo_listen(path, te->private ? 0600 : 0622, err,
 		    sizeof(err));
  one:
@@ -155,7 +186,6 @@ svc_listen_open(const struct config *cfg, struct unit *u,
 		u->nlisten = n;
 		return 0;
 	case SVC_DAEMON:
-	case SVC_LINK:
 		return 0;
 	}
 	return 0;
@@ -189,17 +219,29 @@ svc_free(struct service *s)
 
 	while ((u = TAILQ_FIRST(&s->units)) != NULL) {
 		TAILQ_REMOVE(&s->units, u, entry);
-		svc_listen_close(u);
-		throttle_clear(u);
-		wakeup_clear(u);
-		free(u->name);
-		free(u->ident);
-		free(u->cmdpath);
-		free(u->status_text);
-		free(u);
+		svc_unit_free(u);
 	}
 	svc_tentry_free(s->te);
 	free(s);
+}
+
+/* Free a unit that has no children left. */
+void
+svc_unit_free(struct unit *u)
+{
+	svc_listen_close(u);
+	throttle_clear(u);
+	wakeup_clear(u);
+	if (u->handoff_fd != -1)
+		close(u->handoff_fd);
+	free(u->name);
+	free(u->ident);
+	free(u->cmdpath);
+	free(u->status_text);
+	free(u->peer.name);
+	free(u->peer.address);
+	free(u->peer.port);
+	free(u);
 }
 
 void

@@ -75,6 +75,8 @@ START_TEST(test_env_exact)
 	cfg.nimport = 3;
 	cfg.syslog_facility = "local3";
 	cfg.syslog_socket = "/tmp/x/log.sock";
+	cfg.confdir = "/etc/lm";
+	cfg.state_dir = "/var/lib/lm";
 	cfg.max_use = 7;
 	cfg.max_idle = 42000;
 	te.name = "127.0.0.1:7001";
@@ -91,7 +93,7 @@ START_TEST(test_env_exact)
 	setenv("LANG", "C", 1);
 	setenv("FOO", "bar", 1);
 	unsetenv("NOT_SET_HERE");
-	envp = env_build(&cfg, &u, 5, 3, 4242);
+	envp = env_build(&cfg, &u, 5, 3, 4242, 0);
 	ck_assert(env_has(envp, "TZ=UTC"));
 	ck_assert(env_has(envp, "LANG=C"));
 	ck_assert(env_has(envp, "MASTER_SERVICE=127.0.0.1:7001"));
@@ -103,13 +105,15 @@ START_TEST(test_env_exact)
 	ck_assert(env_has(envp, "MASTER_SYSLOG_SOCKET=/tmp/x/log.sock"));
 	ck_assert(env_has(envp, "MASTER_MAX_USE=7"));
 	ck_assert(env_has(envp, "MASTER_MAX_IDLE=42"));
+	ck_assert(env_has(envp, "MASTER_CONFIG_DIR=/etc/lm"));
+	ck_assert(env_has(envp, "MASTER_STATE_DIR=/var/lib/lm"));
 	ck_assert(env_has(envp, "LISTEN_FDS=2"));
 	ck_assert(env_has(envp, "LISTEN_PID=4242"));
 	/* systemd splits names on ':', so the address's colon goes. */
 	ck_assert(env_has(envp,
 	    "LISTEN_FDNAMES=127.0.0.1_7001:127.0.0.1_7001"));
 	/* Exactly these: nothing else leaks (FOO, PATH, ...). */
-	ck_assert_int_eq(env_count(envp), 2 + 9 + 3);
+	ck_assert_int_eq(env_count(envp), 2 + 11 + 3);
 	env_free(envp);
 }
 END_TEST
@@ -129,6 +133,7 @@ START_TEST(test_env_daemon_no_listen)
 	memset(&u, 0, sizeof(u));
 	cfg.syslog_facility = "daemon";
 	cfg.syslog_socket = "/dev/log";
+	cfg.max_idle = 500;	/* ms: must not become 0, "never" */
 	te.name = "keep";
 	te.type = SVC_DAEMON;
 	te.argv = argv;
@@ -136,13 +141,58 @@ START_TEST(test_env_daemon_no_listen)
 	u.svc = &s;
 	u.name = "keep";
 	u.ident = "linkmaster/keep";
-	envp = env_build(&cfg, &u, 3, 1, 99);
+	envp = env_build(&cfg, &u, 3, 1, 99, 0);
 	for (p = envp; *p != NULL; p++)
 		ck_assert_msg(strncmp(*p, "LISTEN_", 7) != 0,
 		    "daemon got %s", *p);
 	ck_assert(env_has(envp, "MASTER_TYPE=daemon"));
 	ck_assert(env_has(envp, "MASTER_STATUS_FD=3"));
-	ck_assert_int_eq(env_count(envp), 9);
+	ck_assert(env_has(envp, "MASTER_MAX_IDLE=1"));
+	ck_assert_int_eq(env_count(envp), 11);
+	env_free(envp);
+}
+END_TEST
+
+START_TEST(test_env_link_handoff)
+{
+	static char	*argv[] = { "link", NULL };
+	struct config	 cfg;
+	struct tentry	 te;
+	struct service	 s;
+	struct unit	 u;
+	char		**envp;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&te, 0, sizeof(te));
+	memset(&s, 0, sizeof(s));
+	memset(&u, 0, sizeof(u));
+	cfg.syslog_facility = "daemon";
+	cfg.syslog_socket = "/dev/log";
+	cfg.host_name = "alpha";
+	te.name = "link";
+	te.type = SVC_LINK;
+	te.argv = argv;
+	s.te = &te;
+	u.svc = &s;
+	u.name = "link/beta";
+	u.ident = "linkmaster/link/beta";
+	u.nlisten = 1;
+	u.peer.name = "beta";
+	u.peer.address = "127.0.0.2";
+	u.peer.port = "7070";
+	/* The handed-over TCP link follows the listen socket. */
+	envp = env_build(&cfg, &u, 5, 2, 77, 1);
+	ck_assert(env_has(envp, "MASTER_TYPE=link"));
+	ck_assert(env_has(envp, "MASTER_HOST_NAME=alpha"));
+	ck_assert(env_has(envp, "PEER_NAME=beta"));
+	ck_assert(env_has(envp, "PEER_ADDRESS=127.0.0.2"));
+	ck_assert(env_has(envp, "PEER_PORT=7070"));
+	ck_assert(env_has(envp, "LISTEN_FDS=2"));
+	ck_assert(env_has(envp, "LISTEN_FDNAMES=link/beta:handoff"));
+	env_free(envp);
+	envp = env_build(&cfg, &u, 4, 2, 77, 0);
+	ck_assert(env_has(envp, "LISTEN_FDS=1"));
+	ck_assert(env_has(envp, "LISTEN_FDNAMES=link/beta"));
 	env_free(envp);
 }
 END_TEST
@@ -157,6 +207,7 @@ master_suite(void)
 	tcase_add_test(tc, test_throttle_format);
 	tcase_add_test(tc, test_env_exact);
 	tcase_add_test(tc, test_env_daemon_no_listen);
+	tcase_add_test(tc, test_env_link_handoff);
 	suite_add_tcase(s, tc);
 	return s;
 }
