@@ -1,2 +1,567 @@
-/* libutil/service.c: not written yet */
-typedef int lm_stub_service;
+/*
+ * service.c: the child side of the master's contract (linkmaster-contract(7)).
+ *
+ * service_init() turns what the master hands over (listen fds from 3,
+ * LISTEN_*, MASTER_* environment, "-o name=value" options) into plain
+ * state; service_run_prefork() and service_run_trigger() are Postfix's
+ * single_server and trigger_server loops on poll().
+ *
+ * Failure policy: anything wrong with what we were given (bad -o syntax, a
+ * malformed number, a status fd that is not open, no listen socket) is
+ * fatal with exit 1, before READY, so the master counts a bad startup and
+ * throttles instead of respawning a broken helper in a tight loop.  Once
+ * running, every way out is exit 0: end-of-file on the status channel
+ * (master gone or stopping us; we are between clients when we notice),
+ * max_use clients served, or max_idle seconds without one.  Status sends
+ * that fail are ignored: a dead master shows up as end-of-file anyway.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "service.h"
+#include "sock.h"
+#include "util.h"
+
+#define SERVICE_FD_BASE		3	/* first LISTEN_FDS fd (systemd) */
+#define SERVICE_MAX_LISTEN	1024	/* more is a broken environment */
+#define SERVICE_MAX_ERRORS	10	/* accept/read failures in a row */
+#define SERVICE_TRIGGER_BUF	65536	/* largest datagram we take whole */
+
+struct service_opt {
+	char	*name;
+	char	*value;
+};
+
+static struct {
+	int		 argc;
+	char		**argv;
+	struct service_opt *opts;
+	size_t		 nopts;
+	int		*lfds;
+	int		 nlisten;
+	int		 status_fd;
+	int		 max_use;
+	int		 max_idle;
+	int		 stopping;
+} svc = { .status_fd = -1 };
+
+/* An environment variable, treating "" as absent. */
+static const char *
+service_env(const char *name, const char *dflt)
+{
+	const char	*v;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return dflt;
+	return v;
+}
+
+static long long
+service_env_num(const char *name, long long dflt, long long min,
+    long long max)
+{
+	const char	*v;
+	long long	 n;
+
+	if ((v = service_env(name, NULL)) == NULL)
+		return dflt;
+	if (parse_num(v, min, max, &n) == -1)
+		fatalx("bad %s=\"%s\": expected a number from %lld to %lld",
+		    name, v, min, max);
+	return n;
+}
+
+static void
+service_opt_add(const char *arg)
+{
+	const char	*eq;
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg)
+		fatalx("bad option \"-o %s\": expected -o name=value", arg);
+	svc.opts = xreallocarray(svc.opts, svc.nopts + 1, sizeof(*svc.opts));
+	svc.opts[svc.nopts].name = xstrndup(arg, eq - arg);
+	svc.opts[svc.nopts].value = xstrdup(eq + 1);
+	svc.nopts++;
+}
+
+static void
+service_add_listen(int fd)
+{
+	if (svc.nlisten >= SERVICE_MAX_LISTEN)
+		fatalx("too many listen sockets");
+	svc.lfds = xreallocarray(svc.lfds, svc.nlisten + 1,
+	    sizeof(*svc.lfds));
+	svc.lfds[svc.nlisten++] = fd;
+}
+
+/*
+ * The sd_listen_fds() rules: LISTEN_FDS only counts when LISTEN_PID is
+ * ours, so a program we exec ourselves does not mistake our fds for its.
+ */
+static void
+service_env_listen(void)
+{
+	const char	*v;
+	long long	 pid, n, i;
+	int		 fd;
+
+	if ((v = service_env("LISTEN_PID", NULL)) == NULL)
+		return;
+	if (parse_num(v, 1, INT_MAX, &pid) == -1)
+		fatalx("bad LISTEN_PID=\"%s\": expected a process id", v);
+	if ((pid_t)pid != getpid()) {
+		log_debug("LISTEN_PID=%lld is not us (%ld): ignoring "
+		    "LISTEN_FDS", pid, (long)getpid());
+		return;
+	}
+	n = service_env_num("LISTEN_FDS", 0, 0, SERVICE_MAX_LISTEN);
+	for (i = 0; i < n; i++) {
+		fd = SERVICE_FD_BASE + (int)i;
+		if (fd == svc.status_fd)
+			fatalx("LISTEN_FDS=%lld overlaps MASTER_STATUS_FD=%d",
+			    n, svc.status_fd);
+		if (fcntl(fd, F_GETFD) == -1)
+			fatal("LISTEN_FDS=%lld: fd %d", n, fd);
+		/* Our own children must not inherit the listeners. */
+		if (sock_set_cloexec(fd, 1) == -1)
+			fatal("fd %d: FD_CLOEXEC", fd);
+		/*
+		 * Siblings race for each connection, so an accept must
+		 * never block; the master's sockets already are
+		 * non-blocking, a socket from systemd may not be.
+		 */
+		if (sock_set_nonblock(fd, 1) == -1)
+			fatal("fd %d: O_NONBLOCK", fd);
+		service_add_listen(fd);
+	}
+}
+
+/* Standalone "-o listen=ADDR": a path (/ or . first) or [host:]port. */
+static void
+service_own_listen(const char *addr)
+{
+	char	 err[512];
+	int	 fds[8], n, i;
+
+	if (*addr == '/' || *addr == '.') {
+		if ((fds[0] = sock_unix_listen(addr, SOCK_STREAM, 0666, err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
+		n = 1;
+	} else if ((n = sock_inet_listen(addr, NULL, fds,
+	    (int)(sizeof(fds) / sizeof(fds[0])), err, sizeof(err))) == -1)
+		fatalx("%s", err);
+	for (i = 0; i < n; i++)
+		service_add_listen(fds[i]);
+	log_debug("listening on %s", addr);
+}
+
+void
+service_init(int argc, char *argv[], const char *name)
+{
+	const char	*v, *type;
+	int		 ch, under_master, verbose = 0;
+
+	/* A client that goes away must be an EPIPE, not our death. */
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * Logging first, so that every complaint below goes somewhere.  An
+	 * empty MASTER_SYSLOG_SOCKET means no syslog at all.
+	 */
+	under_master = service_env("MASTER_STATUS_FD", NULL) != NULL;
+	if (under_master)
+		log_init(service_env("MASTER_SYSLOG_NAME", name),
+		    service_env("MASTER_SYSLOG_FACILITY", "daemon"),
+		    (v = getenv("MASTER_SYSLOG_SOCKET")) != NULL ? v :
+		    "/dev/log", 0);
+	else
+		log_init(name, "daemon", "/dev/log", 1);
+
+	/* libbsd's getopt is BSD's: options must come before arguments. */
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "o:v")) != -1) {
+		switch (ch) {
+		case 'o':
+			service_opt_add(optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			if (optopt == 'o')
+				fatalx("option -o needs an argument "
+				    "(-o name=value)");
+			fatalx("unknown option -%c; usage: %s [-v] "
+			    "[-o name=value] ...", optopt, name);
+		}
+	}
+	svc.argc = argc - optind;
+	svc.argv = argv + optind;
+	log_set_verbose(verbose);
+
+	if (under_master) {
+		svc.status_fd = (int)service_env_num("MASTER_STATUS_FD", -1,
+		    0, INT_MAX);
+		if (fcntl(svc.status_fd, F_GETFD) == -1)
+			fatal("MASTER_STATUS_FD=%d", svc.status_fd);
+		if (sock_set_cloexec(svc.status_fd, 1) == -1)
+			fatal("fd %d: FD_CLOEXEC", svc.status_fd);
+		svc.max_use = (int)service_env_num("MASTER_MAX_USE", 0, 0,
+		    INT_MAX);
+		svc.max_idle = (int)service_env_num("MASTER_MAX_IDLE", 0, 0,
+		    INT_MAX / 1000);
+	}
+	service_env_listen();
+
+	if ((v = service_option("listen")) != NULL) {
+		if (under_master)
+			log_warnx("-o listen=%s ignored: the master provides "
+			    "the listen sockets", v);
+		else
+			service_own_listen(v);
+	}
+
+	/* A daemon (or link) service legitimately has no listener. */
+	type = service_env("MASTER_TYPE", "");
+	if (svc.nlisten == 0 && !(under_master &&
+	    (strcmp(type, "daemon") == 0 || strcmp(type, "link") == 0))) {
+		if (under_master)
+			fatalx("no listen sockets: LISTEN_FDS/LISTEN_PID "
+			    "missing or not for pid %ld", (long)getpid());
+		fatalx("no listen sockets: run me from linkmaster, or "
+		    "standalone with -o listen=ADDR");
+	}
+}
+
+int
+service_argc(void)
+{
+	return svc.argc;
+}
+
+char **
+service_argv(void)
+{
+	return svc.argv;
+}
+
+const char *
+service_option(const char *name)
+{
+	size_t	 i;
+
+	/* The last -o of a name wins, like a later master.cf line. */
+	for (i = svc.nopts; i > 0; i--)
+		if (strcmp(svc.opts[i - 1].name, name) == 0)
+			return svc.opts[i - 1].value;
+	return NULL;
+}
+
+long long
+service_option_num(const char *name, long long dflt, long long min,
+    long long max)
+{
+	const char	*v;
+	long long	 n;
+
+	if ((v = service_option(name)) == NULL)
+		return dflt;
+	if (parse_num(v, min, max, &n) == -1)
+		fatalx("bad option \"-o %s=%s\": expected a number from %lld "
+		    "to %lld", name, v, min, max);
+	return n;
+}
+
+int
+service_nlisten(void)
+{
+	return svc.nlisten;
+}
+
+int
+service_listen_fd(int i)
+{
+	if (i < 0 || i >= svc.nlisten)
+		return -1;
+	return svc.lfds[i];
+}
+
+int
+service_listen_is_stream(int i)
+{
+	socklen_t	 len;
+	int		 type;
+
+	if (i < 0 || i >= svc.nlisten)
+		return 0;
+	len = sizeof(type);
+	/* ENOTSOCK: a fifo. */
+	if (getsockopt(svc.lfds[i], SOL_SOCKET, SO_TYPE, &type, &len) == -1)
+		return 0;
+	return type == SOCK_STREAM || type == SOCK_SEQPACKET;
+}
+
+int
+service_status_fd(void)
+{
+	return svc.status_fd;
+}
+
+int
+service_max_use(void)
+{
+	return svc.max_use;
+}
+
+int
+service_max_idle(void)
+{
+	return svc.max_idle;
+}
+
+static void
+service_send(enum proto_kind kind, const char *text)
+{
+	/*
+	 * Still sent after end-of-file: the master only shuts down its
+	 * writing side to ask us to stop, and still reads.
+	 */
+	if (svc.status_fd == -1)
+		return;
+	if (proto_send(svc.status_fd, kind, text) == -1)
+		log_debug("status %s: %s", proto_name(kind), strerror(errno));
+}
+
+void
+service_ready(void)
+{
+	service_send(PROTO_READY, NULL);
+}
+
+void
+service_taken(void)
+{
+	service_send(PROTO_TAKEN, NULL);
+}
+
+void
+service_avail(void)
+{
+	service_send(PROTO_AVAIL, NULL);
+}
+
+void
+service_status(const char *fmt, ...)
+{
+	char	 buf[PROTO_MAX];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	service_send(PROTO_STATUS, buf);
+}
+
+/*
+ * Drain the status channel without blocking.  The master never writes, so
+ * anything readable is end-of-file (or an error: the master is gone);
+ * a stray packet is ignored.  Callable from a client handler that wants to
+ * cut a long session short.
+ */
+int
+service_stopping(void)
+{
+	char	 buf[PROTO_MAX];
+	ssize_t	 n;
+
+	if (svc.stopping || svc.status_fd == -1)
+		return svc.stopping;
+	for (;;) {
+		n = recv(svc.status_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		svc.stopping = 1;
+		break;
+	}
+	return svc.stopping;
+}
+
+/* accept(2) errors that only mean "no connection for you this time". */
+static int
+service_accept_retry(int e)
+{
+	switch (e) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One client from a stream listener: 1 served, 0 lost the race, -1 error. */
+static int
+service_accept_one(int lfd, service_client_fn fn, void *arg)
+{
+	int	 fd;
+
+	/*
+	 * No SOCK_NONBLOCK: the new socket is blocking (Linux does not
+	 * inherit O_NONBLOCK from the listener), which is what a simple
+	 * client handler expects.
+	 */
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (service_accept_retry(errno))
+			return 0;
+		log_warn("accept");
+		return -1;
+	}
+	service_taken();
+	fn(fd, arg);
+	close(fd);
+	service_avail();
+	return 1;
+}
+
+/* One datagram or fifo chunk: 1 served, 0 nothing there, -1 error. */
+static int
+service_read_one(int lfd, service_trigger_fn fn, void *arg)
+{
+	static char	 buf[SERVICE_TRIGGER_BUF];
+	ssize_t		 n;
+
+	if ((n = read(lfd, buf, sizeof(buf))) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		log_warn("read trigger");
+		return -1;
+	}
+	/* An empty datagram carries nothing; a fifo never says EOF (O_RDWR). */
+	if (n == 0)
+		return 0;
+	service_taken();
+	fn(buf, (size_t)n, arg);
+	service_avail();
+	return 1;
+}
+
+static __dead void
+service_loop(service_client_fn cfn, service_trigger_fn tfn, void *arg)
+{
+	struct pollfd	*pfd;
+	long long	 deadline, left;
+	int		 i, k, npfd, timeout, r, uses = 0, errors = 0, next = 0;
+
+	if (svc.nlisten == 0)
+		fatalx("no listen sockets to serve");
+	for (i = 0; i < svc.nlisten; i++)
+		if (service_listen_is_stream(i) != (cfn != NULL))
+			fatalx("listen fd %d is %s: this helper needs %s",
+			    svc.lfds[i], cfn != NULL ? "not a stream socket" :
+			    "a stream socket", cfn != NULL ?
+			    "connections to accept" : "datagrams or a fifo");
+
+	pfd = xcalloc(svc.nlisten + 1, sizeof(*pfd));
+	for (i = 0; i < svc.nlisten; i++) {
+		pfd[i].fd = svc.lfds[i];
+		pfd[i].events = POLLIN;
+	}
+	npfd = svc.nlisten;
+	if (svc.status_fd != -1) {
+		pfd[npfd].fd = svc.status_fd;
+		pfd[npfd].events = POLLIN;
+		npfd++;
+	}
+
+	service_ready();
+	deadline = now_ms() + (long long)svc.max_idle * 1000;
+	for (;;) {
+		timeout = -1;
+		if (svc.max_idle > 0) {
+			if ((left = deadline - now_ms()) <= 0) {
+				log_debug("idle for %d s: exiting",
+				    svc.max_idle);
+				exit(0);
+			}
+			timeout = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		if (poll(pfd, npfd, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		/* Stop before taking another client, never during one. */
+		if (svc.status_fd != -1 && pfd[npfd - 1].revents != 0 &&
+		    service_stopping()) {
+			log_debug("status channel closed: exiting");
+			exit(0);
+		}
+		/* Start at a different listener each time: no starvation. */
+		for (k = 0; k < svc.nlisten; k++) {
+			i = (next + k) % svc.nlisten;
+			if (pfd[i].revents & POLLNVAL)
+				fatalx("listen fd %d was closed", pfd[i].fd);
+			if (pfd[i].revents == 0)
+				continue;
+			r = cfn != NULL ? service_accept_one(pfd[i].fd, cfn,
+			    arg) : service_read_one(pfd[i].fd, tfn, arg);
+			if (r == -1 && ++errors >= SERVICE_MAX_ERRORS)
+				fatalx("%d errors in a row on listen fd %d: "
+				    "giving up", errors, pfd[i].fd);
+			if (r != 1)
+				continue;
+			errors = 0;
+			uses++;
+			if (svc.max_use > 0 && uses >= svc.max_use) {
+				log_debug("served %d clients: exiting", uses);
+				exit(0);
+			}
+			deadline = now_ms() + (long long)svc.max_idle * 1000;
+			next = (i + 1) % svc.nlisten;
+			/* Back to poll: the status channel comes first. */
+			break;
+		}
+	}
+}
+
+void
+service_run_prefork(service_client_fn fn, void *arg)
+{
+	service_loop(fn, NULL, arg);
+}
+
+void
+service_run_trigger(service_trigger_fn fn, void *arg)
+{
+	service_loop(NULL, fn, arg);
+}

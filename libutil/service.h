@@ -51,4 +51,16 @@ int	 service_stopping(void);
 typedef void (*service_client_fn)(int fd, void *arg);
 __dead void service_run_prefork(service_client_fn, void *arg);
 
+/*
+ * For a unix-dgram socket or a fifo there is nothing to accept: each
+ * datagram or fifo chunk read is one "client" (TAKEN, fn, AVAIL), with the
+ * same max_use, max_idle and end-of-file rules as service_run_prefork().
+ */
+typedef void (*service_trigger_fn)(const char *buf, size_t len, void *arg);
+__dead void service_run_trigger(service_trigger_fn, void *arg);
+
+/* True when listen fd i accepts connections (stream or seqpacket socket),
+ * false for a datagram socket or a fifo (use service_run_trigger). */
+int	 service_listen_is_stream(int);
+
 #endif

@@ -47,6 +47,14 @@ ok '[ "$(svc_field false restarts)" -ge 3 ]' \
 # --- retry ------------------------------------------------------------------
 wait_log 'service flaky: bad command startup -- throttling for 2s$' 10 ||
     diag "flaky was not throttled twice"
+# retry must find it throttled: wait for a throttle with time to spare.
+flaky_held() {
+	[ "$(svc_field flaky state)" = throttled ] || return 1
+	_left=$(svc_field flaky throttle)
+	[ "${_left%s}" -ge 2 ] 2>/dev/null
+}
+wait_for "flaky throttled with 2s or more left" 20 flaky_held ||
+    diag "flaky was never throttled long enough"
 touch "$T/ok"
 nflaky=$(count_log 'service flaky: .*throttling')
 lm retry flaky

@@ -1,2 +1,1114 @@
-/* stub */
-int main(void) { return 0; }
+/*
+ * check_proto.c: unit tests of the status protocol, the socket and fd
+ * passing helpers, and the service library as the echo helper uses it.
+ *
+ * The service tests play the master by hand: they put a listen socket (or
+ * fifo) at fd 3 and a SOCK_SEQPACKET status channel at fd 4, set the
+ * MASTER_* and LISTEN_* environment, exec the built services/echo (found
+ * through $top_builddir, default ".") and check what it says and how it
+ * exits.  Every wait has a deadline; nothing sleeps to synchronise.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "proto.h"
+#include "sock.h"
+#include "util.h"
+
+#define WAIT_MS		5000	/* deadline for anything the child does */
+
+static char	 tmpdir[64];
+
+/* --- fixtures --------------------------------------------------------- */
+
+static void
+tmp_setup(void)
+{
+	const char	*base;
+
+	if ((base = getenv("TMPDIR")) == NULL || strlen(base) > 20)
+		base = "/tmp";
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_proto.XXXXXX",
+	    base);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		exit(99);
+	}
+}
+
+static void
+tmp_teardown(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 p[PATH_MAX];
+
+	if ((d = opendir(tmpdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
+		(void)unlink(p);
+	}
+	closedir(d);
+	(void)rmdir(tmpdir);
+}
+
+static char *
+tmp_path(const char *name)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", tmpdir, name);
+	return p;
+}
+
+/* --- proto -------------------------------------------------------------- */
+
+static enum proto_kind
+parse_str(const char *s, const char **text, size_t *tlen)
+{
+	return proto_parse(s, strlen(s), text, tlen);
+}
+
+START_TEST(test_parse_kinds)
+{
+	const char	*text;
+	size_t		 tlen;
+
+	ck_assert_int_eq(parse_str("READY", &text, &tlen), PROTO_READY);
+	ck_assert_ptr_null(text);
+	ck_assert_int_eq(parse_str("TAKEN", &text, &tlen), PROTO_TAKEN);
+	ck_assert_int_eq(parse_str("AVAIL", &text, &tlen), PROTO_AVAIL);
+	ck_assert_int_eq(parse_str("READY\n", &text, &tlen), PROTO_READY);
+	ck_assert_int_eq(parse_str("AVAIL\n", NULL, NULL), PROTO_AVAIL);
+	ck_assert_int_eq(parse_str("HANDOFF", &text, &tlen), PROTO_HANDOFF);
+	ck_assert_ptr_null(text);
+
+	ck_assert_int_eq(parse_str("STATUS 3 links up", &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 10);
+	ck_assert(memcmp(text, "3 links up", 10) == 0);
+
+	ck_assert_int_eq(parse_str("STATUS busy\n", &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 4);
+	ck_assert(memcmp(text, "busy", 4) == 0);
+
+	/* "STATUS" alone, with or without newline or space: empty text. */
+	ck_assert_int_eq(parse_str("STATUS", &text, &tlen), PROTO_STATUS);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(tlen, 0);
+	ck_assert_int_eq(parse_str("STATUS\n", &text, &tlen), PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 0);
+	ck_assert_int_eq(parse_str("STATUS ", &text, &tlen), PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 0);
+}
+END_TEST
+
+START_TEST(test_parse_junk)
+{
+	char		 big[PROTO_MAX + 2];
+	const char	*text;
+	size_t		 tlen;
+
+	ck_assert_int_eq(proto_parse("", 0, &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(proto_parse(NULL, 0, &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("\n", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("ready", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("Ready", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("READYX", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("READY ", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("READY now", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str(" READY", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("READY\n\n", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("READY\r\n", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("TAKE", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("HANDOFF x", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("STATUSX", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("STATUS\tx", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("status x", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(proto_parse("READY\0", 6, &text, &tlen), PROTO_BAD);
+	ck_assert_ptr_null(text);
+
+	/* Exactly PROTO_MAX is fine, one more byte is not. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "STATUS ", 7);
+	ck_assert_int_eq(proto_parse(big, PROTO_MAX, &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, PROTO_MAX - 7);
+	ck_assert_int_eq(proto_parse(big, PROTO_MAX + 1, &text, &tlen),
+	    PROTO_BAD);
+}
+END_TEST
+
+START_TEST(test_proto_name)
+{
+	ck_assert_str_eq(proto_name(PROTO_READY), "READY");
+	ck_assert_str_eq(proto_name(PROTO_TAKEN), "TAKEN");
+	ck_assert_str_eq(proto_name(PROTO_AVAIL), "AVAIL");
+	ck_assert_str_eq(proto_name(PROTO_STATUS), "STATUS");
+	ck_assert_str_eq(proto_name(PROTO_HANDOFF), "HANDOFF");
+	ck_assert_str_eq(proto_name(PROTO_BAD), "BAD");
+}
+END_TEST
+
+/* Receive one packet and parse it. */
+static enum proto_kind
+recv_kind(int fd, char *buf, size_t len, const char **text, size_t *tlen)
+{
+	ssize_t	 n;
+
+	n = recv(fd, buf, len, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	return proto_parse(buf, (size_t)n, text, tlen);
+}
+
+START_TEST(test_proto_roundtrip)
+{
+	char		 buf[PROTO_MAX * 2], longtext[1000];
+	const char	*text;
+	size_t		 tlen;
+	int		 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_READY, NULL), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_TAKEN, "ignored"), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_AVAIL, NULL), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, "12 clients"), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, NULL), 0);
+	memset(longtext, 'y', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, longtext), 0);
+	errno = 0;
+	ck_assert_int_eq(proto_send(sv[0], PROTO_BAD, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* HANDOFF carries an fd: fdpass_send's job, not proto_send's. */
+	ck_assert_int_eq(proto_send(sv[0], PROTO_HANDOFF, NULL), -1);
+
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_READY);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_TAKEN);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_AVAIL);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 10);
+	ck_assert(memcmp(text, "12 clients", 10) == 0);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 0);
+	/* Long text is cut to the documented 500 bytes. */
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 500);
+	ck_assert_int_eq(text[0], 'y');
+
+	/* A dead master is EPIPE, not SIGPIPE. */
+	close(sv[1]);
+	errno = 0;
+	ck_assert_int_eq(proto_send(sv[0], PROTO_AVAIL, NULL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(sv[0]);
+}
+END_TEST
+
+START_TEST(test_proto_utf8_cut)
+{
+	char		 buf[PROTO_MAX * 2], text[600];
+	const char	*t;
+	size_t		 tlen;
+	int		 sv[2];
+
+	/* 499 ASCII bytes then a 2-byte character straddling byte 500. */
+	memset(text, 'a', 499);
+	memcpy(text + 499, "\xc3\xa9tail", 7);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, text), 0);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &t, &tlen),
+	    PROTO_STATUS);
+	ck_assert_uint_eq(tlen, 499);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* --- sock --------------------------------------------------------------- */
+
+static void
+split_ok(const char *spec, const char *host, const char *port)
+{
+	char	*h, *p;
+
+	ck_assert_msg(sock_inet_split(spec, &h, &p) == 0, "spec %s", spec);
+	if (host == NULL)
+		ck_assert_ptr_null(h);
+	else
+		ck_assert_str_eq(h, host);
+	ck_assert_str_eq(p, port);
+	free(h);
+	free(p);
+}
+
+static void
+split_bad(const char *spec)
+{
+	char	*h, *p;
+
+	ck_assert_msg(sock_inet_split(spec, &h, &p) == -1, "spec %s", spec);
+	ck_assert_ptr_null(h);
+	ck_assert_ptr_null(p);
+}
+
+START_TEST(test_inet_split)
+{
+	split_ok("7000", NULL, "7000");
+	split_ok("127.0.0.1:7000", "127.0.0.1", "7000");
+	split_ok("[::1]:7000", "::1", "7000");
+	split_ok("[fe80::1]:smtp", "fe80::1", "smtp");
+	split_ok("localhost:smtp", "localhost", "smtp");
+	split_ok("0", NULL, "0");
+	split_ok("65535", NULL, "65535");
+
+	split_bad("");
+	split_bad("host:");
+	split_bad(":80");
+	split_bad("[::1");
+	split_bad("[::1]");
+	split_bad("[::1]7000");
+	split_bad("[]:7000");
+	split_bad("a:b:c");
+	split_bad("::1:7000");
+	split_bad("65536");
+	split_bad("-1");
+	split_bad("host:70 00");
+	split_bad("my host:7000");
+}
+END_TEST
+
+static int
+is_cloexec(int fd)
+{
+	return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+}
+
+static int
+is_nonblock(int fd)
+{
+	return (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+}
+
+/* Bind a unix socket at path and close it without unlinking: stale. */
+static void
+make_stale_socket(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+}
+
+START_TEST(test_unix_listen)
+{
+	struct stat	 st;
+	char		 err[256], *path, *file, longp[200];
+	int		 fd, c;
+
+	path = tmp_path("sock");
+	make_stale_socket(path);
+	/* The stale file refuses connections... */
+	c = sock_unix_connect(path, SOCK_STREAM, err, sizeof(err));
+	ck_assert_int_eq(c, -1);
+	ck_assert_msg(strstr(err, "Connection refused") != NULL, "%s", err);
+
+	/* ...and is replaced. */
+	fd = sock_unix_listen(path, SOCK_STREAM, 0660, err, sizeof(err));
+	ck_assert_msg(fd != -1, "%s", err);
+	ck_assert(is_cloexec(fd));
+	ck_assert(is_nonblock(fd));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 07777, 0660);
+	c = sock_unix_connect(path, SOCK_STREAM, err, sizeof(err));
+	ck_assert_msg(c != -1, "%s", err);
+	ck_assert(is_cloexec(c));
+	close(c);
+	close(fd);
+
+	/* A file that is not a socket is not ours to delete. */
+	file = tmp_path("plain");
+	ck_assert_int_ne(fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600),
+	    -1);
+	close(fd);
+	ck_assert_int_eq(sock_unix_listen(file, SOCK_STREAM, 0666, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "not a socket") != NULL, "%s", err);
+	ck_assert_int_eq(access(file, F_OK), 0);
+
+	/* Too long for sun_path: a clear error, no truncated bind. */
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	memcpy(longp, tmpdir, strlen(tmpdir));
+	longp[strlen(tmpdir)] = '/';
+	ck_assert_int_eq(sock_unix_listen(longp, SOCK_STREAM, 0666, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strncmp(err, "bind ", 5) == 0 &&
+	    strstr(err, "too long") != NULL, "%s", err);
+	ck_assert_int_eq(sock_unix_connect(longp, SOCK_STREAM, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "too long") != NULL, "%s", err);
+
+	/* Datagram sockets work too, without listen(). */
+	fd = sock_unix_listen(path, SOCK_DGRAM, 0600, err, sizeof(err));
+	ck_assert_msg(fd != -1, "%s", err);
+	close(fd);
+	free(path);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_fifo_listen)
+{
+	struct stat	 st;
+	char		 err[256], *path, *file, c;
+	int		 fd, fd2, w;
+
+	path = tmp_path("fifo");
+	fd = sock_fifo_listen(path, 0622, err, sizeof(err));
+	ck_assert_msg(fd != -1, "%s", err);
+	ck_assert(is_cloexec(fd));
+	ck_assert(is_nonblock(fd));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 07777, 0622);
+
+	/* Reused the second time. */
+	fd2 = sock_fifo_listen(path, 0622, err, sizeof(err));
+	ck_assert_msg(fd2 != -1, "%s", err);
+	close(fd2);
+
+	/* A writer that comes and goes never makes us see end-of-file. */
+	ck_assert_int_ne(w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC),
+	    -1);
+	ck_assert_int_eq(write(w, "W", 1), 1);
+	close(w);
+	ck_assert_int_eq(read(fd, &c, 1), 1);
+	ck_assert_int_eq(c, 'W');
+	ck_assert_int_eq(read(fd, &c, 1), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(fd);
+
+	file = tmp_path("plain2");
+	ck_assert_int_ne(fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600),
+	    -1);
+	close(fd);
+	ck_assert_int_eq(sock_fifo_listen(file, 0622, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "not a fifo") != NULL, "%s", err);
+	free(path);
+	free(file);
+}
+END_TEST
+
+static int
+bound_port(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+START_TEST(test_inet_listen)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len;
+	char			 err[256], spec[64], want[128], port[16];
+	int			 fds[4], n, n2, c, p;
+
+	n = sock_inet_listen("127.0.0.1:0", NULL, fds, 4, err, sizeof(err));
+	ck_assert_msg(n == 1, "%s", err);
+	ck_assert(is_cloexec(fds[0]));
+	ck_assert(is_nonblock(fds[0]));
+	p = bound_port(fds[0]);
+
+	/* The same port again: the error names the operation and address. */
+	(void)snprintf(spec, sizeof(spec), "127.0.0.1:%d", p);
+	ck_assert_int_eq(sock_inet_listen(spec, NULL, fds + 1, 3, err,
+	    sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want),
+	    "bind 127.0.0.1:%d: Address already in use", p);
+	ck_assert_str_eq(err, want);
+
+	/* A connect works (it may still be in progress). */
+	(void)snprintf(port, sizeof(port), "%d", p);
+	c = sock_inet_connect("127.0.0.1", port, err, sizeof(err));
+	ck_assert_msg(c != -1, "%s", err);
+	ck_assert(is_cloexec(c));
+	close(c);
+	close(fds[0]);
+
+	/* No host + loopback-only: 127.0.0.1. */
+	n = sock_inet_listen("0", "loopback-only", fds, 4, err, sizeof(err));
+	ck_assert_msg(n == 1, "%s", err);
+	len = sizeof(sin);
+	ck_assert_int_eq(getsockname(fds[0], (struct sockaddr *)&sin, &len),
+	    0);
+	ck_assert_int_eq(sin.sin_family, AF_INET);
+	ck_assert_uint_eq(ntohl(sin.sin_addr.s_addr), INADDR_LOOPBACK);
+	close(fds[0]);
+
+	/* "all": every family the kernel has, one socket each. */
+	n = sock_inet_listen("0", "all", fds, 4, err, sizeof(err));
+	ck_assert_msg(n >= 1 && n <= 2, "%s", err);
+	while (n > 0)
+		close(fds[--n]);
+
+	/* IPv6 loopback, when this machine has it. */
+	n2 = sock_inet_listen("[::1]:0", NULL, fds, 4, err, sizeof(err));
+	if (n2 == 1)
+		close(fds[0]);
+	else
+		ck_assert_msg(strstr(err, "[::1]:0") != NULL, "%s", err);
+
+	ck_assert_int_eq(sock_inet_listen("a:b:c", NULL, fds, 4, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "a:b:c") != NULL, "%s", err);
+}
+END_TEST
+
+/* --- fdpass ------------------------------------------------------------- */
+
+START_TEST(test_fdpass)
+{
+	char	 buf[16];
+	int	 sv[2], pfd[2], fd;
+	ssize_t	 n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+
+	/* The pipe's read end travels; the copy we receive works. */
+	ck_assert_int_eq(fdpass_send(sv[0], pfd[0], "conn", 4), 4);
+	close(pfd[0]);
+	n = fdpass_recv(sv[1], &fd, buf, sizeof(buf));
+	ck_assert_int_eq(n, 4);
+	ck_assert(memcmp(buf, "conn", 4) == 0);
+	ck_assert_int_ne(fd, -1);
+	ck_assert(is_cloexec(fd));
+	ck_assert_int_eq(write(pfd[1], "z", 1), 1);
+	ck_assert_int_eq(read(fd, buf, 1), 1);
+	ck_assert_int_eq(buf[0], 'z');
+	close(fd);
+
+	/* A message without an fd. */
+	ck_assert_int_eq(fdpass_send(sv[0], -1, "x", 1), 1);
+	ck_assert_int_eq(fdpass_recv(sv[1], &fd, buf, sizeof(buf)), 1);
+	ck_assert_int_eq(fd, -1);
+
+	/* An empty payload could not be told from end-of-file. */
+	errno = 0;
+	ck_assert_int_eq(fdpass_send(sv[0], pfd[1], "", 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+
+	/* End-of-file: 0, no fd. */
+	close(sv[0]);
+	ck_assert_int_eq(fdpass_recv(sv[1], &fd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(fd, -1);
+	close(sv[1]);
+	close(pfd[1]);
+}
+END_TEST
+
+START_TEST(test_fdpass_extra)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct cmsghdr	*cmsg;
+	char		 buf[4];
+	int		 sv[2], p1[2], p2[2], fds[2], fd;
+
+	/* A peer attaching two fds: we keep the first, close the second. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	ck_assert_int_eq(pipe2(p1, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(p2, O_CLOEXEC), 0);
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = "m";
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	fds[0] = p1[0];
+	fds[1] = p2[0];
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+	ck_assert_int_eq(sendmsg(sv[0], &msg, 0), 1);
+	close(p1[0]);
+	close(p2[0]);
+
+	ck_assert_int_eq(fdpass_recv(sv[1], &fd, buf, sizeof(buf)), 1);
+	ck_assert_int_ne(fd, -1);
+	/* The second pipe has no reader left: it was closed for us. */
+	errno = 0;
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(write(p2[1], "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(write(p1[1], "y", 1), 1);
+	ck_assert_int_eq(read(fd, buf, 1), 1);
+	ck_assert_int_eq(buf[0], 'y');
+	close(fd);
+	close(p1[1]);
+	close(p2[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* --- the service library, through services/echo ------------------------- */
+
+struct child {
+	pid_t	 pid;
+	int	 status;	/* our end of the status channel */
+};
+
+/*
+ * Fork and exec services/echo the way the master would: lfd at fd 3, the
+ * status channel at fd 4, nothing else open, the given environment plus
+ * LISTEN_PID (the child's own pid unless listen_pid says otherwise).
+ */
+static void
+spawn_echo(struct child *ch, int lfd, char *const args[],
+    const char *const env[], int listen_pid)
+{
+	const char	*top;
+	char		*path, *envp[32], pidenv[64];
+	int		 sv[2], a, b, i, n = 0;
+
+	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
+		top = ".";
+	xasprintf(&path, "%s/services/echo", top);
+	ck_assert_msg(access(path, X_OK) == 0, "%s: %s", path,
+	    strerror(errno));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv), 0);
+
+	ck_assert_int_ne(ch->pid = fork(), -1);
+	if (ch->pid == 0) {
+		/* Out of the way of 3 and 4 first, then into place. */
+		if ((a = fcntl(lfd, F_DUPFD_CLOEXEC, 20)) == -1 ||
+		    (b = fcntl(sv[1], F_DUPFD_CLOEXEC, 20)) == -1 ||
+		    dup2(a, 3) == -1 || dup2(b, 4) == -1)
+			_exit(126);
+		closefrom(5);
+		for (i = 0; env[i] != NULL && n < 28; i++)
+			envp[n++] = (char *)env[i];
+		(void)snprintf(pidenv, sizeof(pidenv), "LISTEN_PID=%ld",
+		    listen_pid ? (long)listen_pid : (long)getpid());
+		envp[n++] = pidenv;
+		envp[n] = NULL;
+		execve(path, args, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	ch->status = sv[0];
+	free(path);
+}
+
+/* Next status packet, or "" on end-of-file; fails after WAIT_MS. */
+static const char *
+next_status(struct child *ch)
+{
+	static char	 buf[PROTO_MAX + 1];
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	pfd.fd = ch->status;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no status message");
+	n = recv(ch->status, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The child's exit status, waiting at most ms; -1 (and a kill) on timeout. */
+static int
+wait_child(struct child *ch, int ms)
+{
+	long long	 deadline = now_ms() + ms;
+	pid_t		 r;
+	int		 st;
+
+	while ((r = waitpid(ch->pid, &st, WNOHANG)) == 0 &&
+	    now_ms() < deadline)
+		(void)poll(NULL, 0, 10);
+	if (r == ch->pid)
+		return st;
+	kill(ch->pid, SIGKILL);
+	(void)waitpid(ch->pid, &st, 0);
+	return -1;
+}
+
+static int
+unix_client(const char *path)
+{
+	char	 err[256];
+	int	 fd;
+
+	fd = sock_unix_connect(path, SOCK_STREAM, err, sizeof(err));
+	ck_assert_msg(fd != -1, "%s", err);
+	ck_assert_int_eq(sock_set_nonblock(fd, 0), 0);
+	return fd;
+}
+
+/* Send a line and expect it back, within the deadline. */
+static void
+echo_roundtrip(int fd, const char *line)
+{
+	struct pollfd	 pfd;
+	char		 buf[256];
+	size_t		 len = strlen(line), got = 0;
+	ssize_t		 n;
+
+	ck_assert_int_eq(write(fd, line, len), (ssize_t)len);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < len) {
+		ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no echo");
+		n = read(fd, buf + got, sizeof(buf) - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert(memcmp(buf, line, len) == 0);
+}
+
+static char *echo_args[] = { "echo", NULL };
+
+/* Where the child logs when the test does not listen: nowhere. */
+#define NOLOG	"MASTER_SYSLOG_SOCKET=/nonexistent/check_proto-log"
+
+#define BASE_ENV(log) \
+	"PATH=/usr/bin:/bin", "MASTER_SERVICE=echo", "MASTER_TYPE=unix", \
+	"MASTER_GENERATION=1", "MASTER_STATUS_FD=4", \
+	"MASTER_SYSLOG_NAME=linkmaster/echo", \
+	"MASTER_SYSLOG_FACILITY=daemon", (log), \
+	"LISTEN_FDS=1", "LISTEN_FDNAMES=echo"
+
+START_TEST(test_service_echo)
+{
+	struct child	 ch;
+	char		 err[256], *path, *logenv;
+	int		 lfd, c, st;
+	const char	*env[16] = { BASE_ENV(NULL) };
+
+	path = tmp_path("echo");
+	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s/nolog", tmpdir);
+	env[7] = logenv;
+	env[10] = "MASTER_MAX_USE=0";
+	env[11] = "MASTER_MAX_IDLE=0";
+	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+
+	ck_assert_str_eq(next_status(&ch), "READY");
+	c = unix_client(path);
+	echo_roundtrip(c, "hello\n");
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	echo_roundtrip(c, "again\n");
+	close(c);
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+
+	/* A second client, same child. */
+	c = unix_client(path);
+	echo_roundtrip(c, "two\n");
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	close(c);
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+
+	/* Master closes the channel: the idle child exits 0. */
+	close(ch.status);
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert_msg(st != -1, "child did not exit");
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	close(lfd);
+	free(path);
+	free(logenv);
+}
+END_TEST
+
+START_TEST(test_service_stop_midclient)
+{
+	struct child	 ch;
+	char		 err[256], *path;
+	int		 lfd, c, st;
+	const char	*env[16] = { BASE_ENV(NOLOG) };
+
+	path = tmp_path("echo2");
+	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+	ck_assert_str_eq(next_status(&ch), "READY");
+	c = unix_client(path);
+	echo_roundtrip(c, "x\n");
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+
+	/*
+	 * Stop while busy, the way the master asks (it shuts down only its
+	 * writing side, and keeps reading): the current client is still
+	 * served...
+	 */
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	echo_roundtrip(c, "still here\n");
+	ck_assert_int_eq(waitpid(ch.pid, &st, WNOHANG), 0);
+	/* ...and once it leaves, the child says so and exits 0. */
+	close(c);
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(next_status(&ch), "");
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert_msg(st != -1, "child did not exit");
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	close(ch.status);
+	close(lfd);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_service_max_use)
+{
+	struct child	 ch;
+	char		 err[256], *path;
+	int		 lfd, c, st;
+	const char	*env[16] = { BASE_ENV(NOLOG),
+			    "MASTER_MAX_USE=1" };
+
+	path = tmp_path("echo3");
+	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+	ck_assert_str_eq(next_status(&ch), "READY");
+	c = unix_client(path);
+	echo_roundtrip(c, "only one\n");
+	close(c);
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	/* It leaves by itself: end-of-file on our side, exit 0. */
+	ck_assert_str_eq(next_status(&ch), "");
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(ch.status);
+	close(lfd);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_service_max_idle)
+{
+	struct child	 ch;
+	long long	 t0;
+	char		 err[256], *path;
+	int		 lfd, st;
+	const char	*env[16] = { BASE_ENV(NOLOG),
+			    "MASTER_MAX_IDLE=1" };
+
+	path = tmp_path("echo4");
+	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	t0 = now_ms();
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+	ck_assert_str_eq(next_status(&ch), "READY");
+	ck_assert_str_eq(next_status(&ch), "");
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_ge(now_ms() - t0, 900);
+	close(ch.status);
+	close(lfd);
+	free(path);
+}
+END_TEST
+
+/* Bad input is a bad startup: exit 1 before READY. */
+START_TEST(test_service_bad_startup)
+{
+	struct child	 ch;
+	char		 err[256], *path;
+	char		*bad_o[] = { "echo", "-o", "timeout", NULL };
+	char		*bad_num[] = { "echo", "-o", "timeout=soon", NULL };
+	char		*bad_arg[] = { "echo", "extra", NULL };
+	char *const	*argvs[] = { bad_o, bad_num, bad_arg, echo_args };
+	int		 lfd, st, i;
+	const char	*env[16] = { BASE_ENV(NOLOG) };
+
+	path = tmp_path("echo5");
+	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	for (i = 0; i < 4; i++) {
+		/* The last run: LISTEN_PID is someone else's, so no fds. */
+		spawn_echo(&ch, lfd, argvs[i], env, i == 3 ? 1 : 0);
+		ck_assert_str_eq(next_status(&ch), "");
+		st = wait_child(&ch, WAIT_MS);
+		ck_assert_msg(st != -1 && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 1, "run %d: status %d", i, st);
+		close(ch.status);
+	}
+	close(lfd);
+	free(path);
+}
+END_TEST
+
+/* Wait for a log line containing want on the syslog socket logfd. */
+static void
+expect_log(int logfd, const char *want)
+{
+	struct pollfd	 pfd;
+	long long	 deadline = now_ms() + WAIT_MS;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	pfd.fd = logfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		ck_assert_msg(now_ms() < deadline, "no log line \"%s\"", want);
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		n = recv(logfd, buf, sizeof(buf) - 1, 0);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		if (strstr(buf, want) != NULL) {
+			ck_assert_msg(strstr(buf, "linkmaster/echo[") != NULL,
+			    "ident: %s", buf);
+			return;
+		}
+	}
+}
+
+START_TEST(test_service_trigger_fifo)
+{
+	struct child	 ch;
+	char		 err[256], *fifo, *log, *logenv;
+	int		 lfd, logfd, w, st;
+	const char	*env[16] = { BASE_ENV(NULL), "MASTER_MAX_USE=0" };
+
+	fifo = tmp_path("wakeup");
+	log = tmp_path("log");
+	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s", log);
+	env[7] = logenv;
+	env[2] = "MASTER_TYPE=fifo";
+	logfd = sock_unix_listen(log, SOCK_DGRAM, 0600, err, sizeof(err));
+	ck_assert_msg(logfd != -1, "%s", err);
+	lfd = sock_fifo_listen(fifo, 0622, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+	ck_assert_str_eq(next_status(&ch), "READY");
+
+	/* The master's wakeup: one byte "W" into the fifo. */
+	ck_assert_int_ne(w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC),
+	    -1);
+	ck_assert_int_eq(write(w, "W", 1), 1);
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	expect_log(logfd, "trigger: W");
+
+	/* Control characters are escaped. */
+	ck_assert_int_eq(write(w, "a\tb\n", 4), 4);
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	expect_log(logfd, "trigger: a\\011b\\n");
+	close(w);
+
+	close(ch.status);
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(lfd);
+	close(logfd);
+	free(fifo);
+	free(log);
+	free(logenv);
+}
+END_TEST
+
+START_TEST(test_service_trigger_dgram)
+{
+	struct child	 ch;
+	char		 err[256], *sock, *log, *logenv;
+	int		 lfd, logfd, c, st;
+	const char	*env[16] = { BASE_ENV(NULL), "MASTER_MAX_USE=1" };
+
+	sock = tmp_path("dgram");
+	log = tmp_path("log2");
+	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s", log);
+	env[7] = logenv;
+	env[2] = "MASTER_TYPE=unix-dgram";
+	logfd = sock_unix_listen(log, SOCK_DGRAM, 0600, err, sizeof(err));
+	ck_assert_msg(logfd != -1, "%s", err);
+	lfd = sock_unix_listen(sock, SOCK_DGRAM, 0622, err, sizeof(err));
+	ck_assert_msg(lfd != -1, "%s", err);
+	spawn_echo(&ch, lfd, echo_args, env, 0);
+	ck_assert_str_eq(next_status(&ch), "READY");
+
+	c = sock_unix_connect(sock, SOCK_DGRAM, err, sizeof(err));
+	ck_assert_msg(c != -1, "%s", err);
+	ck_assert_int_eq(send(c, "W", 1, 0), 1);
+	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	expect_log(logfd, "trigger: W");
+	/* max_use 1: it goes by itself. */
+	st = wait_child(&ch, WAIT_MS);
+	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(c);
+	close(ch.status);
+	close(lfd);
+	close(logfd);
+	free(sock);
+	free(log);
+	free(logenv);
+}
+END_TEST
+
+/* Standalone: no master, its own socket from -o listen=PATH. */
+START_TEST(test_service_standalone)
+{
+	const char	*top;
+	char		*exe, *path, *opt;
+	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	long long	 deadline;
+	pid_t		 pid;
+	int		 c = -1, st;
+
+	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
+		top = ".";
+	xasprintf(&exe, "%s/services/echo", top);
+	path = tmp_path("standalone");
+	xasprintf(&opt, "listen=%s", path);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		char	*args[] = { "echo", "-o", opt, "-o", "timeout=5",
+			    NULL };
+		int	 nul;
+
+		/* Quiet: stderr copies of the log are not wanted here. */
+		if ((nul = open("/dev/null", O_WRONLY)) != -1)
+			dup2(nul, 2);
+		closefrom(3);
+		execve(exe, args, envp);
+		_exit(127);
+	}
+	/* Wait for the socket to accept connections. */
+	deadline = now_ms() + WAIT_MS;
+	while (now_ms() < deadline) {
+		char	 err[256];
+
+		if ((c = sock_unix_connect(path, SOCK_STREAM, err,
+		    sizeof(err))) != -1)
+			break;
+		(void)poll(NULL, 0, 10);
+	}
+	ck_assert_msg(c != -1, "standalone echo never listened");
+	ck_assert_int_eq(sock_set_nonblock(c, 0), 0);
+	echo_roundtrip(c, "solo\n");
+	close(c);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	free(exe);
+	free(path);
+	free(opt);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("proto");
+
+	tc = tcase_create("proto");
+	tcase_add_test(tc, test_parse_kinds);
+	tcase_add_test(tc, test_parse_junk);
+	tcase_add_test(tc, test_proto_name);
+	tcase_add_test(tc, test_proto_roundtrip);
+	tcase_add_test(tc, test_proto_utf8_cut);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sock");
+	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_inet_split);
+	tcase_add_test(tc, test_unix_listen);
+	tcase_add_test(tc, test_fifo_listen);
+	tcase_add_test(tc, test_inet_listen);
+	tcase_add_test(tc, test_fdpass);
+	tcase_add_test(tc, test_fdpass_extra);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("service");
+	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_service_echo);
+	tcase_add_test(tc, test_service_stop_midclient);
+	tcase_add_test(tc, test_service_max_use);
+	tcase_add_test(tc, test_service_max_idle);
+	tcase_add_test(tc, test_service_bad_startup);
+	tcase_add_test(tc, test_service_trigger_fifo);
+	tcase_add_test(tc, test_service_trigger_dgram);
+	tcase_add_test(tc, test_service_standalone);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nf;
+
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_ENV);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
