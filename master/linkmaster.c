@@ -222,6 +222,10 @@ cmd_start(int argc, char **argv)
 	}
 	free(line);
 	fclose(fp);
+	/* Our copy only: the lock lives on in the master's descriptor. */
+	pidfile_close(pfh);
+	table_free(t);
+	config_free(cfg);
 	if (ready) {
 		printf("started (pid %ld)\n", (long)pid);
 		return 0;
@@ -360,12 +364,12 @@ int
 main(int argc, char *argv[])
 {
 	extern char	**environ;
-	char		**args;
-	int		 ch, i;
+	char		**copy, **args;
+	int		 ch, i, rc;
 	size_t		 k;
 
 	/* setproctitle_init() reuses argv's memory: work on a copy. */
-	args = xcalloc(argc + 1, sizeof(*args));
+	copy = args = xcalloc(argc + 1, sizeof(*args));
 	for (i = 0; i < argc; i++)
 		args[i] = xstrdup(argv[i]);
 	setproctitle_init(argc, argv, environ);
@@ -389,7 +393,14 @@ main(int argc, char *argv[])
 		usage();
 	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(args[0], commands[k].name) == 0)
-			return commands[k].fn(argc, args);
-	fprintf(stderr, "linkmaster: unknown command: %s\n", args[0]);
-	usage();
+			break;
+	if (k == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "linkmaster: unknown command: %s\n", args[0]);
+		usage();
+	}
+	rc = commands[k].fn(argc, args);
+	for (args = copy; *args != NULL; args++)
+		free(*args);
+	free(copy);
+	return rc;
 }
