@@ -1,0 +1,1459 @@
+/*
+ * link.c: one link helper per remote peer, after LON-CAPA's lonc.
+ *
+ * It holds one persistent TCP link to the peer's linkd and relays the
+ * line requests of any number of local clients (unix listen socket) over
+ * it, pipelined: each request gets a link-wide id, replies come back in
+ * any order and are put back in each client's own request order.  A
+ * request that cannot be answered (link down or broken, no reply within
+ * the timeout) is answered "con_lost" at once; a request starting with
+ * "critical:" is instead written to a durable queue (services/queue.c)
+ * and answered "queued", then replayed in order, one at a time, when the
+ * link is up, and removed once the peer replied (at least once delivery).
+ * A queue that cannot be written is reported to the client as
+ * "error: queue: <strerror>", never dropped silently.
+ *
+ * The link reconnects with exponential back-off and jitter between
+ * retry_min and retry_max, reset by a successful hello; its state goes
+ * to the log and to the master (STATUS up / connecting / down: why, retry
+ * in N).  Everything is driven by libevent: socket events and timers,
+ * never a poll loop, so an idle helper uses no CPU.
+ *
+ * Failure policy: bad options or environment, or a queue directory that
+ * cannot be opened, are fatal before READY (a bad startup the master
+ * throttles).  After READY nothing about the peer is fatal: a protocol
+ * error from the peer is logged and the link dropped and redialled.
+ * End-of-file on the status channel (or SIGTERM standalone) stops the
+ * helper: no new clients, outstanding requests are finished (at most
+ * "drain" seconds), and an idle link is handed over to the master as a
+ * HANDOFF packet with the socket attached, for the next generation to
+ * take over without a reconnect.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "linkproto.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+#include "service.h"
+#include "util.h"
+
+/* libbsd's RB_GENERATE_STATIC uses it, and glibc does not define it. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+#define LINK_CLIENT_OUT_MAX	(256 * 1024)	/* unread replies */
+#define LINK_ACCEPT_BURST	64	/* accepts per wakeup */
+#define LINK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
+#define LINK_LINGER_MS		2000	/* reading a thrown-out client */
+#define LINK_BACKEND_ERROR	"error: backend:"
+#define LINK_REASON_MAX		300	/* of an error reply, logged */
+#define LINK_HANDOFF		"HANDOFF"
+
+enum req_kind {
+	REQ_ORDINARY,		/* answered by the peer or "con_lost" */
+	REQ_CRITICAL,		/* the same, or "queued" when that fails */
+	REQ_REPLAY,		/* a queued request on its way, no client */
+	REQ_LOCAL,		/* answered here ("error: line too long") */
+};
+
+struct client;
+
+struct req {
+	TAILQ_ENTRY(req)	 centry;	/* client's FIFO */
+	RB_ENTRY(req)		 ientry;	/* in flight, by id */
+	TAILQ_ENTRY(req)	 dentry;	/* in flight, by deadline */
+	struct client		*c;		/* NULL: gone, or replay */
+	enum req_kind		 kind;
+	uint64_t		 id;		/* on the link */
+	uint64_t		 seq;		/* REQ_REPLAY: in queue */
+	long long		 deadline;	/* ms, monotonic */
+	char			*line;		/* payload, as needed */
+	size_t			 len;
+	char			*reply;		/* held for its turn */
+	size_t			 rlen;
+	int			 answered;
+};
+
+TAILQ_HEAD(reqlist, req);
+RB_HEAD(reqtree, req);
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct bufferevent	*bev;
+	struct reqlist		 reqs;		/* request order */
+	int			 npending;
+	int			 eof;		/* no more requests */
+	int			 closing;	/* line too long: close */
+	int			 lingering;	/* closing: to EOF */
+	int			 busy;		/* client_process() */
+};
+
+enum link_state {
+	LINK_DOWN,
+	LINK_CONNECTING,
+	LINK_HELLO,
+	LINK_UP,
+};
+
+static struct {
+	struct event_base	*base;
+
+	/* What we were told. */
+	const char		*peer;
+	const char		*address;
+	const char		*port;
+	const char		*host;
+	const char		*bind;
+	struct sockaddr_storage	 bind_ss;
+	socklen_t		 bind_len;
+	long long		 timeout_ms;
+	long long		 retry_min;
+	long long		 retry_max;
+	long long		 drain_ms;
+	long long		 connect_ms;
+	size_t			 max_line;
+	int			 max_pending;
+	struct queue		*q;
+
+	/* The link. */
+	enum link_state		 state;
+	struct bufferevent	*bev;
+	int			 connfd;
+	struct event		*conn_ev;
+	struct addrinfo		*ai;
+	struct addrinfo		*aicur;
+	char			 lasterr[256];
+	unsigned		 attempt;
+	struct event		*retry_ev;
+	uint64_t		 last_id;
+	struct reqtree		 inflight;
+	struct reqlist		 deadlines;	/* same, oldest 1st */
+	struct event		*timeout_ev;
+	struct req		*replay;
+	unsigned		 replay_attempt;
+	struct event		*replay_ev;
+
+	/* Clients. */
+	struct event		**listen_ev;
+	int			 nlisten;
+	struct event		*pause_ev;
+	TAILQ_HEAD(, client)	 clients;
+	int			 nclients;
+
+	/* Stopping. */
+	struct event		*status_ev;
+	struct event		*sig_ev[2];
+	struct event		*drain_ev;
+	struct event		*finish_ev;
+	int			 stopping;
+	int			 no_handoff;
+} L = { .connfd = -1 };
+
+static int
+req_cmp(struct req *a, struct req *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+RB_GENERATE_STATIC(reqtree, req, ientry, req_cmp)
+
+static void	link_down(const char *);
+static void	link_send(struct req *);
+static void	replay_next(void);
+static void	client_process(struct client *);
+static void	client_flush(struct client *);
+static void	stop_check(void);
+
+/* --- small helpers ------------------------------------------------------ */
+
+static struct timeval *
+link_tv(long long ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+/* A request; line (malloc'ed, or NULL) is now the request's. */
+static struct req *
+req_new(struct client *c, enum req_kind kind, char *line, size_t len)
+{
+	struct req	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->c = c;
+	r->kind = kind;
+	r->line = line;
+	r->len = len;
+	return r;
+}
+
+static void
+req_free(struct req *r)
+{
+	free(r->line);
+	free(r->reply);
+	free(r);
+}
+
+/*
+ * The answer to a client's request: held until every earlier request of
+ * that client is answered.  The client may be gone (and freed) after this.
+ */
+static void
+req_answer(struct req *r, const char *text, size_t len)
+{
+	if (r->c == NULL) {
+		req_free(r);
+		return;
+	}
+	r->reply = xmalloc(len + 1);
+	memcpy(r->reply, text, len);
+	r->reply[len] = '\0';
+	r->rlen = len;
+	r->answered = 1;
+	free(r->line);
+	r->line = NULL;
+	client_flush(r->c);
+}
+
+static void
+req_answer_str(struct req *r, const char *text)
+{
+	req_answer(r, text, strlen(text));
+}
+
+/*
+ * A critical request that could not be (or was not) delivered: on disk,
+ * then "queued"; "error: queue: ..." when the disk says no.
+ */
+static void
+req_enqueue(struct req *r)
+{
+	char		 buf[256];
+	uint64_t	 seq;
+	int		 e;
+
+	if (queue_append(L.q, r->line, r->len, &seq) == -1) {
+		e = errno;
+		log_error("cannot queue a critical request for %s in %s: %s",
+		    L.peer, queue_dir(L.q), strerror(e));
+		(void)snprintf(buf, sizeof(buf), "error: queue: %s",
+		    strerror(e));
+		req_answer_str(r, buf);
+		return;
+	}
+	log_info("queued critical request %" PRIu64 " for %s", seq, L.peer);
+	req_answer_str(r, "queued");
+	replay_next();
+}
+
+/* --- the durable queue, replayed ------------------------------------------ */
+
+/* Send the oldest queued request, if the link is up and nothing is out. */
+static void
+replay_next(void)
+{
+	struct req	*r;
+	uint64_t	 seq;
+	char		*data, name[QUEUE_NAME_LEN + 1];
+	size_t		 len;
+	int		 rc;
+
+	if (L.state != LINK_UP || L.replay != NULL || L.stopping ||
+	    evtimer_pending(L.replay_ev, NULL))
+		return;
+	for (;;) {
+		rc = queue_peek(L.q, &seq, &data, &len);
+		if (rc == 1)
+			return;
+		if (rc == 0 && memchr(data, '\n', len) == NULL)
+			break;
+		/* Unreadable or not one line: keep it for the operator. */
+		queue_name(seq, name, sizeof(name));
+		if (rc == -1)
+			log_error("queued request %" PRIu64 " for %s: cannot "
+			    "read %s/%s: %s: setting it aside as %s.bad", seq,
+			    L.peer, queue_dir(L.q), name, strerror(errno),
+			    name);
+		else {
+			log_error("queued request %" PRIu64 " for %s holds a "
+			    "newline: setting it aside as %s/%s.bad", seq,
+			    L.peer, queue_dir(L.q), name);
+			free(data);
+		}
+		if (queue_set_aside(L.q, seq) == -1)
+			log_error("cannot set %s/%s aside: %s", queue_dir(L.q),
+			    name, strerror(errno));
+	}
+	r = req_new(NULL, REQ_REPLAY, data, len);
+	r->seq = seq;
+	L.replay = r;
+	link_send(r);
+}
+
+static void
+replay_retry_cb(int fd, short ev, void *arg)
+{
+	replay_next();
+}
+
+/* The peer answered a replayed request. */
+static void
+replay_done(struct req *r, const char *payload, size_t plen)
+{
+	char		 ex[LINK_REASON_MAX * 4 + 4], d[32];
+	struct timeval	 tv;
+	long long	 delay;
+	size_t		 n = sizeof(LINK_BACKEND_ERROR) - 1;
+
+	L.replay = NULL;
+	/*
+	 * linkd could not reach its backend: the request did not get
+	 * anywhere, so it stays first in line and is tried again later.
+	 */
+	if (plen >= n && memcmp(payload, LINK_BACKEND_ERROR, n) == 0) {
+		delay = linkproto_backoff(L.replay_attempt++, L.retry_min,
+		    L.retry_max, arc4random());
+		linkproto_excerpt(payload, plen, LINK_REASON_MAX, ex,
+		    sizeof(ex));
+		linkproto_fmt_delay(delay, d, sizeof(d));
+		log_warnx("queued request %" PRIu64 " to %s not delivered: "
+		    "\"%s\", retry in %s", r->seq, L.peer, ex, d);
+		evtimer_add(L.replay_ev, link_tv(delay, &tv));
+		req_free(r);
+		return;
+	}
+	L.replay_attempt = 0;
+	if (queue_remove(L.q, r->seq) == -1)
+		log_error("cannot remove queued request %" PRIu64 " for %s "
+		    "from %s: %s (it will be delivered again)", r->seq, L.peer,
+		    queue_dir(L.q), strerror(errno));
+	log_info("delivered queued request %" PRIu64 " to %s", r->seq,
+	    L.peer);
+	req_free(r);
+	replay_next();
+}
+
+/* --- clients ------------------------------------------------------------- */
+
+static void
+client_free(struct client *c)
+{
+	struct req	*r;
+
+	/* Unanswered requests stay in flight; their replies are dropped. */
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
+		TAILQ_REMOVE(&c->reqs, r, centry);
+		if (r->answered)
+			req_free(r);
+		else
+			r->c = NULL;
+	}
+	TAILQ_REMOVE(&L.clients, c, entry);
+	L.nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+	stop_check();
+}
+
+/* Close a client that is done once its last reply is out. */
+static void
+client_maybe_close(struct client *c)
+{
+	struct timeval	 tv;
+
+	if (c->busy > 0 || c->lingering || !(c->eof || c->closing) ||
+	    !TAILQ_EMPTY(&c->reqs))
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;		/* client_write_cb comes back */
+	if (c->eof) {
+		client_free(c);
+		return;
+	}
+	/*
+	 * We stop reading a client we throw out, so unread bytes may be
+	 * left: closing now would send a reset that can destroy our last
+	 * reply.  Say end-of-file instead and read to its end-of-file.
+	 */
+	c->lingering = 1;
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(c->bev, link_tv(LINK_LINGER_MS, &tv), NULL);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/*
+ * Read from a client only while it has room for more requests and reads
+ * its replies; a flooding client is simply not read (its kernel buffer
+ * fills and it blocks), so it cannot make us grow without bound.
+ */
+static void
+client_update_read(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	if (c->lingering)
+		return;
+	if (c->eof || c->closing || c->npending >= L.max_pending ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >=
+	    LINK_CLIENT_OUT_MAX) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (bufferevent_get_enabled(c->bev) & EV_READ)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Lines already read will not wake us: come back from the loop. */
+	if (evbuffer_get_length(in) > 0)
+		bufferevent_trigger(c->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Write out the answered requests at the head of the client's FIFO. */
+static void
+client_flush(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct req	*r;
+
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL && r->answered) {
+		TAILQ_REMOVE(&c->reqs, r, centry);
+		c->npending--;
+		evbuffer_add(out, r->reply, r->rlen);
+		evbuffer_add(out, "\n", 1);
+		req_free(r);
+	}
+	client_update_read(c);
+	client_maybe_close(c);
+}
+
+static void
+client_request(struct client *c, char *line, size_t len)
+{
+	struct req	*r;
+
+	r = req_new(c, linkproto_is_critical(line, len) ? REQ_CRITICAL :
+	    REQ_ORDINARY, line, len);
+	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
+	c->npending++;
+	/* Behind queued ones, a critical request must queue too: order. */
+	if (r->kind == REQ_CRITICAL && (L.state != LINK_UP ||
+	    queue_count(L.q) > 0)) {
+		req_enqueue(r);
+		return;
+	}
+	if (L.state != LINK_UP) {
+		req_answer_str(r, "con_lost");
+		return;
+	}
+	link_send(r);
+}
+
+/* A line longer than max_line: answer in turn, then close the client. */
+static void
+client_too_long(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct req	*r;
+
+	log_warnx("a client of the link to %s sent a line longer than %zu "
+	    "bytes: closing it", L.peer, L.max_line);
+	c->closing = 1;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	r = req_new(c, REQ_LOCAL, NULL, 0);
+	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
+	c->npending++;
+	req_answer_str(r, "error: line too long");
+}
+
+/* Turn complete lines into requests while the client has room. */
+static void
+client_process(struct client *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr	 p;
+	size_t			 eol_len, len, avail;
+	char			*line;
+
+	c->busy++;
+	while (!c->closing && c->npending < L.max_pending) {
+		avail = evbuffer_get_length(in);
+		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (p.pos == -1) {
+			if (avail > L.max_line) {
+				client_too_long(c);
+				break;
+			}
+			/* At end-of-file, an unterminated last line counts. */
+			if (!c->eof || avail == 0)
+				break;
+			len = avail;
+			eol_len = 0;
+		} else {
+			len = (size_t)p.pos;
+			if (len > L.max_line) {
+				client_too_long(c);
+				break;
+			}
+		}
+		line = xmalloc(len + 1);
+		if (evbuffer_remove(in, line, len) != (int)len)
+			fatalx("evbuffer_remove: short read from a buffer");
+		line[len] = '\0';
+		evbuffer_drain(in, eol_len);
+		client_request(c, line, len);
+	}
+	c->busy--;
+	client_update_read(c);
+	client_maybe_close(c);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (c->lingering) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	client_process(c);
+}
+
+/* Output drained: read again, or close a client that is done. */
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	client_update_read(c);
+	client_maybe_close(c);
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (!c->lingering && (what & BEV_EVENT_EOF) &&
+	    (what & BEV_EVENT_READING)) {
+		/* A half-close still gets its replies. */
+		c->eof = 1;
+		client_process(c);
+		return;
+	}
+	client_free(c);
+}
+
+static void
+client_new(int fd)
+{
+	struct client	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	TAILQ_INIT(&c->reqs);
+	if ((c->bev = bufferevent_socket_new(L.base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	/* Never buffer more than one line beyond the limit. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, L.max_line + 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&L.clients, c, entry);
+	L.nclients++;
+}
+
+static void
+listen_enable(int on)
+{
+	int	 i;
+
+	for (i = 0; i < L.nlisten; i++) {
+		if (on)
+			event_add(L.listen_ev[i], NULL);
+		else
+			event_del(L.listen_ev[i]);
+	}
+}
+
+static void
+listen_pause_cb(int fd, short ev, void *arg)
+{
+	if (!L.stopping)
+		listen_enable(1);
+}
+
+static void
+client_accept_cb(int lfd, short ev, void *arg)
+{
+	struct timeval	 tv;
+	int		 fd, i;
+
+	for (i = 0; i < LINK_ACCEPT_BURST; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			client_new(fd);
+			continue;
+		}
+		switch (errno) {
+		case EINTR:
+			continue;
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+		case ECONNABORTED:
+		case EPROTO:
+			return;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* Out of fds: wait instead of spinning on accept. */
+			log_warn("accept on the link to %s (pausing 1s)",
+			    L.peer);
+			listen_enable(0);
+			evtimer_add(L.pause_ev, link_tv(LINK_ACCEPT_PAUSE_MS,
+			    &tv));
+			return;
+		default:
+			log_warn("accept on the link to %s", L.peer);
+			return;
+		}
+	}
+}
+
+/* --- the link ------------------------------------------------------------- */
+
+/*
+ * In flight: by id for the replies, and by deadline for the timer.  Every
+ * deadline is now + timeout, so appending keeps the list sorted.
+ */
+static void
+inflight_add(struct req *r)
+{
+	RB_INSERT(reqtree, &L.inflight, r);
+	TAILQ_INSERT_TAIL(&L.deadlines, r, dentry);
+}
+
+static void
+inflight_remove(struct req *r)
+{
+	RB_REMOVE(reqtree, &L.inflight, r);
+	TAILQ_REMOVE(&L.deadlines, r, dentry);
+}
+
+static void
+link_timer_arm(void)
+{
+	struct timeval	 tv;
+	struct req	*r;
+	long long	 left;
+
+	if ((r = TAILQ_FIRST(&L.deadlines)) == NULL)
+		return;
+	left = r->deadline - now_ms();
+	evtimer_add(L.timeout_ev, link_tv(left < 0 ? 0 : left, &tv));
+}
+
+static void
+link_send(struct req *r)
+{
+	struct evbuffer	*out = bufferevent_get_output(L.bev);
+	char		 hdr[LINKPROTO_HDR_MAX + 1];
+	size_t		 n;
+
+	r->id = ++L.last_id;
+	n = linkproto_format_hdr(hdr, sizeof(hdr), r->id);
+	evbuffer_add(out, hdr, n);
+	evbuffer_add(out, r->line, r->len);
+	evbuffer_add(out, "\n", 1);
+	/* Only critical and replayed requests may have to be sent again. */
+	if (r->kind == REQ_ORDINARY) {
+		free(r->line);
+		r->line = NULL;
+	}
+	r->deadline = now_ms() + L.timeout_ms;
+	inflight_add(r);
+	/* Every deadline is later than those already waiting. */
+	if (!evtimer_pending(L.timeout_ev, NULL))
+		link_timer_arm();
+}
+
+/* A request that will not get its reply over this link. */
+static void
+link_fail(struct req *r)
+{
+	switch (r->kind) {
+	case REQ_REPLAY:
+		/* Still first in the queue: sent again when the link is up. */
+		if (L.replay == r)
+			L.replay = NULL;
+		req_free(r);
+		break;
+	case REQ_CRITICAL:
+		req_enqueue(r);
+		break;
+	default:
+		req_answer_str(r, "con_lost");
+		break;
+	}
+}
+
+/* Everything in flight, in id order (so the queue keeps that order). */
+static void
+link_fail_all(void)
+{
+	struct req	*r;
+
+	while ((r = RB_MIN(reqtree, &L.inflight)) != NULL) {
+		inflight_remove(r);
+		link_fail(r);
+	}
+	evtimer_del(L.timeout_ev);
+}
+
+static void
+link_timeout_cb(int fd, short ev, void *arg)
+{
+	struct req	*r;
+	long long	 now = now_ms();
+	char		 d[32];
+	int		 n = 0;
+
+	linkproto_fmt_delay(L.timeout_ms, d, sizeof(d));
+	/* Say so first: failing them logs what happens to each. */
+	TAILQ_FOREACH(r, &L.deadlines, dentry) {
+		if (r->deadline > now)
+			break;
+		if (r->kind != REQ_REPLAY)
+			n++;
+	}
+	if (n > 0)
+		log_warnx("%d request%s to %s timed out after %s", n,
+		    n == 1 ? "" : "s", L.peer, d);
+	while ((r = TAILQ_FIRST(&L.deadlines)) != NULL &&
+	    r->deadline <= now) {
+		inflight_remove(r);
+		if (r->kind == REQ_REPLAY) {
+			/*
+			 * Keep waiting on the same id: linkd answers every
+			 * request in the end (backend_timeout), and sending
+			 * it again would never finish with a backend slower
+			 * than our timeout.  A dead link is noticed anyway.
+			 */
+			log_warnx("queued request %" PRIu64 " to %s: no reply "
+			    "in %s, still waiting", r->seq, L.peer, d);
+			r->deadline = now + L.timeout_ms;
+			inflight_add(r);
+			continue;
+		}
+		link_fail(r);
+	}
+	link_timer_arm();
+	stop_check();
+}
+
+static void
+link_protocol_error(const char *what, const char *line, size_t len)
+{
+	char	 ex[LINKPROTO_EXCERPT * 4 + 4];
+
+	linkproto_excerpt(line, len, LINKPROTO_EXCERPT, ex, sizeof(ex));
+	log_warnx("protocol error on the link to %s: %s: \"%s\"", L.peer,
+	    what, ex);
+	link_down("protocol error");
+}
+
+static void
+link_up(int took_over)
+{
+	L.state = LINK_UP;
+	L.attempt = 0;
+	bufferevent_set_timeouts(L.bev, NULL, NULL);
+	if (took_over)
+		log_info("took over the link to %s", L.peer);
+	else
+		log_info("link to %s up", L.peer);
+	service_status("up");
+	replay_next();
+}
+
+/* A reply from the peer. */
+static void
+link_reply(uint64_t id, const char *payload, size_t plen)
+{
+	struct req	 key, *r;
+
+	key.id = id;
+	if ((r = RB_FIND(reqtree, &L.inflight, &key)) == NULL) {
+		if (id > L.last_id) {
+			link_protocol_error("reply to a request never sent",
+			    payload, plen);
+			return;
+		}
+		log_debug("late reply %" PRIu64 " from %s dropped", id,
+		    L.peer);
+		return;
+	}
+	inflight_remove(r);
+	if (r->kind == REQ_REPLAY)
+		replay_done(r, payload, plen);
+	else
+		req_answer(r, payload, plen);
+	stop_check();
+}
+
+/* One line from the peer; the link may be gone afterwards. */
+static void
+link_line(const char *line, size_t len)
+{
+	char		 text[LINKPROTO_NAME_MAX + 1], reason[300];
+	const char	*payload, *why;
+	size_t		 plen;
+	uint64_t	 id;
+
+	if (L.state == LINK_HELLO) {
+		switch (linkproto_parse_answer(line, len, text,
+		    sizeof(text))) {
+		case LINKPROTO_OK:
+			if (strcmp(text, L.peer) != 0)
+				log_info("peer %s calls itself \"%s\"", L.peer,
+				    text);
+			link_up(0);
+			return;
+		case LINKPROTO_ERR:
+			(void)snprintf(reason, sizeof(reason),
+			    "hello refused: %s", text);
+			link_down(reason);
+			return;
+		default:
+			link_protocol_error("bad answer to hello", line, len);
+			return;
+		}
+	}
+	if (linkproto_parse_msg(line, len, &id, &payload, &plen, &why) == -1) {
+		link_protocol_error(why, line, len);
+		return;
+	}
+	link_reply(id, payload, plen);
+}
+
+static void
+link_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 p;
+	size_t			 eol_len, len, max;
+	const char		*line;
+
+	max = L.max_line + LINKPROTO_HDR_MAX;
+	while (L.bev == bev) {
+		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (p.pos == -1) {
+			len = evbuffer_get_length(in);
+			if (len > LINKPROTO_EXCERPT)
+				len = LINKPROTO_EXCERPT;
+			if (evbuffer_get_length(in) > max)
+				link_protocol_error("line too long",
+				    (const char *)evbuffer_pullup(in,
+				    (ssize_t)len), len);
+			return;
+		}
+		len = (size_t)p.pos;
+		line = (const char *)evbuffer_pullup(in, (ssize_t)(len + 1));
+		if (len > max) {
+			link_protocol_error("line too long", line, len);
+			return;
+		}
+		link_line(line, len);
+		if (L.bev != bev)
+			return;
+		evbuffer_drain(in, len + eol_len);
+	}
+}
+
+static void
+link_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	char	 reason[128];
+
+	if (what & BEV_EVENT_TIMEOUT)
+		strlcpy(reason, L.state == LINK_HELLO ? "no answer to hello" :
+		    "timed out", sizeof(reason));
+	else if (what & BEV_EVENT_EOF)
+		strlcpy(reason, "connection closed by peer", sizeof(reason));
+	else
+		linkproto_errstr(EVUTIL_SOCKET_ERROR(), reason,
+		    sizeof(reason));
+	link_down(reason);
+}
+
+static void
+link_sockopts(int fd)
+{
+	int	 on = 1;
+#ifdef TCP_KEEPIDLE
+	int	 idle = 60, intvl = 10, cnt = 6;
+#endif
+
+	/* Small request lines: latency matters more than packet count. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* A peer that vanished without a FIN is noticed in ~2 minutes. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#endif
+}
+
+/* A connected socket: say hello, or (handed over) it is up already. */
+static void
+link_established(int fd, int greeted)
+{
+	struct timeval	 tv;
+
+	if (L.ai != NULL) {
+		freeaddrinfo(L.ai);
+		L.ai = L.aicur = NULL;
+	}
+	link_sockopts(fd);
+	if ((L.bev = bufferevent_socket_new(L.base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(L.bev, link_read_cb, NULL, link_event_cb, NULL);
+	bufferevent_setwatermark(L.bev, EV_READ, 0,
+	    L.max_line + LINKPROTO_HDR_MAX + 1);
+	bufferevent_enable(L.bev, EV_READ | EV_WRITE);
+	if (greeted) {
+		link_up(1);
+		return;
+	}
+	L.state = LINK_HELLO;
+	evbuffer_add_printf(bufferevent_get_output(L.bev), "HELLO %d %s\n",
+	    LINKPROTO_VERSION, L.host);
+	bufferevent_set_timeouts(L.bev, link_tv(L.connect_ms, &tv), NULL);
+}
+
+static void	link_connect_next(void);
+
+static void
+link_connect_cb(int fd, short what, void *arg)
+{
+	socklen_t	 sl = sizeof(int);
+	int		 e = 0;
+
+	event_free(L.conn_ev);
+	L.conn_ev = NULL;
+	L.connfd = -1;
+	if (what & EV_TIMEOUT)
+		e = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
+		e = errno;
+	if (e == 0) {
+		link_established(fd, 0);
+		return;
+	}
+	linkproto_errstr(e, L.lasterr, sizeof(L.lasterr));
+	close(fd);
+	L.aicur = L.aicur->ai_next;
+	link_connect_next();
+}
+
+/* Try the peer's addresses in turn; the last error is the one reported. */
+static void
+link_connect_next(void)
+{
+	struct timeval	 tv;
+	struct addrinfo	*ai;
+	char		 e[128];
+	int		 fd;
+
+	for (; (ai = L.aicur) != NULL; L.aicur = ai->ai_next) {
+		if (L.bind != NULL && L.bind_ss.ss_family != ai->ai_family) {
+			(void)snprintf(L.lasterr, sizeof(L.lasterr),
+			    "no address of the family of bind=%s", L.bind);
+			continue;
+		}
+		if ((fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol)) == -1) {
+			linkproto_errstr(errno, L.lasterr, sizeof(L.lasterr));
+			continue;
+		}
+		if (L.bind != NULL && bind(fd, (struct sockaddr *)&L.bind_ss,
+		    L.bind_len) == -1) {
+			linkproto_errstr(errno, e, sizeof(e));
+			(void)snprintf(L.lasterr, sizeof(L.lasterr),
+			    "bind %s: %s", L.bind, e);
+			close(fd);
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			link_established(fd, 0);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			L.connfd = fd;
+			if ((L.conn_ev = event_new(L.base, fd, EV_WRITE,
+			    link_connect_cb, NULL)) == NULL)
+				fatalx("event_new failed");
+			event_add(L.conn_ev, link_tv(L.connect_ms, &tv));
+			return;
+		}
+		linkproto_errstr(errno, L.lasterr, sizeof(L.lasterr));
+		close(fd);
+	}
+	link_down(L.lasterr);
+}
+
+static void
+link_connect(void)
+{
+	struct addrinfo	 hints;
+	int		 gai;
+
+	if (L.stopping || L.state != LINK_DOWN)
+		return;
+	L.state = LINK_CONNECTING;
+	service_status("connecting");
+	log_debug("connecting to %s at %s port %s", L.peer, L.address,
+	    L.port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	/*
+	 * Resolved at every attempt so that a changed address is followed.
+	 * getaddrinfo() blocks: use an address, or a name /etc/hosts knows.
+	 */
+	if ((gai = getaddrinfo(L.address, L.port, &hints, &L.ai)) != 0) {
+		L.ai = NULL;
+		(void)snprintf(L.lasterr, sizeof(L.lasterr), "cannot resolve "
+		    "%s: %s", L.address, gai == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(gai));
+		link_down(L.lasterr);
+		return;
+	}
+	L.aicur = L.ai;
+	strlcpy(L.lasterr, "no usable address", sizeof(L.lasterr));
+	link_connect_next();
+}
+
+static void
+link_retry_cb(int fd, short ev, void *arg)
+{
+	link_connect();
+}
+
+/* The link is gone (or never came): fail what was on it, dial later. */
+static void
+link_down(const char *why)
+{
+	struct timeval	 tv;
+	char		 reason[300], d[32];
+	long long	 delay;
+
+	/* why may point into a buffer we reuse below. */
+	strlcpy(reason, why, sizeof(reason));
+	if (L.conn_ev != NULL) {
+		event_free(L.conn_ev);
+		L.conn_ev = NULL;
+		close(L.connfd);
+		L.connfd = -1;
+	}
+	if (L.ai != NULL) {
+		freeaddrinfo(L.ai);
+		L.ai = L.aicur = NULL;
+	}
+	if (L.bev != NULL) {
+		bufferevent_free(L.bev);
+		L.bev = NULL;
+	}
+	L.state = LINK_DOWN;
+	link_fail_all();
+	if (L.stopping) {
+		log_info("link to %s down: %s", L.peer, reason);
+		service_status("down: %s", reason);
+		stop_check();
+		return;
+	}
+	delay = linkproto_backoff(L.attempt++, L.retry_min, L.retry_max,
+	    arc4random());
+	linkproto_fmt_delay(delay, d, sizeof(d));
+	log_info("link to %s down: %s, retry in %s", L.peer, reason, d);
+	service_status("down: %s, retry in %s", reason, d);
+	evtimer_add(L.retry_ev, link_tv(delay, &tv));
+}
+
+/* --- stopping and handing over ------------------------------------------- */
+
+/*
+ * Give the connected link to the master for the next generation: one
+ * HANDOFF packet with the socket attached.  Only when nothing is in
+ * flight and nothing is buffered either way, so the next one starts clean.
+ */
+static void
+link_handoff(void)
+{
+	int	 fd;
+
+	if (L.state != LINK_UP || L.no_handoff || service_status_fd() == -1 ||
+	    !RB_EMPTY(&L.inflight) ||
+	    evbuffer_get_length(bufferevent_get_input(L.bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(L.bev)) > 0)
+		return;
+	fd = bufferevent_getfd(L.bev);
+	if (fdpass_send(service_status_fd(), fd, LINK_HANDOFF,
+	    sizeof(LINK_HANDOFF) - 1) == -1) {
+		log_warn("cannot hand the link to %s over", L.peer);
+		return;
+	}
+	log_info("handing the link to %s over to the next generation",
+	    L.peer);
+}
+
+/* Done: exit without closing the link gracefully (the master has it). */
+static __dead void
+link_finish(void)
+{
+	link_handoff();
+	exit(0);
+}
+
+static void
+stop_check(void)
+{
+	if (L.stopping && TAILQ_EMPTY(&L.clients) &&
+	    RB_EMPTY(&L.inflight))
+		event_active(L.finish_ev, EV_TIMEOUT, 1);
+}
+
+static void
+finish_cb(int fd, short ev, void *arg)
+{
+	if (L.stopping && TAILQ_EMPTY(&L.clients) && RB_EMPTY(&L.inflight))
+		link_finish();
+}
+
+/* Drain time is over: answer what is left, close every client, go. */
+static void
+drain_cb(int fd, short ev, void *arg)
+{
+	struct client	*c;
+	struct req	*r;
+	int		 n = 0;
+
+	RB_FOREACH(r, reqtree, &L.inflight)
+		n++;
+	if (L.nclients > 0 || n > 0)
+		log_info("stopping the link to %s with %d client%s and %d "
+		    "request%s outstanding", L.peer, L.nclients,
+		    L.nclients == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	/* Replies could still come in on the link: keep it out of reuse. */
+	if (n > 0)
+		L.no_handoff = 1;
+	link_fail_all();
+	while ((c = TAILQ_FIRST(&L.clients)) != NULL) {
+		/* One last try at writing what is ready, without waiting. */
+		(void)evbuffer_write(bufferevent_get_output(c->bev),
+		    bufferevent_getfd(c->bev));
+		client_free(c);
+	}
+	link_finish();
+}
+
+static void
+stop_begin(const char *why)
+{
+	struct timeval	 tv;
+
+	if (L.stopping)
+		return;
+	L.stopping = 1;
+	log_debug("%s: stopping the link to %s", why, L.peer);
+	listen_enable(0);
+	evtimer_del(L.pause_ev);
+	evtimer_del(L.replay_ev);
+	if (L.state == LINK_DOWN)
+		evtimer_del(L.retry_ev);
+	evtimer_add(L.drain_ev, link_tv(L.drain_ms, &tv));
+	stop_check();
+}
+
+static void
+status_cb(int fd, short ev, void *arg)
+{
+	if (service_stopping()) {
+		event_del(L.status_ev);
+		stop_begin("end-of-file on the status channel");
+	}
+}
+
+static void
+signal_cb(int sig, short ev, void *arg)
+{
+	if (!L.stopping) {
+		stop_begin(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+	/* Asked twice: do not wait for the drain time. */
+	event_active(L.drain_ev, EV_TIMEOUT, 1);
+}
+
+/* --- start-up ---------------------------------------------------------- */
+
+/* An option, else an environment variable ("" counts as unset). */
+static const char *
+link_opt(const char *opt, const char *env)
+{
+	const char	*v;
+
+	if ((v = service_option(opt)) != NULL && *v != '\0')
+		return v;
+	if (env != NULL && (v = getenv(env)) != NULL && *v != '\0')
+		return v;
+	return NULL;
+}
+
+static const char *
+link_need(const char *opt, const char *env, const char *what)
+{
+	const char	*v;
+
+	if ((v = link_opt(opt, env)) == NULL)
+		fatalx("no %s: %s is not set and there is no -o %s=...", what,
+		    env, opt);
+	return v;
+}
+
+static long long
+link_opt_time(const char *name, long long dflt, long long min)
+{
+	const char	*v;
+	long long	 ms;
+
+	if ((v = service_option(name)) == NULL)
+		return dflt;
+	if (linkproto_parse_time(v, &ms) == -1 || ms < min)
+		fatalx("bad option \"-o %s=%s\": expected a time such as 5, "
+		    "5s or 200ms (at least %lldms, at most 24h)", name, v, min);
+	return ms;
+}
+
+static void
+link_options(void)
+{
+	static char	 hostbuf[LINKPROTO_NAME_MAX + 1];
+	struct addrinfo	 hints, *res;
+	long long	 port;
+	const char	*dir;
+	char		*qdir, err[512];
+	int		 gai;
+
+	L.peer = link_need("peer_name", "PEER_NAME", "peer name");
+	L.address = link_need("peer_address", "PEER_ADDRESS", "peer address");
+	L.port = link_need("peer_port", "PEER_PORT", "peer port");
+	dir = link_need("state_dir", "MASTER_STATE_DIR", "state directory");
+	if (!linkproto_name_ok(L.peer, strlen(L.peer)))
+		fatalx("bad peer name \"%s\": use letters, digits, \".\", "
+		    "\"_\" and \"-\"", L.peer);
+	if (parse_num(L.port, 1, 65535, &port) == -1)
+		fatalx("bad peer port \"%s\": expected 1 to 65535", L.port);
+	if (*dir != '/')
+		fatalx("bad state directory \"%s\": not an absolute path", dir);
+	if ((L.host = link_opt("host_name", "MASTER_HOST_NAME")) == NULL) {
+		if (gethostname(hostbuf, sizeof(hostbuf)) == -1)
+			fatal("gethostname");
+		hostbuf[sizeof(hostbuf) - 1] = '\0';
+		L.host = hostbuf;
+	}
+	if (!linkproto_name_ok(L.host, strlen(L.host)))
+		fatalx("bad host name \"%s\" for the hello: use letters, "
+		    "digits, \".\", \"_\" and \"-\"", L.host);
+
+	L.timeout_ms = link_opt_time("timeout", 300 * 1000, 1);
+	L.retry_min = link_opt_time("retry_min", 1000, 1);
+	L.retry_max = link_opt_time("retry_max", 60 * 1000, 1);
+	if (L.retry_max < L.retry_min)
+		fatalx("retry_max is less than retry_min");
+	L.drain_ms = link_opt_time("drain", 5 * 1000, 0);
+	L.connect_ms = link_opt_time("connect_timeout", 10 * 1000, 1);
+	L.max_line = (size_t)service_option_num("max_line", 65536, 1,
+	    64 * 1024 * 1024);
+	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);
+
+	if ((L.bind = service_option("bind")) != NULL) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if ((gai = getaddrinfo(L.bind, NULL, &hints, &res)) != 0)
+			fatalx("bad option \"-o bind=%s\": %s", L.bind,
+			    gai == EAI_SYSTEM ? strerror(errno) :
+			    gai_strerror(gai));
+		memcpy(&L.bind_ss, res->ai_addr, res->ai_addrlen);
+		L.bind_len = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+
+	xasprintf(&qdir, "%s/link/%s/queue", dir, L.peer);
+	if ((L.q = queue_open(qdir, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	free(qdir);
+	if (queue_count(L.q) > 0)
+		log_info("%zu queued request%s for %s", queue_count(L.q),
+		    queue_count(L.q) == 1 ? "" : "s", L.peer);
+}
+
+/* A socket handed over to us must be a connected stream socket. */
+static int
+link_is_connected(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 type;
+
+	sl = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+	    type != SOCK_STREAM)
+		return 0;
+	sl = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+}
+
+/*
+ * Sort our fds: listen sockets, and the link handed over by the previous
+ * generation (the fd named "handoff" in LISTEN_FDNAMES).  Returns that
+ * one, or -1.
+ */
+static int
+link_fds(void)
+{
+	const char	*names, *pid, *p, *colon;
+	int		 i, fd, handoff = -1, named;
+	size_t		 n;
+
+	names = getenv("LISTEN_FDNAMES");
+	pid = getenv("LISTEN_PID");
+	/* Names only describe fds from 3 that were really meant for us. */
+	named = names != NULL && pid != NULL && atol(pid) == (long)getpid();
+	L.listen_ev = xcalloc(service_nlisten() + 1, sizeof(*L.listen_ev));
+	p = named ? names : NULL;
+	for (i = 0; i < service_nlisten(); i++) {
+		fd = service_listen_fd(i);
+		colon = p != NULL ? strchr(p, ':') : NULL;
+		n = p == NULL ? 0 : colon != NULL ? (size_t)(colon - p) :
+		    strlen(p);
+		if (fd == 3 + i && n == 7 && memcmp(p, "handoff", 7) == 0) {
+			if (handoff == -1 && link_is_connected(fd))
+				handoff = fd;
+			else {
+				log_warnx("handed-over fd %d is not a "
+				    "connected stream socket: ignoring it", fd);
+				close(fd);
+			}
+		} else {
+			if ((L.listen_ev[L.nlisten] = event_new(L.base, fd,
+			    EV_READ | EV_PERSIST, client_accept_cb,
+			    NULL)) == NULL)
+				fatalx("event_new failed");
+			L.nlisten++;
+		}
+		p = colon != NULL ? colon + 1 : NULL;
+	}
+	if (L.nlisten == 0)
+		fatalx("no listen socket for the clients of the link to %s",
+		    L.peer);
+	return handoff;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct timespec	 ts;
+	int		 handoff, i;
+
+	service_init(argc, argv, "link");
+	if (service_argc() != 0)
+		fatalx("unexpected argument \"%s\"; usage: link [-v] "
+		    "[-o name=value] ...", service_argv()[0]);
+	link_options();
+
+	if ((L.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	RB_INIT(&L.inflight);
+	TAILQ_INIT(&L.deadlines);
+	TAILQ_INIT(&L.clients);
+	handoff = link_fds();
+	if ((L.retry_ev = evtimer_new(L.base, link_retry_cb, NULL)) == NULL ||
+	    (L.timeout_ev = evtimer_new(L.base, link_timeout_cb,
+	    NULL)) == NULL ||
+	    (L.replay_ev = evtimer_new(L.base, replay_retry_cb,
+	    NULL)) == NULL ||
+	    (L.pause_ev = evtimer_new(L.base, listen_pause_cb, NULL)) == NULL ||
+	    (L.drain_ev = evtimer_new(L.base, drain_cb, NULL)) == NULL ||
+	    (L.finish_ev = event_new(L.base, -1, 0, finish_cb, NULL)) == NULL ||
+	    (L.sig_ev[0] = evsignal_new(L.base, SIGTERM, signal_cb,
+	    NULL)) == NULL ||
+	    (L.sig_ev[1] = evsignal_new(L.base, SIGINT, signal_cb,
+	    NULL)) == NULL)
+		fatalx("cannot create events");
+	for (i = 0; i < 2; i++)
+		evsignal_add(L.sig_ev[i], NULL);
+	if (service_status_fd() != -1) {
+		if ((L.status_ev = event_new(L.base, service_status_fd(),
+		    EV_READ | EV_PERSIST, status_cb, NULL)) == NULL)
+			fatalx("event_new failed");
+		event_add(L.status_ev, NULL);
+	}
+	listen_enable(1);
+
+	service_ready();
+	if (handoff != -1) {
+		/*
+		 * Ids must keep growing on this link: start past anything
+		 * the previous generation can have used (microseconds).
+		 */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		L.last_id = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+		link_established(handoff, 1);
+	} else
+		link_connect();
+
+	event_base_dispatch(L.base);
+	fatalx("event loop ended unexpectedly");
+}

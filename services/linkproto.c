@@ -1,0 +1,289 @@
+/*
+ * linkproto.c: framing and parsing of the link protocol, shared by link
+ * and linkd, plus the little text helpers both log with.
+ *
+ * Parsing is strict on purpose: a line that is not exactly what the other
+ * side should send is a protocol error that drops the link, because a
+ * half-understood line could pair a reply with the wrong request.  Ids
+ * are plain decimal without sign or leading zero, 1..2^63.  Payloads are
+ * opaque: they may hold NUL or \r, so lengths are passed everywhere and
+ * nothing calls strlen() on them.  No function here allocates or logs.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "linkproto.h"
+
+#define LINKPROTO_TIME_MAX	(24LL * 3600 * 1000)	/* a day, in ms */
+
+/* Decimal id at buf[0..len): no sign, no leading zero, 1..2^63. */
+static int
+linkproto_parse_id(const char *buf, size_t len, uint64_t *id)
+{
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	if (len == 0 || len > 19 || buf[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			return -1;
+		/* 19 digits stay below 2^64: no overflow check needed. */
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+	}
+	if (v > LINKPROTO_ID_MAX)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+int
+linkproto_parse_msg(const char *line, size_t len, uint64_t *id,
+    const char **payload, size_t *plen, const char **why)
+{
+	const char	*sp;
+
+	if ((sp = memchr(line, ' ', len)) == NULL) {
+		*why = "no space after the id";
+		return -1;
+	}
+	if (linkproto_parse_id(line, (size_t)(sp - line), id) == -1) {
+		*why = "bad id";
+		return -1;
+	}
+	if (memchr(line, '\n', len) != NULL) {
+		*why = "newline inside the line";
+		return -1;
+	}
+	*payload = sp + 1;
+	*plen = len - (size_t)(sp - line) - 1;
+	return 0;
+}
+
+size_t
+linkproto_format_hdr(char *buf, size_t len, uint64_t id)
+{
+	int	 n;
+
+	n = snprintf(buf, len, "%" PRIu64 " ", id);
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	return (size_t)n;
+}
+
+int
+linkproto_name_ok(const char *name, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > LINKPROTO_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return 0;
+	return 1;
+}
+
+int
+linkproto_is_critical(const char *line, size_t len)
+{
+	size_t	 n = sizeof(LINKPROTO_CRITICAL) - 1;
+
+	return len >= n && memcmp(line, LINKPROTO_CRITICAL, n) == 0;
+}
+
+/* Copy len bytes to a NUL-terminated out, cut to outlen - 1. */
+static void
+linkproto_copy(const char *s, size_t len, char *out, size_t outlen)
+{
+	if (outlen == 0)
+		return;
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+int
+linkproto_parse_hello(const char *line, size_t len, char *name,
+    size_t namelen, const char **why)
+{
+	const char	*p, *end = line + len, *sp;
+	uint64_t	 version;
+
+	if (namelen > 0)
+		name[0] = '\0';
+	if (len < 6 || memcmp(line, "HELLO ", 6) != 0) {
+		*why = "not a hello";
+		return -1;
+	}
+	p = line + 6;
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL ||
+	    linkproto_parse_id(p, (size_t)(sp - p), &version) == -1) {
+		*why = "bad hello";
+		return -1;
+	}
+	p = sp + 1;
+	if (!linkproto_name_ok(p, (size_t)(end - p)) ||
+	    (size_t)(end - p) >= namelen) {
+		*why = "bad name in hello";
+		return -1;
+	}
+	if (version != LINKPROTO_VERSION) {
+		*why = "unsupported version";
+		return -2;
+	}
+	linkproto_copy(p, (size_t)(end - p), name, namelen);
+	return 0;
+}
+
+enum linkproto_answer
+linkproto_parse_answer(const char *line, size_t len, char *text,
+    size_t textlen)
+{
+	const char	*p, *end = line + len;
+	size_t		 i;
+
+	if (textlen > 0)
+		text[0] = '\0';
+	if (len == 3 && memcmp(line, "ERR", 3) == 0)
+		return LINKPROTO_ERR;
+	if (len > 4 && memcmp(line, "ERR ", 4) == 0) {
+		/* The reason is for a log line: no control bytes. */
+		for (i = 4; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 ||
+			    line[i] == 0x7f)
+				return LINKPROTO_BAD;
+		linkproto_copy(line + 4, len - 4, text, textlen);
+		return LINKPROTO_ERR;
+	}
+	if (len < 5 || memcmp(line, "OK 1 ", 5) != 0)
+		return LINKPROTO_BAD;
+	p = line + 5;
+	if (!linkproto_name_ok(p, (size_t)(end - p)))
+		return LINKPROTO_BAD;
+	linkproto_copy(p, (size_t)(end - p), text, textlen);
+	return LINKPROTO_OK;
+}
+
+void
+linkproto_excerpt(const char *buf, size_t len, size_t max, char *out,
+    size_t outlen)
+{
+	size_t		 i, o = 0, show;
+	unsigned char	 c;
+	char		 esc[5];
+
+	if (outlen == 0)
+		return;
+	show = len < max ? len : max;
+	for (i = 0; i < show; i++) {
+		c = (unsigned char)buf[i];
+		if (c == '\\' || c == '"')
+			(void)snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c == '\n')
+			strlcpy(esc, "\\n", sizeof(esc));
+		else if (c == '\r')
+			strlcpy(esc, "\\r", sizeof(esc));
+		else if (c == '\t')
+			strlcpy(esc, "\\t", sizeof(esc));
+		else if (c < 0x20 || c >= 0x7f)
+			(void)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else {
+			esc[0] = (char)c;
+			esc[1] = '\0';
+		}
+		if (o + strlen(esc) + 4 > outlen)
+			break;
+		memcpy(out + o, esc, strlen(esc));
+		o += strlen(esc);
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+int
+linkproto_parse_time(const char *s, long long *ms)
+{
+	long long	 v = 0, mult;
+	const char	*p;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	for (p = s; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (*p - '0');
+		if (v > LINKPROTO_TIME_MAX)
+			return -1;
+	}
+	if (*p == '\0' || strcmp(p, "s") == 0)
+		mult = 1000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(p, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	if (v > LINKPROTO_TIME_MAX / mult)
+		return -1;
+	*ms = v * mult;
+	return 0;
+}
+
+void
+linkproto_fmt_delay(long long ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		(void)snprintf(buf, len, "%lldms", ms);
+	else if (ms % 1000 == 0)
+		(void)snprintf(buf, len, "%llds", ms / 1000);
+	else if (ms % 100 == 0)
+		(void)snprintf(buf, len, "%lld.%llds", ms / 1000,
+		    (ms % 1000) / 100);
+	else
+		(void)snprintf(buf, len, "%lld.%03llds", ms / 1000, ms % 1000);
+}
+
+long long
+linkproto_backoff(unsigned attempt, long long min, long long max,
+    uint32_t rnd)
+{
+	long long	 base, half, delay;
+	unsigned	 i;
+
+	if (min < 1)
+		min = 1;
+	if (max < min)
+		max = min;
+	base = min;
+	for (i = 0; i < attempt && base < max; i++)
+		base = base > max / 2 ? max : base * 2;
+	half = base / 2;
+	delay = half + (long long)(rnd % (uint32_t)(base - half + 1));
+	/* Whole tenths of a second read better in "retry in 1.6s". */
+	if (delay >= 1000)
+		delay = (delay + 50) / 100 * 100;
+	if (delay < min)
+		delay = min;
+	if (delay > max)
+		delay = max;
+	return delay;
+}
+
+void
+linkproto_errstr(int e, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	strlcpy(buf, strerror(e), len);
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+}

@@ -1,0 +1,444 @@
+/*
+ * queue.c: the durable queue of a link's critical requests, one file per
+ * request in one directory.
+ *
+ * A request counts as queued only once both its data and its directory
+ * entry are on disk: it is written to NAME.tmp, fsync'ed, renamed to NAME
+ * and the directory fsync'ed, so a crash leaves either nothing or a
+ * complete file (a stale .tmp is removed at the next open).  Any failure
+ * returns -1 with errno and removes what was written, so the caller can
+ * tell its client the truth instead of dropping the request.  Removal is
+ * unlink + fsync of the directory; a crash before that repeats the request
+ * (at least once delivery).
+ *
+ * Everything is done relative to a directory fd, so a directory renamed or
+ * replaced under us is noticed as an error rather than written around.
+ * The numbers in the directory are kept in memory, sorted, so that the
+ * oldest is found without a scan.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "util.h"
+
+struct queue {
+	char		*dir;
+	int		 dirfd;
+	uint64_t	*seqs;		/* sorted; live ones from head */
+	size_t		 head;
+	size_t		 n;		/* end of live ones */
+	size_t		 cap;
+	uint64_t	 next;
+};
+
+static void	queue_err(char *, size_t, const char *, ...) LM_PRINTF(3, 4);
+
+static void
+queue_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+queue_name(uint64_t seq, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%020" PRIu64, seq);
+}
+
+/* A request file name: exactly 20 digits, a number that fits, not 0. */
+static int
+queue_parse_name(const char *name, uint64_t *seq)
+{
+	uint64_t	 v = 0, d;
+	size_t		 i;
+
+	for (i = 0; i < QUEUE_NAME_LEN; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		d = (uint64_t)(name[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (name[QUEUE_NAME_LEN] != '\0' || v == 0)
+		return -1;
+	*seq = v;
+	return 0;
+}
+
+static int
+queue_is_tmp(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return n > 4 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
+/* mkdir -p, new components 0700; a non-directory on the way is an error. */
+static int
+queue_mkdirs(const char *dir, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*p, *s, c;
+	int		 last;
+
+	p = xstrdup(dir);
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		last = *s == '\0';
+		/* Skip the empty components of "//" and a trailing "/". */
+		if (s[-1] != '/') {
+			c = *s;
+			*s = '\0';
+			if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+				queue_err(err, errlen, "mkdir %s: %s", p,
+				    strerror(errno));
+				free(p);
+				return -1;
+			}
+			if (stat(p, &st) == -1) {
+				queue_err(err, errlen, "stat %s: %s", p,
+				    strerror(errno));
+				free(p);
+				return -1;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				if (last)
+					queue_err(err, errlen, "queue %s: "
+					    "not a directory", dir);
+				else
+					queue_err(err, errlen, "queue %s: "
+					    "%s is not a directory", dir, p);
+				free(p);
+				return -1;
+			}
+			*s = c;
+		}
+		if (last)
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+static int
+queue_cmp(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+queue_push(struct queue *q, uint64_t seq)
+{
+	if (q->n == q->cap) {
+		/* Reclaim the consumed front before growing. */
+		if (q->head > 0) {
+			memmove(q->seqs, q->seqs + q->head,
+			    (q->n - q->head) * sizeof(*q->seqs));
+			q->n -= q->head;
+			q->head = 0;
+		}
+		if (q->n == q->cap) {
+			q->cap = q->cap == 0 ? 64 : q->cap * 2;
+			q->seqs = xreallocarray(q->seqs, q->cap,
+			    sizeof(*q->seqs));
+		}
+	}
+	q->seqs[q->n++] = seq;
+}
+
+/* Load the numbers present and remove stale temporary files. */
+static int
+queue_scan(struct queue *q, char *err, size_t errlen)
+{
+	struct dirent	*de;
+	DIR		*d;
+	uint64_t	 seq;
+	int		 fd, removed = 0;
+
+	if ((fd = dup(q->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		queue_err(err, errlen, "read %s: %s", q->dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (queue_is_tmp(de->d_name)) {
+			/* A write that never completed: never acknowledged. */
+			if (unlinkat(q->dirfd, de->d_name, 0) == -1 &&
+			    errno != ENOENT) {
+				queue_err(err, errlen, "unlink %s/%s: %s",
+				    q->dir, de->d_name, strerror(errno));
+				closedir(d);
+				return -1;
+			}
+			removed = 1;
+			continue;
+		}
+		if (queue_parse_name(de->d_name, &seq) == 0)
+			queue_push(q, seq);
+	}
+	if (errno != 0) {
+		queue_err(err, errlen, "read %s: %s", q->dir, strerror(errno));
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	if (removed && fsync(q->dirfd) == -1) {
+		queue_err(err, errlen, "fsync %s: %s", q->dir, strerror(errno));
+		return -1;
+	}
+	if (q->n > 0)
+		qsort(q->seqs, q->n, sizeof(*q->seqs), queue_cmp);
+	q->next = q->n > 0 ? q->seqs[q->n - 1] + 1 : 1;
+	return 0;
+}
+
+struct queue *
+queue_open(const char *dir, char *err, size_t errlen)
+{
+	struct queue	*q;
+	struct stat	 st;
+	int		 fd;
+
+	if (*dir != '/') {
+		queue_err(err, errlen, "queue %s: not an absolute path", dir);
+		return NULL;
+	}
+	if (queue_mkdirs(dir, err, errlen) == -1)
+		return NULL;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOTDIR)
+			queue_err(err, errlen, "queue %s: not a directory",
+			    dir);
+		else
+			queue_err(err, errlen, "open %s: %s", dir,
+			    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		queue_err(err, errlen, "queue %s: not a directory", dir);
+		close(fd);
+		return NULL;
+	}
+	q = xcalloc(1, sizeof(*q));
+	q->dir = xstrdup(dir);
+	q->dirfd = fd;
+	if (queue_scan(q, err, errlen) == -1) {
+		queue_close(q);
+		return NULL;
+	}
+	return q;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	if (q->dirfd != -1)
+		close(q->dirfd);
+	free(q->seqs);
+	free(q->dir);
+	free(q);
+}
+
+const char *
+queue_dir(const struct queue *q)
+{
+	return q->dir;
+}
+
+size_t
+queue_count(const struct queue *q)
+{
+	return q->n - q->head;
+}
+
+static int
+queue_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+queue_append(struct queue *q, const void *data, size_t len, uint64_t *seq)
+{
+	char	 name[QUEUE_NAME_LEN + 1], tmp[QUEUE_NAME_LEN + 5];
+	int	 fd, saved, renamed = 0;
+
+	if (q->next == 0 || q->next == UINT64_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	queue_name(q->next, name, sizeof(name));
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	if ((fd = openat(q->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	if (queue_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (renameat(q->dirfd, tmp, q->dirfd, name) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	renamed = 1;
+	if (fsync(q->dirfd) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	queue_push(q, q->next);
+	*seq = q->next++;
+	return 0;
+
+ fail:
+	/* Not acknowledged, so not queued: take back what was written. */
+	(void)unlinkat(q->dirfd, renamed ? name : tmp, 0);
+	errno = saved;
+	return -1;
+}
+
+int
+queue_peek(struct queue *q, uint64_t *seq, char **data, size_t *len)
+{
+	char		 name[QUEUE_NAME_LEN + 1], *buf;
+	struct stat	 st;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (queue_count(q) == 0)
+		return 1;
+	*seq = q->seqs[q->head];
+	queue_name(*seq, name, sizeof(name));
+	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	/* Read to end-of-file: the size is only a hint. */
+	for (;;) {
+		n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == (size_t)st.st_size + 1) {
+			/* It grew while we read: nobody else writes here. */
+			free(buf);
+			close(fd);
+			errno = EIO;
+			return -1;
+		}
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return 0;
+}
+
+/* Forget seq from the in-memory list. */
+static void
+queue_forget(struct queue *q, uint64_t seq)
+{
+	size_t	 i;
+
+	if (queue_count(q) > 0 && q->seqs[q->head] == seq) {
+		q->head++;
+		if (q->head == q->n)
+			q->head = q->n = 0;
+		return;
+	}
+	for (i = q->head; i < q->n; i++)
+		if (q->seqs[i] == seq) {
+			memmove(q->seqs + i, q->seqs + i + 1,
+			    (q->n - i - 1) * sizeof(*q->seqs));
+			q->n--;
+			return;
+		}
+}
+
+int
+queue_remove(struct queue *q, uint64_t seq)
+{
+	char	 name[QUEUE_NAME_LEN + 1];
+	int	 rc = 0;
+
+	queue_forget(q, seq);
+	queue_name(seq, name, sizeof(name));
+	if (unlinkat(q->dirfd, name, 0) == -1 || fsync(q->dirfd) == -1)
+		rc = -1;
+	return rc;
+}
+
+int
+queue_set_aside(struct queue *q, uint64_t seq)
+{
+	char	 name[QUEUE_NAME_LEN + 1], bad[QUEUE_NAME_LEN + 5];
+	int	 rc = 0;
+
+	queue_forget(q, seq);
+	queue_name(seq, name, sizeof(name));
+	(void)snprintf(bad, sizeof(bad), "%s.bad", name);
+	if (renameat(q->dirfd, name, q->dirfd, bad) == -1 ||
+	    fsync(q->dirfd) == -1)
+		rc = -1;
+	return rc;
+}

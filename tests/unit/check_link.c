@@ -1,0 +1,1311 @@
+/*
+ * check_link.c: unit tests of the link service: the line protocol
+ * (services/linkproto.c), the durable queue (services/queue.c), and the
+ * link helper's side of the master's contract.
+ *
+ * The last group plays both the master and the peer's linkd by hand: a
+ * unix listen socket at fd 3, a SOCK_SEQPACKET status channel after the
+ * listen fds, a TCP listener standing in for linkd, and a datagram socket
+ * for the log; it execs the built services/link (found through
+ * $top_builddir, default ".") and checks READY/STATUS, the drain on
+ * end-of-file, the HANDOFF of the connected link and its take-over by a
+ * second generation.  Every wait has a deadline; nothing sleeps.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../services/linkproto.h"
+#include "../../services/queue.h"
+#include "fdpass.h"
+#include "proto.h"
+#include "sock.h"
+#include "util.h"
+
+#define WAIT_MS		5000	/* deadline for what the child does */
+
+static char	 tmpdir[64];
+
+/* --- fixtures --------------------------------------------------------- */
+
+static void
+tmp_setup(void)
+{
+	const char	*base;
+
+	if ((base = getenv("TMPDIR")) == NULL || strlen(base) > 20)
+		base = "/tmp";
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_link.XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		exit(99);
+	}
+}
+
+static int
+tmp_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	/* Let the cleanup descend into what a test made unwritable. */
+	if (flag == FTW_DP)
+		return rmdir(path) == -1 ? 0 : 0;
+	return unlink(path) == -1 ? 0 : 0;
+}
+
+static void
+tmp_teardown(void)
+{
+	(void)nftw(tmpdir, tmp_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *
+tmp_path(const char *name)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", tmpdir, name);
+	return p;
+}
+
+/* --- framing ---------------------------------------------------------- */
+
+static void
+msg_ok(const char *line, size_t len, uint64_t want_id, const char *want,
+    size_t want_len)
+{
+	const char	*payload, *why = NULL;
+	size_t		 plen;
+	uint64_t	 id;
+
+	ck_assert_msg(linkproto_parse_msg(line, len, &id, &payload, &plen,
+	    &why) == 0, "\"%s\" refused: %s", line, why);
+	ck_assert_msg(id == want_id, "\"%s\": id %" PRIu64, line, id);
+	ck_assert_uint_eq(plen, want_len);
+	ck_assert(memcmp(payload, want, want_len) == 0);
+}
+
+static void
+msg_bad(const char *line)
+{
+	const char	*payload, *why = NULL;
+	size_t		 plen;
+	uint64_t	 id;
+
+	ck_assert_msg(linkproto_parse_msg(line, strlen(line), &id, &payload,
+	    &plen, &why) == -1, "\"%s\" accepted", line);
+	ck_assert_ptr_nonnull(why);
+}
+
+START_TEST(test_parse_msg)
+{
+	msg_ok("1 hello", 7, 1, "hello", 5);
+	msg_ok("42 ", 3, 42, "", 0);
+	msg_ok("7  two  spaces ", 15, 7, " two  spaces ", 13);
+	/* Payloads are opaque bytes: \r, NUL, a second space, a tab. */
+	msg_ok("3 a\r\0b\tc", 8, 3, "a\r\0b\tc", 6);
+	msg_ok("9223372036854775808 max", 23, (uint64_t)1 << 63, "max", 3);
+	msg_ok("12345678901234567 x", 19, 12345678901234567ULL, "x", 1);
+
+	msg_bad("");
+	msg_bad("1");
+	msg_bad("17");
+	msg_bad(" 1 x");
+	msg_bad("0 zero");
+	msg_bad("01 leading zero");
+	msg_bad("-1 minus");
+	msg_bad("+1 plus");
+	msg_bad("1x y");
+	msg_bad("x1 y");
+	msg_bad("9223372036854775809 above 2^63");
+	msg_bad("18446744073709551616 above 2^64");
+	msg_bad("99999999999999999999 twenty digits");
+	msg_bad("1 two\nlines");
+	msg_bad("HELLO 1 alpha");
+}
+END_TEST
+
+START_TEST(test_format_hdr)
+{
+	char		 buf[LINKPROTO_HDR_MAX + 1], line[64];
+	uint64_t	 ids[] = { 1, 9, 10, 1234567, (uint64_t)1 << 63 };
+	size_t		 i, n;
+
+	ck_assert_uint_eq(linkproto_format_hdr(buf, sizeof(buf), 1), 2);
+	ck_assert_str_eq(buf, "1 ");
+	n = linkproto_format_hdr(buf, sizeof(buf), (uint64_t)1 << 63);
+	ck_assert_uint_eq(n, LINKPROTO_HDR_MAX - 1);
+	ck_assert_str_eq(buf, "9223372036854775808 ");
+	/* Too small a buffer: 0, not a cut header. */
+	ck_assert_uint_eq(linkproto_format_hdr(buf, 3, 1000), 0);
+	/* What we format, we parse back. */
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		n = linkproto_format_hdr(buf, sizeof(buf), ids[i]);
+		ck_assert_uint_gt(n, 0);
+		memcpy(line, buf, n);
+		memcpy(line + n, "payload", 7);
+		msg_ok(line, n + 7, ids[i], "payload", 7);
+	}
+}
+END_TEST
+
+static int
+hello(const char *line, char *name, size_t namelen)
+{
+	const char	*why = NULL;
+	int		 rc;
+
+	rc = linkproto_parse_hello(line, strlen(line), name, namelen, &why);
+	if (rc != 0)
+		ck_assert_ptr_nonnull(why);
+	return rc;
+}
+
+START_TEST(test_parse_hello)
+{
+	char	 name[LINKPROTO_NAME_MAX + 1], longname[300];
+
+	ck_assert_int_eq(hello("HELLO 1 alpha", name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "alpha");
+	ck_assert_int_eq(hello("HELLO 1 a-b_c.d9", name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "a-b_c.d9");
+	ck_assert_int_eq(hello("HELLO 2 alpha", name, sizeof(name)), -2);
+	ck_assert_int_eq(hello("HELLO 1", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO 1 ", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO  1 alpha", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO 1 al pha", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO 1 alpha ", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO 1 ../x", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("hello 1 alpha", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("HELLO x alpha", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("1 alpha", name, sizeof(name)), -1);
+	ck_assert_int_eq(hello("", name, sizeof(name)), -1);
+
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname, "HELLO 1 ", 8);
+	longname[8 + LINKPROTO_NAME_MAX] = '\0';
+	ck_assert_int_eq(hello(longname, name, sizeof(name)), 0);
+	ck_assert_uint_eq(strlen(name), LINKPROTO_NAME_MAX);
+	longname[8 + LINKPROTO_NAME_MAX] = 'a';
+	longname[8 + LINKPROTO_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(hello(longname, name, sizeof(name)), -1);
+	/* A name that does not fit the caller's buffer is refused. */
+	ck_assert_int_eq(hello("HELLO 1 alpha", name, 4), -1);
+}
+END_TEST
+
+static enum linkproto_answer
+answer(const char *line, char *text, size_t len)
+{
+	return linkproto_parse_answer(line, strlen(line), text, len);
+}
+
+START_TEST(test_parse_answer)
+{
+	char	 t[64];
+
+	ck_assert_int_eq(answer("OK 1 beta", t, sizeof(t)), LINKPROTO_OK);
+	ck_assert_str_eq(t, "beta");
+	ck_assert_int_eq(answer("ERR not a peer", t, sizeof(t)),
+	    LINKPROTO_ERR);
+	ck_assert_str_eq(t, "not a peer");
+	ck_assert_int_eq(answer("ERR", t, sizeof(t)), LINKPROTO_ERR);
+	ck_assert_str_eq(t, "");
+	ck_assert_int_eq(answer("ERR a long reason", t, 6), LINKPROTO_ERR);
+	ck_assert_str_eq(t, "a lon");
+	ck_assert_int_eq(answer("OK 2 beta", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("OK 1", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("OK 1 ", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("OK 1 be ta", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("ERRx", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("ERR \001", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("1 hello", t, sizeof(t)), LINKPROTO_BAD);
+	ck_assert_int_eq(answer("", t, sizeof(t)), LINKPROTO_BAD);
+}
+END_TEST
+
+START_TEST(test_critical_and_names)
+{
+	ck_assert(linkproto_is_critical("critical:x", 10));
+	ck_assert(linkproto_is_critical("critical:", 9));
+	ck_assert(!linkproto_is_critical("critical", 8));
+	ck_assert(!linkproto_is_critical("Critical:x", 10));
+	ck_assert(!linkproto_is_critical(" critical:x", 11));
+	ck_assert(!linkproto_is_critical("", 0));
+
+	ck_assert(linkproto_name_ok("beta", 4));
+	ck_assert(linkproto_name_ok("host-1.example_org", 18));
+	ck_assert(!linkproto_name_ok("", 0));
+	ck_assert(!linkproto_name_ok("a b", 3));
+	ck_assert(!linkproto_name_ok("a/b", 3));
+	ck_assert(!linkproto_name_ok("a:b", 3));
+	ck_assert(!linkproto_name_ok("a\nb", 3));
+}
+END_TEST
+
+START_TEST(test_excerpt)
+{
+	char	 out[LINKPROTO_EXCERPT * 4 + 4], big[200];
+
+	linkproto_excerpt("plain text", 10, LINKPROTO_EXCERPT, out,
+	    sizeof(out));
+	ck_assert_str_eq(out, "plain text");
+	linkproto_excerpt("a\"b\\c\r\n\t\001\377", 10, LINKPROTO_EXCERPT,
+	    out, sizeof(out));
+	ck_assert_str_eq(out, "a\\\"b\\\\c\\r\\n\\t\\x01\\xff");
+	linkproto_excerpt("nul\0here", 8, LINKPROTO_EXCERPT, out,
+	    sizeof(out));
+	ck_assert_str_eq(out, "nul\\x00here");
+	memset(big, 'x', sizeof(big));
+	linkproto_excerpt(big, sizeof(big), LINKPROTO_EXCERPT, out,
+	    sizeof(out));
+	ck_assert_uint_eq(strlen(out), LINKPROTO_EXCERPT + 3);
+	ck_assert_str_eq(out + LINKPROTO_EXCERPT, "...");
+	/* A small buffer is never overrun. */
+	linkproto_excerpt(big, sizeof(big), LINKPROTO_EXCERPT, out, 10);
+	ck_assert_uint_lt(strlen(out), 10);
+	/* Another maximum. */
+	linkproto_excerpt(big, sizeof(big), 5, out, sizeof(out));
+	ck_assert_str_eq(out, "xxxxx...");
+	/* All escapes at the limit still fit the documented size. */
+	memset(big, '\001', sizeof(big));
+	linkproto_excerpt(big, sizeof(big), LINKPROTO_EXCERPT, out,
+	    sizeof(out));
+	ck_assert_uint_eq(strlen(out), LINKPROTO_EXCERPT * 4 + 3);
+}
+END_TEST
+
+static long long
+ptime(const char *s)
+{
+	long long	 ms = -42;
+
+	if (linkproto_parse_time(s, &ms) == -1)
+		return -1;
+	return ms;
+}
+
+START_TEST(test_times)
+{
+	char	 buf[32];
+
+	ck_assert_int_eq(ptime("5"), 5000);
+	ck_assert_int_eq(ptime("0"), 0);
+	ck_assert_int_eq(ptime("200ms"), 200);
+	ck_assert_int_eq(ptime("2s"), 2000);
+	ck_assert_int_eq(ptime("3m"), 180000);
+	ck_assert_int_eq(ptime("1h"), 3600000);
+	ck_assert_int_eq(ptime("24h"), 86400000);
+	ck_assert_int_eq(ptime(""), -1);
+	ck_assert_int_eq(ptime("x"), -1);
+	ck_assert_int_eq(ptime("5x"), -1);
+	ck_assert_int_eq(ptime("5 s"), -1);
+	ck_assert_int_eq(ptime("-1"), -1);
+	ck_assert_int_eq(ptime("1.5s"), -1);
+	ck_assert_int_eq(ptime("25h"), -1);
+	ck_assert_int_eq(ptime("99999999999999999999"), -1);
+
+	linkproto_fmt_delay(200, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "200ms");
+	linkproto_fmt_delay(8000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "8s");
+	linkproto_fmt_delay(1500, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.5s");
+	linkproto_fmt_delay(1234, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.234s");
+
+	linkproto_errstr(ECONNREFUSED, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "connection refused");
+}
+END_TEST
+
+START_TEST(test_backoff)
+{
+	uint32_t	 rnd = 12345;
+	long long	 d, prev, base;
+	unsigned	 a;
+	int		 run;
+
+	/* The first retry is retry_min, whatever the dice say. */
+	ck_assert_int_eq(linkproto_backoff(0, 1000, 60000, 0), 1000);
+	ck_assert_int_eq(linkproto_backoff(0, 1000, 60000, UINT32_MAX), 1000);
+	ck_assert_int_eq(linkproto_backoff(0, 200, 60000, 7), 200);
+	/* Jitter spans the upper half of the doubled delay. */
+	ck_assert_int_eq(linkproto_backoff(3, 1000, 60000, 0), 4000);
+	ck_assert_int_eq(linkproto_backoff(3, 1000, 60000, 4000), 8000);
+	/* Capped, and huge attempt counts do not overflow. */
+	ck_assert_int_eq(linkproto_backoff(1000, 1000, 60000, 30000), 60000);
+	ck_assert_int_le(linkproto_backoff(UINT_MAX, 1, 86400000, 77),
+	    86400000);
+	/* min == max: no jitter left. */
+	ck_assert_int_eq(linkproto_backoff(5, 500, 500, 99), 500);
+
+	for (run = 0; run < 200; run++) {
+		prev = 0;
+		base = 100;
+		for (a = 0; a < 16; a++) {
+			rnd = rnd * 1103515245 + 12345;
+			d = linkproto_backoff(a, 100, 30000, rnd);
+			ck_assert_int_ge(d, 100);
+			ck_assert_int_le(d, 30000);
+			/* Never shorter than the previous one below the cap. */
+			if (base < 30000)
+				ck_assert_msg(d >= prev, "attempt %u: %lld < "
+				    "%lld", a, d, prev);
+			else
+				ck_assert_int_ge(d, 15000);
+			prev = d;
+			base = base * 2 > 30000 ? 30000 : base * 2;
+		}
+	}
+}
+END_TEST
+
+/* --- the queue ------------------------------------------------------------ */
+
+static char *
+qdir(void)
+{
+	return tmp_path("state/link/beta/queue");
+}
+
+static struct queue *
+qopen(const char *dir)
+{
+	struct queue	*q;
+	char		 err[512];
+
+	q = queue_open(dir, err, sizeof(err));
+	ck_assert_msg(q != NULL, "queue_open %s: %s", dir, err);
+	return q;
+}
+
+static uint64_t
+qappend(struct queue *q, const char *s)
+{
+	uint64_t	 seq = 0;
+
+	ck_assert_msg(queue_append(q, s, strlen(s), &seq) == 0,
+	    "append: %s", strerror(errno));
+	return seq;
+}
+
+/* Peek the oldest, check it, remove it. */
+static void
+qtake(struct queue *q, uint64_t want_seq, const char *want)
+{
+	uint64_t	 seq;
+	char		*data;
+	size_t		 len;
+
+	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 0);
+	ck_assert_msg(seq == want_seq, "seq %" PRIu64 ", want %" PRIu64, seq,
+	    want_seq);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_str_eq(data, want);
+	free(data);
+	ck_assert_int_eq(queue_remove(q, seq), 0);
+}
+
+static int
+count_files(const char *dir, const char *suffix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+	size_t		 l;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		l = strlen(de->d_name);
+		if (suffix == NULL || (l > strlen(suffix) &&
+		    strcmp(de->d_name + l - strlen(suffix), suffix) == 0))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	struct stat	 st;
+	char		*buf;
+	int		 fd;
+
+	ck_assert_int_ne(fd = open(path, O_RDONLY | O_CLOEXEC), -1);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = xmalloc((size_t)st.st_size + 1);
+	ck_assert_int_eq(read(fd, buf, (size_t)st.st_size), st.st_size);
+	buf[st.st_size] = '\0';
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+START_TEST(test_queue_order)
+{
+	struct queue	*q;
+	struct stat	 st;
+	char		*dir, *p, *data;
+	size_t		 len;
+	uint64_t	 seq;
+
+	dir = qdir();
+	q = qopen(dir);
+	/* Every missing directory was made, private. */
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	p = tmp_path("state/link");
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	free(p);
+
+	ck_assert_uint_eq(queue_count(q), 0);
+	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 1);
+	ck_assert_uint_eq(qappend(q, "critical:one"), 1);
+	ck_assert_uint_eq(qappend(q, "critical:two"), 2);
+	ck_assert_uint_eq(qappend(q, ""), 3);
+	ck_assert_uint_eq(queue_count(q), 3);
+
+	/* One file per request, named by 20 digits, holding the line. */
+	xasprintf(&p, "%s/00000000000000000002", dir);
+	data = read_file(p, &len);
+	ck_assert_str_eq(data, "critical:two");
+	ck_assert_uint_eq(len, 12);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	free(data);
+	free(p);
+	ck_assert_int_eq(count_files(dir, NULL), 3);
+
+	qtake(q, 1, "critical:one");
+	ck_assert_uint_eq(qappend(q, "critical:four"), 4);
+	qtake(q, 2, "critical:two");
+	qtake(q, 3, "");
+	qtake(q, 4, "critical:four");
+	ck_assert_uint_eq(queue_count(q), 0);
+	ck_assert_int_eq(count_files(dir, NULL), 0);
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_reopen)
+{
+	struct queue	*q;
+	char		*dir;
+	int		 i;
+
+	dir = qdir();
+	q = qopen(dir);
+	for (i = 0; i < 5; i++)
+		qappend(q, "x");
+	qtake(q, 1, "x");
+	qtake(q, 2, "x");
+	queue_close(q);
+
+	/* The numbering goes on from the highest file present. */
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 3);
+	ck_assert_uint_eq(qappend(q, "six"), 6);
+	qtake(q, 3, "x");
+	queue_close(q);
+
+	/* Many requests: order survives a reopen (numbers sort, not names). */
+	q = qopen(dir);
+	for (i = 0; i < 150; i++)
+		qappend(q, "y");
+	queue_close(q);
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 153);
+	qtake(q, 4, "x");
+	qtake(q, 5, "x");
+	qtake(q, 6, "six");
+	for (i = 0; i < 150; i++)
+		qtake(q, 7 + (uint64_t)i, "y");
+	queue_close(q);
+
+	/* Empty again: the next open starts from 1. */
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 0);
+	ck_assert_uint_eq(qappend(q, "again"), 1);
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+static void
+touch(const char *dir, const char *name, const char *content)
+{
+	char	*p;
+	int	 fd;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	ck_assert_int_ne(fd = open(p, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600), -1);
+	ck_assert_int_eq(write(fd, content, strlen(content)),
+	    (ssize_t)strlen(content));
+	close(fd);
+	free(p);
+}
+
+START_TEST(test_queue_tmp_cleanup)
+{
+	struct queue	*q;
+	char		*dir;
+
+	dir = qdir();
+	q = qopen(dir);
+	queue_close(q);
+	touch(dir, "00000000000000000009", "nine");
+	touch(dir, "00000000000000000003", "three");
+	/* A write that never completed, and things that are not ours. */
+	touch(dir, "00000000000000000010.tmp", "half");
+	touch(dir, "00000000000000000002.tmp", "");
+	touch(dir, "README", "not a request");
+	touch(dir, "00000000000000000001.bad", "set aside");
+	touch(dir, "0000000000000000001", "19 digits");
+	touch(dir, "00000000000000000000", "zero");
+
+	q = qopen(dir);
+	ck_assert_int_eq(count_files(dir, ".tmp"), 0);
+	ck_assert_uint_eq(queue_count(q), 2);
+	ck_assert_uint_eq(qappend(q, "ten"), 10);
+	qtake(q, 3, "three");
+	qtake(q, 9, "nine");
+	qtake(q, 10, "ten");
+	/* Foreign files are left alone. */
+	ck_assert_int_eq(count_files(dir, NULL), 4);
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_set_aside)
+{
+	struct queue	*q;
+	char		*dir;
+
+	dir = qdir();
+	q = qopen(dir);
+	qappend(q, "bad one");
+	qappend(q, "good one");
+	ck_assert_int_eq(queue_set_aside(q, 1), 0);
+	ck_assert_uint_eq(queue_count(q), 1);
+	ck_assert_int_eq(count_files(dir, ".bad"), 1);
+	queue_close(q);
+	/* Kept for the operator, never replayed. */
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 1);
+	qtake(q, 2, "good one");
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_not_dir)
+{
+	struct queue	*q;
+	char		 err[512], *file, *under;
+
+	file = tmp_path("plainfile");
+	touch(tmpdir, "plainfile", "x");
+	q = queue_open(file, err, sizeof(err));
+	ck_assert_ptr_null(q);
+	ck_assert_msg(strstr(err, "not a directory") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, file) != NULL, "%s", err);
+
+	/* A file in the middle of the path. */
+	xasprintf(&under, "%s/link/beta/queue", file);
+	q = queue_open(under, err, sizeof(err));
+	ck_assert_ptr_null(q);
+	ck_assert_msg(strstr(err, "not a directory") != NULL, "%s", err);
+
+	q = queue_open("relative/queue", err, sizeof(err));
+	ck_assert_ptr_null(q);
+	ck_assert_msg(strstr(err, "absolute") != NULL, "%s", err);
+	free(file);
+	free(under);
+}
+END_TEST
+
+START_TEST(test_queue_unwritable)
+{
+	struct queue	*q;
+	char		*dir;
+	uint64_t	 seq;
+
+	dir = qdir();
+	q = qopen(dir);
+	qappend(q, "kept");
+	if (geteuid() != 0) {
+		/* Not root: permissions are enough. */
+		ck_assert_int_eq(chmod(dir, 0500), 0);
+		errno = 0;
+		ck_assert_int_eq(queue_append(q, "x", 1, &seq), -1);
+		ck_assert_int_eq(errno, EACCES);
+		ck_assert_int_eq(chmod(dir, 0700), 0);
+	}
+	/* Root writes anywhere, but not into a directory that is gone. */
+	ck_assert_int_eq(unlink(tmp_path(
+	    "state/link/beta/queue/00000000000000000001")), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	errno = 0;
+	ck_assert_int_eq(queue_append(q, "lost", 4, &seq), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_uint_eq(queue_count(q), 1);
+	queue_close(q);
+
+	/* Opening where a directory cannot be made. */
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(tmpdir, 0500), 0);
+		ck_assert_ptr_null(queue_open(dir, NULL, 0));
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	}
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_disk_full)
+{
+	struct queue	*q;
+	struct rlimit	 rl;
+	char		*dir, big[4096];
+	uint64_t	 seq;
+
+	dir = qdir();
+	q = qopen(dir);
+	/* A file size limit fails the write as a full disk would. */
+	(void)signal(SIGXFSZ, SIG_IGN);
+	rl.rlim_cur = rl.rlim_max = 1024;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	memset(big, 'z', sizeof(big));
+	errno = 0;
+	ck_assert_int_eq(queue_append(q, big, sizeof(big), &seq), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	/* Nothing left behind, nothing counted, numbering unharmed. */
+	ck_assert_int_eq(count_files(dir, NULL), 0);
+	ck_assert_uint_eq(queue_count(q), 0);
+	ck_assert_uint_eq(qappend(q, "small"), 1);
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_large)
+{
+	struct queue	*q;
+	char		*dir, *big, *data;
+	size_t		 n = 1024 * 1024 + 7, i, len;
+	uint64_t	 seq;
+
+	dir = qdir();
+	q = qopen(dir);
+	big = xmalloc(n);
+	for (i = 0; i < n; i++)
+		big[i] = (char)(i % 251);	/* every byte, NUL included */
+	big[n / 2] = '\0';
+	ck_assert_int_eq(queue_append(q, big, n, &seq), 0);
+	queue_close(q);
+	q = qopen(dir);
+	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 0);
+	ck_assert_uint_eq(seq, 1);
+	ck_assert_uint_eq(len, n);
+	ck_assert(memcmp(data, big, n) == 0);
+	ck_assert_int_eq(data[n], '\0');
+	free(data);
+	free(big);
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+/* --- the link helper under a fake master ------------------------------- */
+
+struct child {
+	pid_t	 pid;
+	int	 status;	/* our end of the status channel */
+};
+
+/*
+ * Exec services/link with fds[0..n-1] at 3.., the status channel after
+ * them, env, and argv.  LISTEN_PID is filled in by the child.
+ */
+static void
+spawn_link(struct child *ch, const int *fds, int n, const char *const env[],
+    char *const args[])
+{
+	const char	*top;
+	char		*path, *envp[40], pidenv[64];
+	int		 sv[2], tmp[8], i, k = 0;
+
+	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
+		top = ".";
+	xasprintf(&path, "%s/services/link", top);
+	ck_assert_msg(access(path, X_OK) == 0, "%s: %s", path,
+	    strerror(errno));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv), 0);
+	ck_assert_int_ne(ch->pid = fork(), -1);
+	if (ch->pid == 0) {
+		/* A failed test must not leave the helper behind. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; i < n; i++)
+			if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 30)) == -1)
+				_exit(126);
+		if ((tmp[n] = fcntl(sv[1], F_DUPFD_CLOEXEC, 30)) == -1)
+			_exit(126);
+		for (i = 0; i <= n; i++)
+			if (dup2(tmp[i], 3 + i) == -1)
+				_exit(126);
+		closefrom(4 + n);
+		for (i = 0; env[i] != NULL && k < 36; i++)
+			envp[k++] = (char *)env[i];
+		(void)snprintf(pidenv, sizeof(pidenv), "LISTEN_PID=%ld",
+		    (long)getpid());
+		envp[k++] = pidenv;
+		envp[k] = NULL;
+		execve(path, args, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	ch->status = sv[0];
+	free(path);
+}
+
+/* Next status packet ("" at end-of-file) and the fd it carried (or -1). */
+static const char *
+next_packet(struct child *ch, int *fd)
+{
+	static char	 buf[PROTO_MAX + 1];
+	struct pollfd	 pfd;
+	ssize_t		 n;
+	int		 dummy;
+
+	if (fd == NULL)
+		fd = &dummy;
+	pfd.fd = ch->status;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no status message");
+	n = fdpass_recv(ch->status, fd, buf, sizeof(buf) - 1);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	if (fd == &dummy && dummy != -1)
+		close(dummy);
+	return buf;
+}
+
+static int
+wait_child(struct child *ch, int ms)
+{
+	long long	 deadline = now_ms() + ms;
+	pid_t		 r;
+	int		 st;
+
+	for (;;) {
+		if ((r = waitpid(ch->pid, &st, WNOHANG)) == ch->pid)
+			return st;
+		if (now_ms() >= deadline) {
+			(void)kill(ch->pid, SIGKILL);
+			(void)waitpid(ch->pid, &st, 0);
+			return -1;
+		}
+		/* The status channel closes when the child exits. */
+		(void)poll(NULL, 0, 10);
+	}
+}
+
+static void
+expect_exit(struct child *ch, int code)
+{
+	int	 st;
+
+	st = wait_child(ch, WAIT_MS);
+	ck_assert_msg(st != -1, "child did not exit");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == code,
+	    "child: status %#x, want exit %d", st, code);
+}
+
+/* Wait for a log line containing want on the syslog socket logfd. */
+static void
+expect_log(int logfd, const char *want)
+{
+	struct pollfd	 pfd;
+	long long	 deadline = now_ms() + WAIT_MS;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	pfd.fd = logfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		ck_assert_msg(now_ms() < deadline, "no log line \"%s\"", want);
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		n = recv(logfd, buf, sizeof(buf) - 1, 0);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		if (strstr(buf, want) != NULL)
+			return;
+	}
+}
+
+/* One line (without its \n) from fd, which is blocking or not. */
+static const char *
+read_line(int fd)
+{
+	static char	 buf[1024];
+	struct pollfd	 pfd;
+	long long	 deadline = now_ms() + WAIT_MS;
+	size_t		 n = 0;
+	ssize_t		 r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		ck_assert_msg(now_ms() < deadline, "no line (got \"%.*s\")",
+		    (int)n, buf);
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		r = read(fd, buf + n, 1);
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		ck_assert_msg(r == 1, "read: %zd (%s)", r, strerror(errno));
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return buf;
+		}
+		ck_assert_uint_lt(++n, sizeof(buf) - 1);
+	}
+}
+
+static void
+send_str(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static int
+unix_client(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	    -1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	return fd;
+}
+
+static int
+accept_peer(int lfd)
+{
+	struct pollfd	 pfd;
+	int		 fd;
+
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "link did not connect");
+	ck_assert_int_ne(fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), -1);
+	return fd;
+}
+
+static int
+tcp_listener(char *port, size_t len)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	char			 err[256];
+	int			 fd;
+
+	ck_assert_msg(sock_inet_listen("127.0.0.1:0", NULL, &fd, 1, err,
+	    sizeof(err)) == 1, "%s", err);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	(void)snprintf(port, len, "%d", ntohs(sin.sin_port));
+	return fd;
+}
+
+/* The environment the master gives a link child, for peer beta. */
+struct linkenv {
+	char	*e[20];
+	char	*log, *sock, *state;
+	int	 logfd, ulfd;
+};
+
+static void
+linkenv_init(struct linkenv *le, const char *port, int nfds,
+    const char *fdnames)
+{
+	char	 err[256];
+	int	 n = 0;
+
+	le->log = tmp_path("log");
+	le->sock = tmp_path("link.sock");
+	le->state = tmp_path("state");
+	if (le->logfd <= 0) {
+		le->logfd = sock_unix_listen(le->log, SOCK_DGRAM, 0600, err,
+		    sizeof(err));
+		ck_assert_msg(le->logfd != -1, "%s", err);
+		le->ulfd = sock_unix_listen(le->sock, SOCK_STREAM, 0600, err,
+		    sizeof(err));
+		ck_assert_msg(le->ulfd != -1, "%s", err);
+	}
+	le->e[n++] = xstrdup("MASTER_TYPE=link");
+	le->e[n++] = xstrdup("MASTER_SERVICE=link");
+	le->e[n++] = xstrdup("MASTER_SYSLOG_NAME=linkmaster/link/beta");
+	xasprintf(&le->e[n++], "MASTER_SYSLOG_SOCKET=%s", le->log);
+	xasprintf(&le->e[n++], "LISTEN_FDS=%d", nfds);
+	xasprintf(&le->e[n++], "LISTEN_FDNAMES=%s", fdnames);
+	xasprintf(&le->e[n++], "MASTER_STATUS_FD=%d", 3 + nfds);
+	le->e[n++] = xstrdup("PEER_NAME=beta");
+	le->e[n++] = xstrdup("PEER_ADDRESS=127.0.0.1");
+	xasprintf(&le->e[n++], "PEER_PORT=%s", port);
+	le->e[n++] = xstrdup("MASTER_HOST_NAME=alpha");
+	xasprintf(&le->e[n++], "MASTER_STATE_DIR=%s", le->state);
+	le->e[n] = NULL;
+}
+
+static void
+linkenv_free(struct linkenv *le)
+{
+	int	 i;
+
+	for (i = 0; le->e[i] != NULL; i++) {
+		free(le->e[i]);
+		le->e[i] = NULL;
+	}
+	free(le->log);
+	free(le->sock);
+	free(le->state);
+}
+
+static char *link_args[] = { "link", NULL };
+
+START_TEST(test_link_handoff)
+{
+	struct linkenv		 le;
+	struct child		 ch;
+	struct sockaddr_storage	 a, b;
+	socklen_t		 al = sizeof(a), bl = sizeof(b);
+	const char		*line, *payload, *why;
+	char			 port[16], buf[64];
+	char			*args2[] = { "link", "-o", "retry_min=10s",
+			    NULL };
+	int			 tlfd, peer, c, hfd, fds[2];
+	size_t			 plen;
+	uint64_t		 id;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
+
+	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	peer = accept_peer(tlfd);
+	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
+	send_str(peer, "OK 1 beta\n");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
+	expect_log(le.logfd, "link to beta up");
+
+	c = unix_client(le.sock);
+	send_str(c, "ping\n");
+	ck_assert_str_eq(read_line(peer), "1 ping");
+	send_str(peer, "1 pong\n");
+	ck_assert_str_eq(read_line(c), "pong");
+
+	/* Stop with a request outstanding: it is still answered. */
+	send_str(c, "slow\n");
+	ck_assert_str_eq(read_line(peer), "2 slow");
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	send_str(peer, "2 done\n");
+	ck_assert_str_eq(read_line(c), "done");
+	/* New clients are no longer taken... */
+	/* ...and once the last one leaves, the idle link is handed over. */
+	close(c);
+	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
+	ck_assert_int_ne(hfd, -1);
+	expect_log(le.logfd, "handing the link to beta over to the next "
+	    "generation");
+	expect_exit(&ch, 0);
+	close(ch.status);
+
+	/* It is the very connection our fake linkd holds. */
+	ck_assert_int_eq(getsockname(hfd, (struct sockaddr *)&a, &al), 0);
+	ck_assert_int_eq(getpeername(peer, (struct sockaddr *)&b, &bl), 0);
+	ck_assert_uint_eq(al, bl);
+	ck_assert(memcmp(&a, &b, al) == 0);
+
+	/* Generation 2 takes it over: no connect, no hello. */
+	linkenv_free(&le);
+	linkenv_init(&le, port, 2, "link/beta:handoff");
+	fds[0] = le.ulfd;
+	fds[1] = hfd;
+	spawn_link(&ch, fds, 2, (const char *const *)le.e, args2);
+	close(hfd);
+	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
+	expect_log(le.logfd, "took over the link to beta");
+
+	c = unix_client(le.sock);
+	send_str(c, "again\n");
+	line = read_line(peer);
+	ck_assert_int_eq(linkproto_parse_msg(line, strlen(line), &id,
+	    &payload, &plen, &why), 0);
+	ck_assert_uint_eq(plen, 5);
+	ck_assert(memcmp(payload, "again", 5) == 0);
+	/* Ids keep growing on the link across generations. */
+	ck_assert_msg(id > 2, "id %" PRIu64 " after 2", id);
+	(void)snprintf(buf, sizeof(buf), "%" PRIu64 " back\n", id);
+	send_str(peer, buf);
+	ck_assert_str_eq(read_line(c), "back");
+	close(c);
+
+	/* The peer drops the link: down, and a stop hands nothing over. */
+	close(peer);
+	line = next_packet(&ch, NULL);
+	ck_assert_msg(strcmp(line, "STATUS down: connection closed by peer, "
+	    "retry in 10s") == 0, "%s", line);
+	expect_log(le.logfd, "link to beta down: connection closed by peer, "
+	    "retry in 10s");
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	ck_assert_str_eq(next_packet(&ch, &hfd), "");
+	ck_assert_int_eq(hfd, -1);
+	expect_exit(&ch, 0);
+	close(ch.status);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
+/* Nothing arrives on fd for ms: a bounded check of an absence. */
+static void
+expect_quiet(int fd, int ms)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, ms) == 0, "unexpected data");
+}
+
+START_TEST(test_link_flow)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		 port[16], buf[64];
+	char		*args[] = { "link", "-o", "max_pending=2", "-o",
+			    "max_line=10", "-o", "retry_min=5s", NULL };
+	const char	*st;
+	int		 tlfd, peer, c, c2;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	peer = accept_peer(tlfd);
+	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
+	send_str(peer, "OK 1 beta\n");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
+
+	/* max_pending 2: the third request waits in the client's socket. */
+	c = unix_client(le.sock);
+	send_str(c, "a\nb\nc\n");
+	ck_assert_str_eq(read_line(peer), "1 a");
+	ck_assert_str_eq(read_line(peer), "2 b");
+	expect_quiet(peer, 300);
+
+	/* Replies out of order come back to the client in order. */
+	send_str(peer, "2 B\n");
+	expect_quiet(c, 200);
+	send_str(peer, "1 A\n");
+	ck_assert_str_eq(read_line(c), "A");
+	ck_assert_str_eq(read_line(c), "B");
+	ck_assert_str_eq(read_line(peer), "3 c");
+	send_str(peer, "3 C\n");
+	ck_assert_str_eq(read_line(c), "C");
+
+	/* max_line 10: ten bytes pass, eleven close the client. */
+	send_str(c, "0123456789\n");
+	ck_assert_str_eq(read_line(peer), "4 0123456789");
+	send_str(peer, "4 ok\n");
+	ck_assert_str_eq(read_line(c), "ok");
+	c2 = unix_client(le.sock);
+	send_str(c2, "0123456789X\n");
+	ck_assert_str_eq(read_line(c2), "error: line too long");
+	ck_assert_int_eq(read(c2, buf, sizeof(buf)), 0);
+	close(c2);
+	expect_log(le.logfd, "sent a line longer than 10 bytes");
+
+	/* A malformed line from the peer: warning, link dropped. */
+	send_str(c, "pending\n");
+	ck_assert_str_eq(read_line(peer), "5 pending");
+	send_str(peer, "garbage\n");
+	ck_assert_str_eq(read_line(c), "con_lost");
+	st = next_packet(&ch, NULL);
+	ck_assert_msg(strcmp(st, "STATUS down: protocol error, retry in 5s") ==
+	    0, "%s", st);
+	expect_log(le.logfd, "warning: protocol error on the link to beta: "
+	    "no space after the id: \"garbage\"");
+	ck_assert_int_eq(read(peer, buf, sizeof(buf)), 0);
+	close(peer);
+	close(c);
+
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	ck_assert_str_eq(next_packet(&ch, NULL), "");
+	expect_exit(&ch, 0);
+	close(ch.status);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
+START_TEST(test_link_down_and_queue)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		 port[16], *qfile, *data;
+	const char	*st;
+	int		 tlfd, c;
+	size_t		 len;
+
+	/* A port where nothing listens. */
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	close(tlfd);
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
+	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	st = next_packet(&ch, NULL);
+	ck_assert_msg(strcmp(st, "STATUS down: connection refused, retry in "
+	    "1s") == 0, "%s", st);
+	expect_log(le.logfd, "link to beta down: connection refused, retry "
+	    "in 1s");
+
+	/* Down: ordinary requests fail at once, critical ones queue. */
+	c = unix_client(le.sock);
+	send_str(c, "plain\ncritical:keep me\nplain again\n");
+	ck_assert_str_eq(read_line(c), "con_lost");
+	ck_assert_str_eq(read_line(c), "queued");
+	ck_assert_str_eq(read_line(c), "con_lost");
+	qfile = tmp_path("state/link/beta/queue/00000000000000000001");
+	data = read_file(qfile, &len);
+	ck_assert_str_eq(data, "critical:keep me");
+	free(data);
+	free(qfile);
+	expect_log(le.logfd, "queued critical request 1 for beta");
+
+	/* Stop: the helper leaves once its last client has gone. */
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	close(c);
+	ck_assert_str_eq(next_packet(&ch, NULL), "");
+	expect_exit(&ch, 0);
+	close(ch.status);
+	linkenv_free(&le);
+}
+END_TEST
+
+START_TEST(test_link_bad_startup)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		 port[] = "7070";
+	int		 i;
+
+	memset(&le, 0, sizeof(le));
+	linkenv_init(&le, port, 1, "link/beta");
+	/* No PEER_NAME: exit 1 before READY (the master throttles). */
+	for (i = 0; le.e[i] != NULL; i++)
+		if (strncmp(le.e[i], "PEER_NAME=", 10) == 0)
+			le.e[i][0] = 'X';
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
+	ck_assert_str_eq(next_packet(&ch, NULL), "");
+	expect_exit(&ch, 1);
+	expect_log(le.logfd, "no peer name: PEER_NAME is not set");
+	close(ch.status);
+	linkenv_free(&le);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("link");
+
+	tc = tcase_create("framing");
+	tcase_add_test(tc, test_parse_msg);
+	tcase_add_test(tc, test_format_hdr);
+	tcase_add_test(tc, test_parse_hello);
+	tcase_add_test(tc, test_parse_answer);
+	tcase_add_test(tc, test_critical_and_names);
+	tcase_add_test(tc, test_excerpt);
+	tcase_add_test(tc, test_times);
+	tcase_add_test(tc, test_backoff);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_queue_order);
+	tcase_add_test(tc, test_queue_reopen);
+	tcase_add_test(tc, test_queue_tmp_cleanup);
+	tcase_add_test(tc, test_queue_set_aside);
+	tcase_add_test(tc, test_queue_not_dir);
+	tcase_add_test(tc, test_queue_unwritable);
+	tcase_add_test(tc, test_queue_disk_full);
+	tcase_add_test(tc, test_queue_large);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helper");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_link_handoff);
+	tcase_add_test(tc, test_link_flow);
+	tcase_add_test(tc, test_link_down_and_queue);
+	tcase_add_test(tc, test_link_bad_startup);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 nf;
+
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_ENV);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf == 0 ? 0 : 1;
+}
