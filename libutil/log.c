@@ -8,7 +8,8 @@
  * sent with sendto(), so a restarted syslog daemon is picked up without any
  * reconnect logic.  A send blocks at most one second (the default
  * net.unix.max_dgram_qlen is 10, so a burst must wait for the reader rather
- * than be dropped); after that the line is lost to syslog but not to stderr.
+ * than be dropped), and is retried when a signal interrupts it; after a
+ * second the line is lost to syslog but not to stderr.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -161,9 +162,16 @@ log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 		goto out;
 	if ((size_t)n >= sizeof(line) - hdr)
 		n = sizeof(line) - hdr - 1;
+	/*
+	 * A send with SO_SNDTIMEO is never restarted after a signal handler
+	 * (signal(7)): when the syslog queue is full and a SIGCHLD arrives --
+	 * a crash storm does exactly that -- retry instead of losing the line.
+	 */
 	if (log_sock != -1 && log_have_addr)
-		(void)sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
-		    (struct sockaddr *)&log_addr, sizeof(log_addr));
+		while (sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
+		    (struct sockaddr *)&log_addr, sizeof(log_addr)) == -1 &&
+		    errno == EINTR)
+			continue;
 	if (log_to_stderr) {
 		line[hdr + n] = '\n';
 		(void)write(STDERR_FILENO, line + hdr, n + 1);
