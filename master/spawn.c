@@ -87,17 +87,20 @@ spawn_fds(struct unit *u, int status_fd, int out_fd, int err_fd)
 static void
 spawn_signals(void)
 {
+	/* Exactly the signals the master handles (master.c) or ignores. */
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+	    SIGUSR1, SIGPIPE };
 	sigset_t	 set;
-	int		 sig;
+	size_t		 i;
 
 	/*
-	 * Signals are blocked (spawn_child): put every handler back to the
+	 * Signals are blocked (spawn_child): put those handlers back to the
 	 * default before unblocking, so a pending SIGTERM kills the child
 	 * instead of running the master's handler.  Ignored signals would
 	 * stay ignored across exec too (SIGPIPE).
 	 */
-	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)signal(sigs[i], SIG_DFL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
