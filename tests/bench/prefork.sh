@@ -1,0 +1,178 @@
+#!/bin/sh
+# prefork.sh: connections/s of the echo service under the master, against
+# the same echo code standalone (the ceiling) and xinetd running /bin/cat
+# per connection, all on TCP 127.0.0.1.
+#
+# Each connection sends one line and reads it back (tclient -l 1).  The
+# master runs one inet echo service, maxproc 8, with max_use = 0 (children
+# are never recycled: a fair run measures the prefork path, not the
+# respawn path) and max_idle = 1h.  Before anything is measured, 8
+# concurrent clients bring the service to its steady state under load, 8
+# children, which then stay (1 client alone also ends up there, as new
+# connections race the idle children's AVAIL messages, but after a
+# run-dependent while).  For 1 and then 8 concurrent clients:
+# each server is warmed up, the number of connections is sized from the
+# warm-up so that one run takes about DUR seconds, then REPS runs go round
+# robin over the three servers (drift hits all of them alike); the figure
+# is the median rate.  Targets: >= 0.8x the standalone ceiling, >= 10x
+# xinetd.  A second master service, the same with maxproc 1, is measured
+# with 1 client as a diagnostic row (no target): with one client at a
+# time a single child suffices, and the difference to maxproc 8 is what
+# idle siblings waking up for every connection cost.
+. "$(dirname "$0")/lib.sh"
+
+DUR=${BENCH_PREFORK_DUR:-1.5}	# seconds per timed run
+REPS=${BENCH_PREFORK_REPS:-3}
+
+bench_setup prefork
+need_cmd xinetd
+
+PM=$(free_port)
+PS=$(free_port)
+PX=$(free_port)
+P1=$(free_port)
+[ "$(printf '%s\n' "$PM" "$PS" "$PX" "$P1" | sort -u | wc -l)" = 4 ] ||
+    skip "could not find four distinct free ports"
+
+# --- the three servers -----------------------------------------------------------
+CONF=$T/conf
+master_conf "$CONF" "max_use = 0" "max_idle = 1h"
+cat >"$CONF/master.cf" <<EOF
+# service        type  private unpriv chroot wakeup maxproc command
+127.0.0.1:$PM    inet  n       n      n      -      8       echo
+127.0.0.1:$P1    inet  n       n      n      -      1       echo
+EOF
+bench_master_start "$CONF" || exit 1
+
+bench_bg "$T/echo.out" "$ECHO_SVC" -o listen=127.0.0.1:"$PS"
+ECHO_PID=$BG_PID
+
+cat >"$T/xinetd.conf" <<EOF
+service lmbench
+{
+	type		= UNLISTED
+	id		= lmbench
+	port		= $PX
+	bind		= 127.0.0.1
+	socket_type	= stream
+	protocol	= tcp
+	wait		= no
+	user		= root
+	server		= /bin/cat
+	instances	= UNLIMITED
+	per_source	= UNLIMITED
+	cps		= 100000 1
+	log_type	= FILE $T/xinetd.log
+	log_on_success	=
+	log_on_failure	=
+}
+EOF
+bench_bg "$T/xinetd.out" xinetd -dontfork -f "$T/xinetd.conf" \
+    -pidfile "$T/xinetd.pid"
+XINETD_PID=$BG_PID
+
+# up ADDR: one echo round trip works.
+up() {
+	"$TCLIENT" -w 2 "$1" >/dev/null 2>&1
+}
+for a in "$PM" "$PS" "$PX" "$P1"; do
+	wait_for 10 up 127.0.0.1:"$a" || {
+		say "nothing answers on 127.0.0.1:$a"
+		cat "$T/xinetd.out" "$T/echo.out" 2>/dev/null
+		exit 1
+	}
+done
+
+# run C N PORT: tclient C clients x N conns; prints the rate, or "-" and
+# the tclient line on stderr if anything failed.
+run() {
+	_out=$("$TCLIENT" -c "$1" -n "$2" -l 1 -w 60 127.0.0.1:"$3" 2>&1)
+	case $_out in
+	*" errors=0 "*" rate="*)
+		case $_out in *" refused=0 "*)
+			echo "${_out##*rate=}"
+			return 0 ;;
+		esac ;;
+	esac
+	echo "$B_NAME: port $3: $_out" >&2
+	echo -
+}
+
+# size RATE C: connections per client for about DUR seconds.
+size() {
+	awk -v r="$1" -v c="$2" -v d="$DUR" \
+	    'BEGIN { n = int(r * d / c + 0.5); print n < 20 ? 20 : n }'
+}
+
+# procs PORT: the master service's "busy/idle/limit" column.
+procs() {
+	"$LINKMASTER" -c "$CONF" status 2>/dev/null |
+	    awk -v n="127.0.0.1:$1" '$1 == n { print $4 }'
+}
+
+run 8 250 "$PM" >/dev/null
+say "master pid $MASTER_PID on :$PM, standalone echo pid $ECHO_PID on :$PS," \
+    "xinetd pid $XINETD_PID on :$PX"
+say "one line per connection; ~${DUR}s per run, median of $REPS runs"
+for C in 1 8; do
+	# Warm-up (and the master's children): a fixed small load.
+	for p in "$PM" "$PS" "$P1"; do
+		run "$C" $((2000 / C)) "$p" >/dev/null
+	done
+	run "$C" $((200 / C)) "$PX" >/dev/null
+	# Size from a second, short run.
+	NM=$(size "$(run "$C" $((2000 / C)) "$PM")" "$C")
+	NS=$(size "$(run "$C" $((2000 / C)) "$PS")" "$C")
+	NX=$(size "$(run "$C" $((200 / C)) "$PX")" "$C")
+	N1=$(size "$(run "$C" $((2000 / C)) "$P1")" "$C")
+	RM= RS= RX= R1=
+	i=0
+	while [ $i -lt "$REPS" ]; do
+		RM="$RM $(run "$C" "$NM" "$PM")"
+		RS="$RS $(run "$C" "$NS" "$PS")"
+		RX="$RX $(run "$C" "$NX" "$PX")"
+		[ "$C" = 1 ] && R1="$R1 $(run "$C" "$N1" "$P1")"
+		i=$((i + 1))
+	done
+	say "$C client(s): master:$RM  standalone:$RS  xinetd:$RX (conn/s);" \
+	    "master children busy/idle/limit: $(procs "$PM")"
+	[ "$C" = 1 ] && say "$C client(s): master, maxproc 1:$R1 (conn/s)"
+	case "$RM $RS $RX" in
+	*-*)
+		say "$C client(s): some runs failed; no figure"
+		result prefork "conn/s, $C client(s)" failed "-" "-" "-" \
+		    "-" no
+		continue ;;
+	esac
+	# shellcheck disable=SC2086
+	M=$(median $RM)
+	# shellcheck disable=SC2086
+	S=$(median $RS)
+	# shellcheck disable=SC2086
+	X=$(median $RX)
+	QS=$(ratio "$M" "$S")
+	QX=$(ratio "$M" "$X" 1)
+	result prefork "conn/s, $C client(s)" "$M" "standalone echo" "$S" \
+	    "${QS}x" ">= 0.8x" "$(yesno cmp_ok "$QS" ">=" 0.8)"
+	result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" "$X" \
+	    "${QX}x" ">= 10x" "$(yesno cmp_ok "$QX" ">=" 10)"
+	case "$R1" in
+	""|*-*) ;;
+	*)
+		# shellcheck disable=SC2086
+		M1=$(median $R1)
+		result prefork "conn/s, $C client, maxproc 1 (diagnostic)" \
+		    "$M1" "standalone echo" "$S" "$(ratio "$M1" "$S")x" \
+		    "(none)" "-" ;;
+	esac
+done
+
+# How many children served, and whether the master complained.
+"$LINKMASTER" -c "$CONF" status >"$T/status.out" 2>&1 &&
+    sed 's/^/    /' "$T/status.out"
+log_problems
+note "master: one inet echo service on 127.0.0.1, maxproc 8, max_use = 0" \
+    "(unlimited), max_idle = 1h, brought to 8 children by 8 clients" \
+    "before the runs; standalone: services/echo -o listen=...;" \
+    "xinetd: /bin/cat per connection, instances UNLIMITED, cps 100000 1"
+exit 0
