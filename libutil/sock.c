@@ -34,19 +34,6 @@
 #include "sock.h"
 #include "util.h"
 
-static void	sock_err(char *, size_t, const char *, ...) LM_PRINTF(3, 4);
-
-static void
-sock_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 sock_set_nonblock(int fd, int on)
@@ -78,11 +65,11 @@ sock_unix_addr(struct sockaddr_un *sun, const char *op, const char *path,
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
 	if (*path == '\0') {
-		sock_err(err, errlen, "%s: empty socket path", op);
+		errbuf_set(err, errlen, "%s: empty socket path", op);
 		return -1;
 	}
 	if (strlen(path) >= sizeof(sun->sun_path)) {
-		sock_err(err, errlen, "%s %s: path too long for a unix socket "
+		errbuf_set(err, errlen, "%s %s: path too long for a unix socket "
 		    "(%zu bytes, at most %zu)", op, path, strlen(path),
 		    sizeof(sun->sun_path) - 1);
 		return -1;
@@ -104,19 +91,19 @@ sock_unix_listen(const char *path, int type, mode_t mode, char *err,
 		return -1;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			sock_err(err, errlen, "bind %s: file exists and is "
+			errbuf_set(err, errlen, "bind %s: file exists and is "
 			    "not a socket", path);
 			return -1;
 		}
 		if (unlink(path) == -1 && errno != ENOENT) {
-			sock_err(err, errlen, "unlink %s: %s", path,
+			errbuf_set(err, errlen, "unlink %s: %s", path,
 			    strerror(errno));
 			return -1;
 		}
 	}
 	if ((fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
-		sock_err(err, errlen, "socket %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "socket %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/*
@@ -129,17 +116,17 @@ sock_unix_listen(const char *path, int type, mode_t mode, char *err,
 	saved = errno;
 	(void)umask(omask);
 	if (rc == -1) {
-		sock_err(err, errlen, "bind %s: %s", path, strerror(saved));
+		errbuf_set(err, errlen, "bind %s: %s", path, strerror(saved));
 		close(fd);
 		return -1;
 	}
 	if (chmod(path, mode) == -1) {
-		sock_err(err, errlen, "chmod %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "chmod %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if ((type == SOCK_STREAM || type == SOCK_SEQPACKET) &&
 	    listen(fd, SOCK_BACKLOG) == -1) {
-		sock_err(err, errlen, "listen %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "listen %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	return fd;
@@ -156,20 +143,20 @@ sock_fifo_listen(const char *path, mode_t mode, char *err, size_t errlen)
 	int		 fd;
 
 	if (mkfifo(path, mode) == -1 && errno != EEXIST) {
-		sock_err(err, errlen, "mkfifo %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "mkfifo %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (lstat(path, &st) == -1) {
-		sock_err(err, errlen, "stat %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "stat %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISFIFO(st.st_mode)) {
-		sock_err(err, errlen, "fifo %s: file exists and is not a fifo",
+		errbuf_set(err, errlen, "fifo %s: file exists and is not a fifo",
 		    path);
 		return -1;
 	}
 	if (chmod(path, mode) == -1) {
-		sock_err(err, errlen, "chmod %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/*
@@ -177,13 +164,13 @@ sock_fifo_listen(const char *path, mode_t mode, char *err, size_t errlen)
 	 * when the last outside writer closes, and open does not block.
 	 */
 	if ((fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		sock_err(err, errlen, "open %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* The path could have been swapped between lstat and open. */
 	if (fstat(fd, &fst) == -1 || !S_ISFIFO(fst.st_mode) ||
 	    fst.st_ino != st.st_ino || fst.st_dev != st.st_dev) {
-		sock_err(err, errlen, "open %s: file changed while opening",
+		errbuf_set(err, errlen, "open %s: file changed while opening",
 		    path);
 		close(fd);
 		return -1;
@@ -306,7 +293,7 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 	int		 gai, fd, n = 0, i, on = 1, wildcard;
 
 	if (sock_inet_split(spec, &host, &port) == -1) {
-		sock_err(err, errlen, "bad address \"%s\": expected "
+		errbuf_set(err, errlen, "bad address \"%s\": expected "
 		    "[host:]port or [v6addr]:port", spec);
 		return -1;
 	}
@@ -326,7 +313,7 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 	hints.ai_flags = AI_PASSIVE;
 	if ((gai = getaddrinfo(h, port, &hints, &res)) != 0) {
 		sock_spec_str(h, port, where, sizeof(where));
-		sock_err(err, errlen, "resolve %s: %s", where,
+		errbuf_set(err, errlen, "resolve %s: %s", where,
 		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 		free(host);
 		free(port);
@@ -342,13 +329,13 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 			/* A kernel without IPv6 still serves "all" on v4. */
 			if (wildcard && errno == EAFNOSUPPORT)
 				continue;
-			sock_err(err, errlen, "socket %s: %s", where,
+			errbuf_set(err, errlen, "socket %s: %s", where,
 			    strerror(errno));
 			goto fail;
 		}
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof(on)) == -1) {
-			sock_err(err, errlen, "setsockopt SO_REUSEADDR %s: %s",
+			errbuf_set(err, errlen, "setsockopt SO_REUSEADDR %s: %s",
 			    where, strerror(errno));
 			close(fd);
 			goto fail;
@@ -356,7 +343,7 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 		/* Without V6ONLY, :: would collide with 0.0.0.0. */
 		if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &on, sizeof(on)) == -1) {
-			sock_err(err, errlen, "setsockopt IPV6_V6ONLY %s: %s",
+			errbuf_set(err, errlen, "setsockopt IPV6_V6ONLY %s: %s",
 			    where, strerror(errno));
 			close(fd);
 			goto fail;
@@ -368,13 +355,13 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 				close(fd);
 				continue;
 			}
-			sock_err(err, errlen, "bind %s: %s", where,
+			errbuf_set(err, errlen, "bind %s: %s", where,
 			    strerror(errno));
 			close(fd);
 			goto fail;
 		}
 		if (listen(fd, SOCK_BACKLOG) == -1) {
-			sock_err(err, errlen, "listen %s: %s", where,
+			errbuf_set(err, errlen, "listen %s: %s", where,
 			    strerror(errno));
 			close(fd);
 			goto fail;
@@ -384,7 +371,7 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 	freeaddrinfo(res);
 	if (n == 0) {
 		sock_spec_str(h, port, where, sizeof(where));
-		sock_err(err, errlen, "listen %s: no usable address", where);
+		errbuf_set(err, errlen, "listen %s: no usable address", where);
 	}
 	free(host);
 	free(port);
@@ -409,7 +396,7 @@ sock_unix_connect(const char *path, int type, char *err, size_t errlen)
 		return -1;
 	if ((fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
-		sock_err(err, errlen, "socket %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "socket %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/*
@@ -418,7 +405,7 @@ sock_unix_connect(const char *path, int type, char *err, size_t errlen)
 	 */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	    errno != EINPROGRESS) {
-		sock_err(err, errlen, "connect %s: %s", path, strerror(errno));
+		errbuf_set(err, errlen, "connect %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -439,12 +426,12 @@ sock_inet_connect(const char *host, const char *port, char *err,
 	hints.ai_protocol = IPPROTO_TCP;
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
 		sock_spec_str(host, port, where, sizeof(where));
-		sock_err(err, errlen, "resolve %s: %s", where,
+		errbuf_set(err, errlen, "resolve %s: %s", where,
 		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
 		return -1;
 	}
 	sock_spec_str(host, port, where, sizeof(where));
-	sock_err(err, errlen, "connect %s: no usable address", where);
+	errbuf_set(err, errlen, "connect %s: no usable address", where);
 	/* First address that starts connecting wins; errors are kept. */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		sock_addr_str(ai->ai_addr, ai->ai_addrlen, where,
@@ -452,7 +439,7 @@ sock_inet_connect(const char *host, const char *port, char *err,
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd == -1) {
-			sock_err(err, errlen, "socket %s: %s", where,
+			errbuf_set(err, errlen, "socket %s: %s", where,
 			    strerror(errno));
 			continue;
 		}
@@ -461,7 +448,7 @@ sock_inet_connect(const char *host, const char *port, char *err,
 			freeaddrinfo(res);
 			return fd;
 		}
-		sock_err(err, errlen, "connect %s: %s", where, strerror(errno));
+		errbuf_set(err, errlen, "connect %s: %s", where, strerror(errno));
 		close(fd);
 	}
 	freeaddrinfo(res);

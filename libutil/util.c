@@ -122,6 +122,18 @@ errlist_free(struct errlist *e)
 	errlist_init(e);
 }
 
+void
+errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 int
 parse_num(const char *s, long long min, long long max, long long *out)
 {

@@ -33,6 +33,9 @@ void	 errlist_add(struct errlist *, const char *, ...) LM_PRINTF(2, 3);
 void	 errlist_vadd(struct errlist *, const char *, va_list) LM_PRINTF(2, 0);
 void	 errlist_free(struct errlist *);
 
+/* Format into a caller's error buffer (err may be NULL or errlen 0). */
+void	 errbuf_set(char *err, size_t errlen, const char *, ...) LM_PRINTF(3, 4);
+
 /* Parse a whole decimal number in [min, max]; trailing junk is an error. */
 int	 parse_num(const char *, long long, long long, long long *);
 

@@ -920,26 +920,6 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 	link_down(reason);
 }
 
-static void
-link_sockopts(int fd)
-{
-	int	 on = 1;
-#ifdef TCP_KEEPIDLE
-	int	 idle = 60, intvl = 10, cnt = 6;
-#endif
-
-	/* Small request lines: latency matters more than packet count. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	/* A peer that vanished without a FIN is noticed in ~2 minutes. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-#ifdef TCP_KEEPIDLE
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
-	    sizeof(intvl));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-#endif
-}
-
 /* A connected socket: say hello, or (handed over) it is up already. */
 static void
 link_established(int fd, int greeted)
@@ -950,7 +930,7 @@ link_established(int fd, int greeted)
 		freeaddrinfo(L.ai);
 		L.ai = L.aicur = NULL;
 	}
-	link_sockopts(fd);
+	linkproto_sockopts(fd);
 	if ((L.bev = bufferevent_socket_new(L.base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("bufferevent_socket_new failed");

@@ -736,24 +736,6 @@ sess_dispatch(struct sess *s)
 /* --- one link, start to end -------------------------------------------- */
 
 static void
-sess_sockopts(int fd)
-{
-	int	 on = 1;
-#ifdef TCP_KEEPIDLE
-	int	 idle = 60, intvl = 10, cnt = 6;
-#endif
-
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-#ifdef TCP_KEEPIDLE
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
-	    sizeof(intvl));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-#endif
-}
-
-static void
 sess_free(struct sess *s)
 {
 	struct lreq	*r;
@@ -802,7 +784,7 @@ linkd_serve(int fd, void *arg)
 		log_warn("fd %d: O_NONBLOCK", fd);
 		return;
 	}
-	sess_sockopts(fd);
+	linkproto_sockopts(fd);
 	if ((s.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	/* No BEV_OPT_CLOSE_ON_FREE: the prefork loop closes fd. */

@@ -10,6 +10,10 @@
  * nothing calls strlen() on them.  No function here allocates or logs.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -286,4 +290,23 @@ linkproto_errstr(int e, char *buf, size_t len)
 		return;
 	strlcpy(buf, strerror(e), len);
 	buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+/*
+ * Both ends of a link: small request lines, so latency matters more than
+ * packet count (TCP_NODELAY); and a peer that vanished without a FIN is
+ * noticed within about two minutes (keepalive 60 s, then 6 probes 10 s
+ * apart) rather than never.
+ */
+void
+linkproto_sockopts(int fd)
+{
+	int	 on = 1, idle = 60, intvl = 10, cnt = 6;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }

@@ -86,4 +86,7 @@ long long linkproto_backoff(unsigned attempt, long long min, long long max,
 /* strerror(e) with its first letter lowercased ("connection refused"). */
 void	 linkproto_errstr(int e, char *buf, size_t len);
 
+/* TCP options both ends of a link set (nodelay, keepalive). */
+void	 linkproto_sockopts(int);
+
 #endif

@@ -42,19 +42,6 @@ struct queue {
 	uint64_t	 next;
 };
 
-static void	queue_err(char *, size_t, const char *, ...) LM_PRINTF(3, 4);
-
-static void
-queue_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void
 queue_name(uint64_t seq, char *buf, size_t len)
@@ -109,23 +96,23 @@ queue_mkdirs(const char *dir, char *err, size_t errlen)
 			c = *s;
 			*s = '\0';
 			if (mkdir(p, 0700) == -1 && errno != EEXIST) {
-				queue_err(err, errlen, "mkdir %s: %s", p,
+				errbuf_set(err, errlen, "mkdir %s: %s", p,
 				    strerror(errno));
 				free(p);
 				return -1;
 			}
 			if (stat(p, &st) == -1) {
-				queue_err(err, errlen, "stat %s: %s", p,
+				errbuf_set(err, errlen, "stat %s: %s", p,
 				    strerror(errno));
 				free(p);
 				return -1;
 			}
 			if (!S_ISDIR(st.st_mode)) {
 				if (last)
-					queue_err(err, errlen, "queue %s: "
+					errbuf_set(err, errlen, "queue %s: "
 					    "not a directory", dir);
 				else
-					queue_err(err, errlen, "queue %s: "
+					errbuf_set(err, errlen, "queue %s: "
 					    "%s is not a directory", dir, p);
 				free(p);
 				return -1;
@@ -177,7 +164,7 @@ queue_scan(struct queue *q, char *err, size_t errlen)
 	int		 fd, removed = 0;
 
 	if ((fd = dup(q->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		queue_err(err, errlen, "read %s: %s", q->dir, strerror(errno));
+		errbuf_set(err, errlen, "read %s: %s", q->dir, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -187,7 +174,7 @@ queue_scan(struct queue *q, char *err, size_t errlen)
 			/* A write that never completed: never acknowledged. */
 			if (unlinkat(q->dirfd, de->d_name, 0) == -1 &&
 			    errno != ENOENT) {
-				queue_err(err, errlen, "unlink %s/%s: %s",
+				errbuf_set(err, errlen, "unlink %s/%s: %s",
 				    q->dir, de->d_name, strerror(errno));
 				closedir(d);
 				return -1;
@@ -199,13 +186,13 @@ queue_scan(struct queue *q, char *err, size_t errlen)
 			queue_push(q, seq);
 	}
 	if (errno != 0) {
-		queue_err(err, errlen, "read %s: %s", q->dir, strerror(errno));
+		errbuf_set(err, errlen, "read %s: %s", q->dir, strerror(errno));
 		closedir(d);
 		return -1;
 	}
 	closedir(d);
 	if (removed && fsync(q->dirfd) == -1) {
-		queue_err(err, errlen, "fsync %s: %s", q->dir, strerror(errno));
+		errbuf_set(err, errlen, "fsync %s: %s", q->dir, strerror(errno));
 		return -1;
 	}
 	if (q->n > 0)
@@ -222,22 +209,22 @@ queue_open(const char *dir, char *err, size_t errlen)
 	int		 fd;
 
 	if (*dir != '/') {
-		queue_err(err, errlen, "queue %s: not an absolute path", dir);
+		errbuf_set(err, errlen, "queue %s: not an absolute path", dir);
 		return NULL;
 	}
 	if (queue_mkdirs(dir, err, errlen) == -1)
 		return NULL;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		if (errno == ENOTDIR)
-			queue_err(err, errlen, "queue %s: not a directory",
+			errbuf_set(err, errlen, "queue %s: not a directory",
 			    dir);
 		else
-			queue_err(err, errlen, "open %s: %s", dir,
+			errbuf_set(err, errlen, "open %s: %s", dir,
 			    strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		queue_err(err, errlen, "queue %s: not a directory", dir);
+		errbuf_set(err, errlen, "queue %s: not a directory", dir);
 		close(fd);
 		return NULL;
 	}
