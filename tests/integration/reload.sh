@@ -6,7 +6,7 @@
 # configuration is rejected with nothing changed.  SIGHUP is the same.
 . "$(dirname "$0")/lib.sh"
 
-plan 47
+plan 54
 lm_setup reload
 P1=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
 P2=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
@@ -48,6 +48,19 @@ ok 'svc_is chg state draining' "status: chg is draining while its client lasts"
 echo two >&7
 wait_for "second reply" 5 grep -qx two "$T/sess.out" &&
     pass "the session goes on after the reload" || fail "session after reload"
+# A second reload while the first generation still drains.
+table 60
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
+    "a second reload while chg's old child drains"
+echo three >&7
+wait_for "third reply" 5 grep -qx three "$T/sess.out" &&
+    pass "the session survives the second reload too" ||
+    fail "session after the second reload"
+ok 'svc_field chg procs | grep -q "+1\$"' \
+    "status counts the draining child ($(svc_field chg procs))"
+table 61
+lm reload
 "$TCLIENT" -w 10 -c 2 -n 4 "$PUB/chg" >"$T/chg.out" 2>&1
 is $? 0 "new clients of chg are served by the new generation meanwhile"
 fifo_stop
@@ -204,5 +217,19 @@ is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 5 unchanged" \
     "fixing the broken command is a change"
 wait_for "bad up" 5 svc_is bad state up &&
     pass "the fixed service starts at once (throttle reset)" || fail "bad up"
+# --- 8. an environment change (syslog_name) restarts every service ------------
+"$TCLIENT" -w 10 -c 1 -n 1 "$PUB/keep" >/dev/null 2>&1
+OLDKEEP=$(lm_children | sort | tr '\n' ' ')
+lm_conf 'syslog_name = "lmtest"'
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 6 changed, 0 removed, 0 unchanged" \
+    "syslog_name changed: every service restarts (its children's environment)"
+wait_log '^lmtest/master\[[0-9]+\]: ' 5 &&
+    pass "the master logs under the new syslog_name" || fail "master ident"
+echo "no-newline" | socat - "UNIX-CONNECT:$PUB/keep" >/dev/null 2>&1
+wait_for "bad restarted under the new name" 10 svc_is bad state up &&
+    pass "the restarted daemon runs" || fail "bad after syslog_name change"
+ok '! lm_children | grep -qx "$(echo $OLDKEEP | cut -d" " -f1)" ||
+    [ -z "$OLDKEEP" ]' "old children were replaced"
 lm_stop
 is "$LM_RC" 0 "stop"
