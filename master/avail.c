@@ -75,7 +75,7 @@ avail_update(struct unit *u)
 	if (u->svc->te->type == SVC_DAEMON || u->svc->te->type == SVC_LINK) {
 		while (!M->stopping && !u->retired && !u->throttle.active &&
 		    u->total < u->limit && (u->svc->te->type != SVC_LINK ||
-		    u->draining == 0))
+		    (u->draining == 0 && svc_link_predecessor(u) == NULL)))
 			if (spawn_child(u) == NULL)
 				break;
 		return;

@@ -59,8 +59,9 @@ env_build(const struct config *cfg, const struct unit *u, int status_fd,
 	env_addn(&envp, &n, "MASTER_MAX_USE", cfg->max_use);
 	/* Seconds, rounded up: 500ms must not become 0, "never". */
 	env_addn(&envp, &n, "MASTER_MAX_IDLE", (cfg->max_idle + 999) / 1000);
+	/* Every child: linkd answers a hello with it, too. */
+	env_add(&envp, &n, "MASTER_HOST_NAME", cfg->host_name);
 	if (u->peer.name != NULL) {
-		env_add(&envp, &n, "MASTER_HOST_NAME", cfg->host_name);
 		env_add(&envp, &n, "PEER_NAME", u->peer.name);
 		env_add(&envp, &n, "PEER_ADDRESS", u->peer.address);
 		env_add(&envp, &n, "PEER_PORT", u->peer.port);

@@ -50,6 +50,7 @@ struct child {
 	int			 started;
 	int			 stopping;	/* we asked it to stop */
 	int			 spoke;		/* it sent a message */
+	int			 no_handoff;	/* its link leads nowhere now */
 	unsigned long		 uses;
 };
 RB_HEAD(child_tree, child);
@@ -130,6 +131,8 @@ struct unit	*svc_unit_new(struct service *, const char *,
 		    const struct peer *);
 void		 svc_unit_free(struct unit *);
 struct service	*svc_find(const char *, enum svc_type);
+struct unit	*svc_link_predecessor(const struct unit *);
+struct unit	*svc_link_successor(const struct unit *);
 void		 svc_listen_close(struct unit *);
 void		 svc_free(struct service *);
 void		 svc_tentry_free(struct tentry *);

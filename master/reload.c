@@ -98,6 +98,7 @@ env_changed(const struct config *o, const struct config *n)
 	if (!str_eq(o->syslog_name, n->syslog_name) ||
 	    !str_eq(o->syslog_facility, n->syslog_facility) ||
 	    !str_eq(o->syslog_socket, n->syslog_socket) ||
+	    !str_eq(o->host_name, n->host_name) ||
 	    o->nimport != n->nimport)
 		return 1;
 	for (i = 0; i < o->nimport; i++)
@@ -124,8 +125,6 @@ reload_shape_changed(const struct tentry *ot, const struct tentry *nt,
 	if (env_changed(o, n))
 		return 1;
 	if (nt->unpriv && !str_eq(o->default_user, n->default_user))
-		return 1;
-	if (nt->type == SVC_LINK && !str_eq(o->host_name, n->host_name))
 		return 1;
 	if (nt->chroot && !str_eq(o->chroot_dir, n->chroot_dir))
 		return 1;
@@ -377,6 +376,7 @@ reload_link_peers(struct service *s)
 {
 	const struct peer	*p;
 	struct unit		*u, *next;
+	struct child		*c;
 	int			 i;
 
 	for (u = TAILQ_FIRST(&s->units); u != NULL; u = next) {
@@ -389,6 +389,9 @@ reload_link_peers(struct service *s)
 		}
 		if (peer_eq(p, &u->peer))
 			continue;
+		/* Their link leads to the old address: no handoff. */
+		TAILQ_FOREACH(c, &u->children, entry)
+			c->no_handoff = 1;
 		free(u->peer.address);
 		free(u->peer.port);
 		u->peer.address = xstrdup(p->address);
@@ -621,12 +624,17 @@ void
 reload_reaped(struct unit *u)
 {
 	struct service	*s;
+	struct unit	*v;
 
 	if (u == NULL || !u->retired || u->total > 0 || u->draining > 0)
 		return;
 	s = u->svc;
 	TAILQ_REMOVE(&s->units, u, entry);
-	svc_unit_free(u);
+	if ((v = svc_link_successor(u)) != NULL) {
+		svc_unit_free(u);
+		avail_update(v);
+	} else
+		svc_unit_free(u);
 	if (s->retired && TAILQ_EMPTY(&s->units)) {
 		TAILQ_REMOVE(&M->retired, s, entry);
 		svc_free(s);

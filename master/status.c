@@ -99,6 +99,17 @@ status_handoff(struct child *c, const char *buf, size_t len, int fd)
 		close(fd);
 		return;
 	}
+	/*
+	 * No next generation (the master stops, the peer was removed), or
+	 * the link goes to the peer's old address: closing it is all the
+	 * peer's linkd needs to see.
+	 */
+	if (M->stopping || u->retired || c->no_handoff) {
+		log_info("service %s: pid %d: link closed, nothing to hand it "
+		    "over to", u->name, (int)c->pid);
+		close(fd);
+		return;
+	}
 	if (u->handoff_fd != -1)
 		close(u->handoff_fd);
 	u->handoff_fd = fd;

@@ -72,7 +72,7 @@ svc_unit_new(struct service *s, const char *name, const struct peer *p)
 		u->peer.port = xstrdup(p->port);
 	} else
 		u->name = xstrdup(name);
-	u->ident = svc_ident(M->cfg, s->te, name);
+	u->ident = svc_ident(M->cfg, s->te, u->name);
 	u->cmdpath = svc_command_path(M->cfg, s->te);
 	u->limit = s->te->maxproc;
 	TAILQ_INIT(&u->children);
@@ -83,8 +83,7 @@ svc_unit_new(struct service *s, const char *name, const struct peer *p)
 
 /*
  * Build services from a parsed table; the table's entries move into the
- * services.  Link services arrive with their own issue: until then they are
- * refused here with the entry's line, so "start" says why.
+ * services.  A link service gets one unit per configured peer.
  */
 int
 svc_create_all(struct table *t, struct errlist *errs)
@@ -280,4 +279,48 @@ svc_unit_find(const char *name)
 			if (strcmp(u->name, name) == 0)
 				return u;
 	return NULL;
+}
+
+/*
+ * Two helpers of one peer must never run at once (they share the peer's
+ * queue directory): a link unit whose peer was removed and added back
+ * waits for the retired unit's children.  These find the other unit.
+ */
+static struct unit *
+svc_link_twin(const struct unit *u, int want_retired)
+{
+	struct service	*s;
+	struct unit	*v;
+	int		 k;
+
+	if (u->peer.name == NULL)
+		return NULL;
+	for (k = 0; k < 2; k++)
+		TAILQ_FOREACH(s, k ? &M->retired : &M->services, entry) {
+			if (s->te->type != SVC_LINK ||
+			    strcmp(s->te->name, u->svc->te->name) != 0)
+				continue;
+			TAILQ_FOREACH(v, &s->units, entry)
+				if (v != u && v->retired == want_retired &&
+				    v->peer.name != NULL &&
+				    strcmp(v->peer.name, u->peer.name) == 0)
+					return v;
+		}
+	return NULL;
+}
+
+/* A retired unit of the same peer that still has children, or NULL. */
+struct unit *
+svc_link_predecessor(const struct unit *u)
+{
+	struct unit	*v = svc_link_twin(u, 1);
+
+	return v != NULL && (v->total > 0 || v->draining > 0) ? v : NULL;
+}
+
+/* The live unit that waits for this retired one, or NULL. */
+struct unit *
+svc_link_successor(const struct unit *u)
+{
+	return u->retired ? svc_link_twin(u, 0) : NULL;
 }

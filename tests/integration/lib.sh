@@ -322,20 +322,25 @@ lm_setup() {
 }
 
 # lm_conf [LINE...]: linkmaster.conf with the test defaults + LINEs.
+# (For a host of lm_host: its own directories, syslog_name and host_name.)
 lm_conf() {
 	{
 		cat <<EOF
 # written by tests/integration/lib.sh for $LM_NAME
 syslog_socket = "$T/log.sock"
-socket_dir = "$T/sock"
-state_dir = "$T/state"
-pid_file = "$T/master.pid"
+socket_dir = "${LM_RUN:-$T}/sock"
+state_dir = "${LM_RUN:-$T}/state"
+pid_file = "${LM_RUN:-$T}/master.pid"
 daemon_directory = "$top_builddir/services"
 throttle_min = 1
 throttle_max = 8
 startup_grace = 1
 stop_timeout = 2
 EOF
+		if [ -n "${LM_HOST:-}" ]; then
+			printf 'syslog_name = "%s"\nhost_name = "%s"\n' \
+			    "$LM_HOST" "$LM_HOST"
+		fi
 		for _cl in "$@"; do
 			printf '%s\n' "$_cl"
 		done
@@ -354,8 +359,8 @@ lm_start() {
 	_sr=$LM_RC
 	MASTER_PID=$(sed -n 's/.*started (pid \([0-9][0-9]*\)).*/\1/p' \
 	    "$T/out" "$T/err" | head -n 1)
-	if [ -z "$MASTER_PID" ] && [ -s "$T/master.pid" ]; then
-		MASTER_PID=$(tr -dc 0-9 <"$T/master.pid")
+	if [ -z "$MASTER_PID" ] && [ -s "${LM_RUN:-$T}/master.pid" ]; then
+		MASTER_PID=$(tr -dc 0-9 <"${LM_RUN:-$T}/master.pid")
 	fi
 	[ -n "$MASTER_PID" ] && LM_MASTERS="$LM_MASTERS $MASTER_PID"
 	if [ "$_sr" -ne 0 ]; then
@@ -410,6 +415,37 @@ svc_is() {
 svc_isnt() {
 	_si=$(svc_field "$1" "$2") || return 1
 	[ "$_si" != "$3" ]
+}
+
+# --- several masters ----------------------------------------------------------
+
+# A test may run several masters, "hosts", each with its configuration in
+# $T/NAME/conf and its sockets, state and pid file under $T/NAME (sock/,
+# state/, master.pid).  lm_host NAME makes NAME the current one: CONF, LM
+# and MASTER_PID follow it, so that lm_conf (which then also sets
+# syslog_name and host_name to NAME), lm_table, lm_start, lm_stop, lm,
+# svc_field and lm_children act on it.  All hosts log to the one $LOG, each
+# under its own name ("alpha/master[12]: ...").  PREFIX (the first time
+# only) is a command the linkmaster command runs under, such as
+# "ip netns exec NS".  NAME: lower-case letters, digits and "_".
+lm_host() {
+	case $1 in
+	''|[0-9]*|*[!a-z0-9_]*) bail_out "lm_host: bad host name \"$1\"" ;;
+	esac
+	if [ -n "${LM_HOST:-}" ]; then
+		eval "LM_PID_$LM_HOST=\$MASTER_PID"
+	fi
+	LM_HOST=$1
+	shift
+	LM_RUN=$T/$LM_HOST
+	CONF=$LM_RUN/conf
+	if [ ! -d "$CONF" ]; then
+		mkdir -p "$CONF" "$LM_RUN/state" || bail_out "mkdir $CONF"
+		eval "LM_PFX_$LM_HOST=\$*"
+	fi
+	eval "_hp=\$LM_PFX_$LM_HOST"
+	LM="${_hp:+$_hp }$LINKMASTER -c $CONF"
+	eval "MASTER_PID=\${LM_PID_$LM_HOST:-}"
 }
 
 # --- cleanup -------------------------------------------------------------------

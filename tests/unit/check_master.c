@@ -77,6 +77,7 @@ START_TEST(test_env_exact)
 	cfg.syslog_socket = "/tmp/x/log.sock";
 	cfg.confdir = "/etc/lm";
 	cfg.state_dir = "/var/lib/lm";
+	cfg.host_name = "alpha";
 	cfg.max_use = 7;
 	cfg.max_idle = 42000;
 	te.name = "127.0.0.1:7001";
@@ -107,13 +108,14 @@ START_TEST(test_env_exact)
 	ck_assert(env_has(envp, "MASTER_MAX_IDLE=42"));
 	ck_assert(env_has(envp, "MASTER_CONFIG_DIR=/etc/lm"));
 	ck_assert(env_has(envp, "MASTER_STATE_DIR=/var/lib/lm"));
+	ck_assert(env_has(envp, "MASTER_HOST_NAME=alpha"));
 	ck_assert(env_has(envp, "LISTEN_FDS=2"));
 	ck_assert(env_has(envp, "LISTEN_PID=4242"));
 	/* systemd splits names on ':', so the address's colon goes. */
 	ck_assert(env_has(envp,
 	    "LISTEN_FDNAMES=127.0.0.1_7001:127.0.0.1_7001"));
 	/* Exactly these: nothing else leaks (FOO, PATH, ...). */
-	ck_assert_int_eq(env_count(envp), 2 + 11 + 3);
+	ck_assert_int_eq(env_count(envp), 2 + 12 + 3);
 	env_free(envp);
 }
 END_TEST
@@ -134,6 +136,7 @@ START_TEST(test_env_daemon_no_listen)
 	cfg.syslog_facility = "daemon";
 	cfg.syslog_socket = "/dev/log";
 	cfg.max_idle = 500;	/* ms: must not become 0, "never" */
+	cfg.host_name = "h";
 	te.name = "keep";
 	te.type = SVC_DAEMON;
 	te.argv = argv;
@@ -148,7 +151,7 @@ START_TEST(test_env_daemon_no_listen)
 	ck_assert(env_has(envp, "MASTER_TYPE=daemon"));
 	ck_assert(env_has(envp, "MASTER_STATUS_FD=3"));
 	ck_assert(env_has(envp, "MASTER_MAX_IDLE=1"));
-	ck_assert_int_eq(env_count(envp), 11);
+	ck_assert_int_eq(env_count(envp), 12);
 	env_free(envp);
 }
 END_TEST

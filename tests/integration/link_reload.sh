@@ -1,0 +1,337 @@
+#!/bin/sh
+# link_reload.sh: reloading a master that runs a link service.
+#
+# alpha (127.0.0.1) has a link service with peers beta and gamma, two more
+# real masters running linkd in front of a recorder backend (beta listens
+# on 127.0.0.2 and 127.0.0.5, gamma on 127.0.0.3).  Reloads of alpha:
+#	- the link command changes (an added -o option) while clients loop
+#	  requests through alpha's link sockets: each helper hands its live
+#	  TCP link to its successor, so beta and gamma see no reconnect (one
+#	  "link from alpha" line each) and no request is lost or con_lost;
+#	- a peer removed, added back, given a new address: only that peer's
+#	  helper stops, starts or restarts (the other helper's pid is the same)
+#	  and a helper for a new address connects there;
+#	- nothing changed: nothing restarts.
+. "$(dirname "$0")/lib.sh"
+
+RECORDER=$top_builddir/tests/helpers/recorder
+for _f in "$top_builddir/services/link" "$top_builddir/services/linkd" \
+    "$RECORDER"; do
+	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
+done
+command -v socat >/dev/null 2>&1 || skip_all "needs socat"
+command -v ss >/dev/null 2>&1 || skip_all "needs ss (iproute2)"
+
+plan 40
+lm_setup link_reload
+LINKOPTS="-o retry_min=100ms -o retry_max=1s"
+SOCK_B=$T/alpha/sock/public/link/beta
+SOCK_G=$T/alpha/sock/public/link/gamma
+
+# --- helpers ----------------------------------------------------------------
+
+PORTS=
+free_port() {
+	while :; do
+		_fp=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
+		case " $PORTS " in
+		*" $_fp "*) continue ;;
+		esac
+		PORTS="$PORTS $_fp"
+		echo "$_fp"
+		return
+	done
+}
+
+req() {
+	_rs=$1
+	shift
+	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
+}
+
+has() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+count() {
+	grep -Ec -- "$2" "$1" 2>/dev/null || true
+}
+
+count_at_least() {
+	[ "$(count "$2" "$3")" -ge "$1" ]
+}
+
+wait_pass() {
+	_wd=$1
+	shift
+	if wait_for "$_wd" "$@"; then
+		pass "$_wd"
+	else
+		fail "$_wd"
+	fi
+}
+
+log_mark() {
+	wc -l <"$LOG" | tr -d ' '
+}
+
+# log_since_has N REGEX: a log line after line N matches.
+log_since_has() {
+	tail -n +"$(($1 + 1))" "$LOG" | grep -Eq -- "$2"
+}
+
+log_since_count() {
+	tail -n +"$(($1 + 1))" "$LOG" | grep -Ec -- "$2" || true
+}
+
+# Pids of alpha's children serving UNIT (MASTER_SERVICE), sorted.
+unit_pids() {
+	for _up in $(lm_children); do
+		tr '\0' '\n' <"/proc/$_up/environ" 2>/dev/null |
+		    grep -qx "MASTER_SERVICE=$1" && echo "$_up"
+	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+	return 0
+}
+
+# unit_pid_is UNIT PID: UNIT has exactly one helper, PID.
+unit_pid_is() {
+	[ "$(unit_pids "$1")" = "$2" ]
+}
+
+# unit_pid_new UNIT OLDPID: UNIT has exactly one helper, not OLDPID.
+unit_pid_new() {
+	_un=$(unit_pids "$1")
+	[ -n "$_un" ] && [ "$_un" = "${_un% *}" ] && [ "$_un" != "$2" ]
+}
+
+status_matches() {
+	svc_field "$1" status | grep -Eq -- "$2"
+}
+
+no_row() {
+	! svc_field "$1" state >/dev/null
+}
+
+# An established TCP connection from 127.0.0.1 to ADDR:PORT.
+connected_to() {
+	ss -Htn state established "( dst $1 )" 2>/dev/null | grep -q .
+}
+
+peer() {
+	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
+}
+
+# alpha_conf PEER...: alpha's linkmaster.conf with these peer lines.
+alpha_conf() {
+	lm_host alpha
+	lm_conf "$@"
+}
+
+alpha_table() {
+	lm_host alpha
+	lm_table <<EOF
+link	link	n	n	n	-	-	link $LINKOPTS $1
+EOF
+}
+
+# Client loops until $T/stop exists, one result line per round: b* and g*
+# send two lines per connection with socat and check both come back; t*
+# run tclient (20 connections x 3 lines, each line checked).
+cat >"$T/loop.sh" <<'EOF'
+#!/bin/sh
+# loop.sh SOCK NAME STOPFILE TCLIENT
+n=0
+while [ ! -e "$3" ]; do
+	n=$((n + 1))
+	case $2 in
+	t*)
+		if got=$("$4" -w 20 -c 1 -n 20 -l 3 "$1" 2>&1); then
+			echo ok
+		else
+			echo "bad $n: $got"
+		fi
+		continue
+		;;
+	esac
+	want="$2-$n-a|$2-$n-b"
+	got=$(printf '%s\n' "$2-$n-a" "$2-$n-b" |
+	    timeout 20 socat -t 20 - UNIX-CONNECT:"$1" 2>&1 | paste -sd '|' -)
+	if [ "$got" = "$want" ]; then
+		echo ok
+	else
+		echo "bad $n: want '$want' got '$got'"
+	fi
+done
+EOF
+LOOPS="b1 b2 t1 t2 g1"
+
+LOOP_PIDS=
+loops_start() {
+	rm -f "$T/stop"
+	LOOP_PIDS=
+	for _l in $LOOPS; do
+		case $_l in
+		g*) _ls=$SOCK_G ;;
+		*) _ls=$SOCK_B ;;
+		esac
+		lm_bg "$T/res.$_l" sh "$T/loop.sh" "$_ls" "$_l" "$T/stop" \
+		    "$TCLIENT"
+		LOOP_PIDS="$LOOP_PIDS $LM_BG_PID"
+	done
+}
+
+# loops_ok_at_least N: every loop has N good connections.
+loops_ok_at_least() {
+	for _l in $LOOPS; do
+		[ "$(count "$T/res.$_l" '^ok$')" -ge "$1" ] || return 1
+	done
+}
+
+loops_ok_total() {
+	cat "$T"/res.* | grep -c '^ok$' || true
+}
+
+# --- the hosts ----------------------------------------------------------------
+
+PB=$(free_port)
+PG=$(free_port)
+
+lm_host beta
+lm_conf "$(peer alpha 127.0.0.1 1)"
+lm_table <<EOF
+127.0.0.2:$PB	inet	n	n	n	-	8	linkd -o backend=rec
+127.0.0.5:$PB	inet	n	n	n	-	8	linkd -o backend=rec
+rec	unix	n	n	n	-	64	$RECORDER -o file=$T/beta.rec
+EOF
+lm_start || bail_out "cannot start beta"
+
+lm_host gamma
+lm_conf "$(peer alpha 127.0.0.1 1)"
+lm_table <<EOF
+127.0.0.3:$PG	inet	n	n	n	-	8	linkd -o backend=rec
+rec	unix	n	n	n	-	64	$RECORDER -o file=$T/gamma.rec
+EOF
+lm_start || bail_out "cannot start gamma"
+
+PEER_B="$(peer beta 127.0.0.2 "$PB")"
+PEER_B5="$(peer beta 127.0.0.5 "$PB")"
+PEER_G="$(peer gamma 127.0.0.3 "$PG")"
+alpha_conf "$PEER_B" "$PEER_G"
+alpha_table "-o timeout=20"
+lm_start || bail_out "cannot start alpha"
+
+BETA_UP='^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up$'
+GAMMA_UP='^gamma/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up$'
+wait_pass "alpha's links to beta and gamma are up" 10 \
+    status_matches link/beta '^up$'
+wait_for "link/gamma up" 10 status_matches link/gamma '^up$'
+is "$(req "$SOCK_B" b-hello) $(req "$SOCK_G" g-hello)" "b-hello g-hello" \
+    "requests through both links come back"
+B1=$(unit_pids link/beta)
+G1=$(unit_pids link/gamma)
+ok '[ -n "$B1" ] && [ -n "$G1" ] && [ "$B1" = "${B1% *}" ]' \
+    "one helper per peer (link/beta $B1, link/gamma $G1)"
+
+# --- 1. the command changes under load: the links are handed over -----------
+
+loops_start
+wait_for "load running" 20 loops_ok_at_least 10 ||
+    diag "the client loops are slow: $(loops_ok_total) connections"
+M=$(log_mark)
+alpha_table "-o timeout=21"
+lm reload
+is "$LM_RC" 0 "reload with the link command changed (-o timeout=21): exit 0"
+is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+    "... 'reload: 0 added, 1 changed, 0 removed, 0 unchanged'"
+wait_pass "both helpers hand their link over ('handing the link to ... over')" \
+    15 sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'handing the link to \(beta\|gamma\) over to the next generation\$' | grep -qx 2"
+wait_pass "the new helpers take over ('took over the link to beta/gamma')" 15 \
+    sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'took over the link to \(beta\|gamma\)\$' | grep -qx 2"
+both_new() {
+	unit_pid_new link/beta "$B1" && unit_pid_new link/gamma "$G1"
+}
+wait_pass "new link/beta and link/gamma helpers" 10 both_new
+B2=$(unit_pids link/beta)
+G2=$(unit_pids link/gamma)
+N0=$(loops_ok_total)
+wait_pass "clients keep being served after the hand-over" 20 \
+    sh -c "[ \$(cat '$T'/res.* | grep -c '^ok\$') -ge $((N0 + 40)) ]"
+touch "$T/stop"
+# shellcheck disable=SC2086
+wait_for "client loops to end" 30 all_dead $LOOP_PIDS
+is "$(cat "$T"/res.* | grep -vc '^ok$')" 0 \
+    "every request got its own reply ($(loops_ok_total) rounds)"
+is "$(cat "$T"/res.* | grep -c con_lost)" 0 "no con_lost"
+cat "$T"/res.* | grep -v '^ok$' | head -n 5 | sed 's/^/# /'
+is "$(count "$LOG" "$BETA_UP")" 1 \
+    "no reconnect seen by beta: exactly one 'link from alpha' line"
+is "$(count "$LOG" "$GAMMA_UP")" 1 "nor by gamma"
+is "$(log_since_count "$M" 'link to (beta|gamma) (up|down)')" 0 \
+    "alpha logs no link going down or up"
+is "$(log_since_count "$M" 'warning: process .*/link pid [0-9]+ (killed|exit|did not stop)')" \
+    0 "the old helpers exited on their own (not killed, status 0)"
+is "$(req "$SOCK_B" b-after) $(req "$SOCK_G" g-after)" "b-after g-after" \
+    "both links work after the reload"
+ok '[ "$(svc_field link/beta status)" = up ] && [ "$(svc_field link/gamma status)" = up ]' \
+    "status: both up"
+
+# A helper logs as syslog_name/service/peer, however it was started.
+ok '! has "$LOG" "^alpha/link\[" && has "$LOG" "^alpha/link/beta\["' \
+    "the helpers log under the same ident (alpha/link/PEER) before and after a reload"
+
+# --- 2. a reload that changes nothing ------------------------------------------
+
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 0 changed, 0 removed, 1 unchanged" \
+    "a reload without changes: 1 unchanged"
+ok 'unit_pid_is link/beta "$B2" && unit_pid_is link/gamma "$G2"' \
+    "... and both helpers keep running"
+
+# --- 3. a peer removed ---------------------------------------------------------
+
+M=$(log_mark)
+alpha_conf "$PEER_B"
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+    "gamma removed from alpha's peers: link changed"
+wait_pass "the reload names it: '-- peers: link'" 5 \
+    log_since_has "$M" '^alpha/master\[[0-9]+\]: reload: .* -- peers: link$'
+wait_pass "link/gamma's helper exits" 10 all_dead $G2
+wait_pass "link/gamma is gone from status" 5 no_row link/gamma
+ok '[ ! -e "$SOCK_G" ]' "its socket is removed"
+ok 'unit_pid_is link/beta "$B2"' "link/beta's helper is untouched (pid $B2)"
+is "$(req "$SOCK_B" b-3)" b-3 "beta's link still works"
+
+# --- 4. a peer added -------------------------------------------------------------
+
+M=$(log_mark)
+alpha_conf "$PEER_B" "$PEER_G"
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+    "gamma added back: link changed"
+wait_pass "a link/gamma helper starts and connects ('link to gamma up')" 10 \
+    log_since_has "$M" 'link to gamma up$'
+wait_for "gamma socket" 5 test -S "$SOCK_G"
+is "$(req "$SOCK_G" g-4)" g-4 "requests reach gamma again"
+ok 'grep -qx g-4 "$T/gamma.rec"' "... its recorder saw it"
+ok 'unit_pid_is link/beta "$B2"' "link/beta's helper is untouched (pid $B2)"
+is "$(count "$LOG" "$BETA_UP")" 1 "beta still saw a single link from alpha"
+G3=$(unit_pids link/gamma)
+
+# --- 5. a peer's address changed ---------------------------------------------------
+
+M=$(log_mark)
+alpha_conf "$PEER_B5" "$PEER_G"
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+    "beta's address changed to 127.0.0.5: link changed"
+wait_pass "link/beta gets a new helper" 10 unit_pid_new link/beta "$B2"
+ok 'unit_pid_is link/gamma "$G3"' "link/gamma's helper is untouched (pid $G3)"
+wait_for "a link to beta" 10 status_matches link/beta '^up$'
+ok 'wait_for "new address" 5 connected_to "127.0.0.5:$PB"' \
+    "the new helper is connected to the new address"
+ok '! connected_to "127.0.0.2:$PB"' "nothing is connected to the old one"
+ok '! log_since_has "$M" "took over the link to beta"' \
+    "the new helper did not take over the link to the old address"
+wait_for "beta up" 5 status_matches link/beta '^up$'
+is "$(req "$SOCK_B" b-5)" b-5 "requests reach beta at its new address"
