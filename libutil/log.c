@@ -148,7 +148,7 @@ log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 	char		 line[LOG_LINE_MAX + 256], stamp[32];
 	struct tm	 tm;
 	time_t		 t;
-	int		 n, hdr, saved = errno;
+	int		 n, hdr, sent, saved = errno;
 
 	if (len > LOG_LINE_MAX)
 		len = LOG_LINE_MAX;
@@ -167,12 +167,19 @@ log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 	 * (signal(7)): when the syslog queue is full and a SIGCHLD arrives --
 	 * a crash storm does exactly that -- retry instead of losing the line.
 	 */
+	sent = 0;
 	if (log_sock != -1 && log_have_addr)
-		while (sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
-		    (struct sockaddr *)&log_addr, sizeof(log_addr)) == -1 &&
+		while (!(sent = sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
+		    (struct sockaddr *)&log_addr, sizeof(log_addr)) != -1) &&
 		    errno == EINTR)
 			continue;
-	if (log_to_stderr) {
+	/*
+	 * Syslog unreachable (no socket, no permission after dropping
+	 * privileges, ...): a child's stderr is the master's pipe, so the line
+	 * still reaches the log under the child's name -- a fatal error most
+	 * of all.
+	 */
+	if (log_to_stderr || !sent) {
 		line[hdr + n] = '\n';
 		(void)write(STDERR_FILENO, line + hdr, n + 1);
 	}

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "log.h"
 #include "master.h"
 
 START_TEST(test_throttle_schedule)
@@ -200,6 +203,33 @@ START_TEST(test_env_link_handoff)
 }
 END_TEST
 
+/* Syslog unreachable: the line must still come out, on stderr. */
+START_TEST(test_log_falls_back_to_stderr)
+{
+	char	 buf[256];
+	int	 p[2], saved;
+	ssize_t	 n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(STDERR_FILENO);
+	dup2(p[1], STDERR_FILENO);
+	log_init("lmtest/x", "daemon", "/nonexistent/dir/log.sock", 0);
+	log_warnx("cannot read %s", "the config");
+	log_init("lmtest/x", "daemon", NULL, 0);	/* no socket at all */
+	log_info("second");
+	dup2(saved, STDERR_FILENO);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_msg(strstr(buf, "]: warning: cannot read the config\n") != NULL,
+	    "got \"%s\"", buf);
+	ck_assert_msg(strstr(buf, "lmtest/x[") == buf, "got \"%s\"", buf);
+	ck_assert_msg(strstr(buf, "]: second\n") != NULL, "got \"%s\"", buf);
+	close(p[0]);
+}
+END_TEST
+
 static Suite *
 master_suite(void)
 {
@@ -211,6 +241,7 @@ master_suite(void)
 	tcase_add_test(tc, test_env_exact);
 	tcase_add_test(tc, test_env_daemon_no_listen);
 	tcase_add_test(tc, test_env_link_handoff);
+	tcase_add_test(tc, test_log_falls_back_to_stderr);
 	suite_add_tcase(s, tc);
 	return s;
 }
