@@ -135,8 +135,6 @@ struct unit	*svc_link_predecessor(const struct unit *);
 struct unit	*svc_link_successor(const struct unit *);
 void		 svc_listen_close(struct unit *);
 void		 svc_free(struct service *);
-void		 svc_tentry_free(struct tentry *);
-struct unit	*svc_unit_find(const char *);
 char		*svc_command_path(const struct config *, const struct tentry *);
 char		*svc_ident(const struct config *, const struct tentry *,
 		    const char *unitname);

@@ -462,7 +462,7 @@ reload_apply(struct reload_item *it)
 		break;
 	}
 	/* The new entry replaces the old one in the live service. */
-	svc_tentry_free(s->te);
+	tentry_free(s->te);
 	s->te = it->te;
 	TAILQ_FOREACH(u, &s->units, entry) {
 		if (u->retired)
@@ -570,7 +570,7 @@ reload_commit(struct reload_plan *p, struct evbuffer *out)
 			    entry);
 	for (i = 0; i < p->n; i++)
 		if (p->items[i].how == RL_SAME)
-			svc_tentry_free(p->items[i].te);
+			tentry_free(p->items[i].te);
 	reload_report(p, out);
 	for (i = 0; i < p->n; i++)
 		reload_apply(&p->items[i]);

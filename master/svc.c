@@ -220,7 +220,7 @@ svc_free(struct service *s)
 		TAILQ_REMOVE(&s->units, u, entry);
 		svc_unit_free(u);
 	}
-	svc_tentry_free(s->te);
+	tentry_free(s->te);
 	free(s);
 }
 
@@ -243,20 +243,6 @@ svc_unit_free(struct unit *u)
 	free(u);
 }
 
-void
-svc_tentry_free(struct tentry *te)
-{
-	int	 i;
-
-	if (te == NULL)
-		return;
-	free(te->name);
-	for (i = 0; i < te->argc; i++)
-		free(te->argv[i]);
-	free(te->argv);
-	free(te);
-}
-
 struct service *
 svc_find(const char *name, enum svc_type type)
 {
@@ -265,19 +251,6 @@ svc_find(const char *name, enum svc_type type)
 	TAILQ_FOREACH(s, &M->services, entry)
 		if (s->te->type == type && strcmp(s->te->name, name) == 0)
 			return s;
-	return NULL;
-}
-
-struct unit *
-svc_unit_find(const char *name)
-{
-	struct service	*s;
-	struct unit	*u;
-
-	TAILQ_FOREACH(s, &M->services, entry)
-		TAILQ_FOREACH(u, &s->units, entry)
-			if (strcmp(u->name, name) == 0)
-				return u;
 	return NULL;
 }
 

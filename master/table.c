@@ -99,7 +99,6 @@ static void	 entry_args(struct pctx *, struct tentry *, const char *,
 static void	 entry_argv_add(struct tentry *, const char *, size_t);
 static struct tentry *entry_parse(struct pctx *, const char *, size_t);
 static void	 table_add(struct pctx *, struct table *, struct tentry *);
-static void	 tentry_free(struct tentry *);
 static int	 arg_raw_ok(const char *);
 static void	 arg_print(FILE *, const char *);
 
@@ -598,7 +597,7 @@ table_add(struct pctx *pc, struct table *t, struct tentry *te)
 	t->n++;
 }
 
-static void
+void
 tentry_free(struct tentry *te)
 {
 	int	 i;

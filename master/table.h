@@ -70,6 +70,7 @@ struct table	*table_parse_file(const char *file,
 struct table	*table_parse_buf(const char *file, const char *buf, size_t len,
 		    const struct table_defaults *, struct errlist *errs);
 void		 table_free(struct table *);
+void		 tentry_free(struct tentry *);
 
 struct tentry	*table_find(const struct table *, const char *name,
 		    enum svc_type);
