@@ -51,6 +51,7 @@ struct child {
 	int			 stopping;	/* we asked it to stop */
 	int			 spoke;		/* it sent a message */
 	int			 no_handoff;	/* its link leads nowhere now */
+	int			 reaped;	/* exited: drain, then forget */
 	unsigned long		 uses;
 };
 RB_HEAD(child_tree, child);
@@ -163,6 +164,7 @@ void		 reap_children(void);
 /* status.c */
 void		 status_read_cb(int, short, void *);
 void		 status_close(struct child *);
+void		 status_drain(struct child *);
 
 /* outlog.c */
 int		 outlog_open(int fd, int pri, const char *ident, pid_t pid);

@@ -77,6 +77,8 @@ reap_child(struct child *c, int status)
 
 	reap_describe(status, u->last_exit, sizeof(u->last_exit));
 	bad = reap_judge(c, status, why, sizeof(why));
+	c->reaped = 1;
+	status_drain(c);
 	child_free(c);
 	if (u->retired)
 		reload_reaped(u);

@@ -134,11 +134,29 @@ status_read_cb(int fd, short ev, void *arg)
 			status_message(c, buf, n);
 		if (n > 0)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			/* Reaped: nothing more will ever come. */
+			if (c->reaped)
+				status_close(c);
 			return;
+		}
 		status_close(c);
 		return;
 	}
+}
+
+/*
+ * The child is gone: what it sent last is still queued on the channel (a
+ * link helper's HANDOFF among it).  Read all of it before the channel is
+ * closed, or two helpers exiting together could lose one's link.
+ */
+void
+status_drain(struct child *c)
+{
+	while (c->status_fd != -1)
+		status_read_cb(c->status_fd, EV_READ, c);
 }
 
 void

@@ -24,10 +24,16 @@
  * throttles).  After READY nothing about the peer is fatal: a protocol
  * error from the peer is logged and the link dropped and redialled.
  * End-of-file on the status channel (or SIGTERM standalone) stops the
- * helper: no new clients, outstanding requests are finished (at most
- * "drain" seconds), and an idle link is handed over to the master as a
+ * helper, quickly, because the master starts the next generation only
+ * once this one has exited: no new clients; every request read from now
+ * on is answered at once ("con_lost", or "queued" for a critical one) so
+ * that the client retries against the next generation; each client is
+ * closed as soon as its last reply is written (after answering the
+ * complete lines it had already sent); and as soon as nothing is in
+ * flight on the link, the link is handed over to the master as a
  * HANDOFF packet with the socket attached, for the next generation to
- * take over without a reconnect.
+ * take over without a reconnect.  "drain" bounds the wait for requests
+ * in flight: past it they are failed and the link is not handed over.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -70,6 +76,7 @@
 #define LINK_ACCEPT_BURST	64	/* accepts per wakeup */
 #define LINK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 #define LINK_LINGER_MS		2000	/* reading a thrown-out client */
+#define LINK_STOP_READS		1024	/* last reads of a client at stop */
 #define LINK_BACKEND_ERROR	"error: backend:"
 #define LINK_REASON_MAX		300	/* of an error reply, logged */
 #define LINK_HANDOFF		"HANDOFF"
@@ -111,6 +118,7 @@ struct client {
 	int			 closing;	/* line too long: close */
 	int			 lingering;	/* closing: to EOF */
 	int			 busy;		/* client_process() */
+	int			 shut;		/* stopping: SHUT_RD done */
 };
 
 enum link_state {
@@ -171,7 +179,9 @@ static struct {
 	struct event		*drain_ev;
 	struct event		*finish_ev;
 	int			 stopping;
+	long long		 stop_ms;	/* when it began */
 	int			 no_handoff;
+	int			 handed_over;
 } L = { .connfd = -1 };
 
 static int
@@ -187,6 +197,7 @@ static void	link_send(struct req *);
 static void	replay_next(void);
 static void	client_process(struct client *);
 static void	client_flush(struct client *);
+static void	client_stop_close(struct client *);
 static void	stop_check(void);
 
 /* --- small helpers ------------------------------------------------------ */
@@ -390,8 +401,16 @@ client_maybe_close(struct client *c)
 {
 	struct timeval	 tv;
 
-	if (c->busy > 0 || c->lingering || !(c->eof || c->closing) ||
-	    !TAILQ_EMPTY(&c->reqs))
+	if (c->busy > 0 || c->lingering)
+		return;
+	/* Stopping: every client goes once it has all its replies. */
+	if (L.stopping) {
+		if (TAILQ_EMPTY(&c->reqs) && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0)
+			client_stop_close(c);
+		return;
+	}
+	if (!(c->eof || c->closing) || !TAILQ_EMPTY(&c->reqs))
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 		return;		/* client_write_cb comes back */
@@ -452,6 +471,16 @@ client_flush(struct client *c)
 		evbuffer_add(out, "\n", 1);
 		req_free(r);
 	}
+	/*
+	 * At end-of-file nothing more will be read to wake us, but lines
+	 * already buffered may have waited for room (max_pending): go on
+	 * with them, or they would be dropped unanswered.
+	 */
+	if (c->eof && !c->closing && c->busy == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		client_process(c);
+		return;
+	}
 	client_update_read(c);
 	client_maybe_close(c);
 }
@@ -465,13 +494,19 @@ client_request(struct client *c, char *line, size_t len)
 	    REQ_ORDINARY, line, len);
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	c->npending++;
-	/* Behind queued ones, a critical request must queue too: order. */
-	if (r->kind == REQ_CRITICAL && (L.state != LINK_UP ||
+	/*
+	 * Behind queued ones, a critical request must queue too: order.
+	 * Stopping, the clients' reading sides are shut at once (client_stop),
+	 * so what still comes here was sent before the stop: it goes on the
+	 * link like any request, and the link is handed over once those are
+	 * answered.  Only once it is handed over is it con_lost.
+	 */
+	if (r->kind == REQ_CRITICAL && (L.state != LINK_UP || L.handed_over ||
 	    queue_count(L.q) > 0)) {
 		req_enqueue(r);
 		return;
 	}
-	if (L.state != LINK_UP) {
+	if (L.state != LINK_UP || L.handed_over) {
 		req_answer_str(r, "con_lost");
 		return;
 	}
@@ -573,6 +608,116 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	client_free(c);
+}
+
+/*
+ * Read or write a client's socket ourselves, outside the bufferevent's
+ * callbacks.  A socket bufferevent keeps its input frozen at the end and
+ * its output frozen at the front except while it does its own I/O, and
+ * so must we, or the call just fails.
+ */
+static int
+client_read_now(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	int		 n, e;
+
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, bufferevent_getfd(c->bev), -1);
+	e = errno;
+	evbuffer_freeze(in, 0);
+	errno = e;
+	return n;
+}
+
+static void
+client_write_now(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+}
+
+/*
+ * Stopping, and the client has all its replies: close it, never with a
+ * request unanswered and never with a reset.  Shutting down our reading
+ * side first makes the client's next write fail (EPIPE: on Linux a unix
+ * stream socket passes the shutdown on to its peer), so what it sent is
+ * then all in our buffer: each complete line is served (sent on the
+ * link before it is handed over), an unterminated last one answered, and
+ * once those answers
+ * are written (client_write_cb comes back here) we close with nothing
+ * left unread, which the client sees as an end-of-file after its
+ * replies.
+ */
+static void
+client_stop_close(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	int		 i, n;
+
+	if (!c->shut) {
+		(void)shutdown(bufferevent_getfd(c->bev), SHUT_RD);
+		c->shut = 1;
+	}
+	c->busy++;
+	/* Bounded by the socket buffer; the cap guards against surprises. */
+	for (i = 0; i < LINK_STOP_READS && !c->eof; i++) {
+		n = client_read_now(c);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;		/* a broken client */
+		if (n == 0)
+			c->eof = 1;
+		if (c->closing || c->lingering)
+			/* Thrown out: what it says is not answered. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+		else
+			client_process(c);
+	}
+	c->busy--;
+	if (!TAILQ_EMPTY(&c->reqs) || evbuffer_get_length(out) > 0)
+		return;
+	client_free(c);
+}
+
+/*
+ * The drain time is over: one last try at writing the client's replies,
+ * without waiting, then close it.  Reading it to the end first spares it
+ * a reset, which could destroy the replies it has not read yet.
+ */
+static void
+client_drop(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	int		 i, n;
+
+	client_write_now(c);
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_RD);
+	for (i = 0; i < LINK_STOP_READS; i++) {
+		n = client_read_now(c);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	client_free(c);
+}
+
+/*
+ * The stop began: shut the client's reading side now, so that it can add
+ * nothing more; what it sent already is read and served, and it is closed
+ * after its last reply (client_stop_close comes back for that).
+ */
+static void
+client_stop(struct client *c)
+{
+	client_stop_close(c);
 }
 
 static void
@@ -1103,15 +1248,18 @@ link_down(const char *why)
 /*
  * Give the connected link to the master for the next generation: one
  * HANDOFF packet with the socket attached.  Only when nothing is in
- * flight and nothing is buffered either way, so the next one starts clean.
+ * flight and nothing is buffered either way, so the next one starts
+ * clean.  We do not know whether a next generation will come (the master
+ * may be stopping, the peer gone from the configuration): the master
+ * does, and closes the link if not.
  */
 static void
 link_handoff(void)
 {
 	int	 fd;
 
-	if (L.state != LINK_UP || L.no_handoff || service_status_fd() == -1 ||
-	    !RB_EMPTY(&L.inflight) ||
+	if (L.handed_over || L.state != LINK_UP || L.no_handoff ||
+	    service_status_fd() == -1 || !RB_EMPTY(&L.inflight) ||
 	    evbuffer_get_length(bufferevent_get_input(L.bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(L.bev)) > 0)
 		return;
@@ -1119,10 +1267,18 @@ link_handoff(void)
 	if (fdpass_send(service_status_fd(), fd, LINK_HANDOFF,
 	    sizeof(LINK_HANDOFF) - 1) == -1) {
 		log_warn("cannot hand the link to %s over", L.peer);
+		L.no_handoff = 1;
 		return;
 	}
-	log_info("handing the link to %s over to the next generation",
-	    L.peer);
+	L.handed_over = 1;
+	/*
+	 * It is the master's now: no more reading or writing here (what
+	 * the peer sends next is for the next generation), and no graceful
+	 * close either; our copy of the fd goes at exit.
+	 */
+	bufferevent_disable(L.bev, EV_READ | EV_WRITE);
+	bufferevent_set_timeouts(L.bev, NULL, NULL);
+	log_info("handing the link to %s over to the master", L.peer);
 }
 
 /* Done: exit without closing the link gracefully (the master has it). */
@@ -1133,45 +1289,60 @@ link_finish(void)
 	exit(0);
 }
 
+/* Stopping: come back from the loop to see whether we are done. */
 static void
 stop_check(void)
 {
-	if (L.stopping && TAILQ_EMPTY(&L.clients) &&
-	    RB_EMPTY(&L.inflight))
+	if (L.stopping && RB_EMPTY(&L.inflight))
 		event_active(L.finish_ev, EV_TIMEOUT, 1);
 }
 
+/*
+ * Nothing in flight: the link goes to the master at once (clients do not
+ * hold it back), and we exit once the last client is closed.
+ */
 static void
 finish_cb(int fd, short ev, void *arg)
 {
-	if (L.stopping && TAILQ_EMPTY(&L.clients) && RB_EMPTY(&L.inflight))
+	if (!L.stopping || !RB_EMPTY(&L.inflight))
+		return;
+	link_handoff();
+	if (TAILQ_EMPTY(&L.clients))
 		link_finish();
 }
 
-/* Drain time is over: answer what is left, close every client, go. */
+/*
+ * Drain time is over: requests still in flight are failed ("con_lost",
+ * critical ones queued) and the link, where their replies could still
+ * come in, is not handed over; every client gets one last try at
+ * writing its replies, without waiting, and is closed.
+ */
 static void
 drain_cb(int fd, short ev, void *arg)
 {
 	struct client	*c;
 	struct req	*r;
+	char		 d[32];
 	int		 n = 0;
 
 	RB_FOREACH(r, reqtree, &L.inflight)
 		n++;
-	if (L.nclients > 0 || n > 0)
-		log_info("stopping the link to %s with %d client%s and %d "
-		    "request%s outstanding", L.peer, L.nclients,
-		    L.nclients == 1 ? "" : "s", n, n == 1 ? "" : "s");
-	/* Replies could still come in on the link: keep it out of reuse. */
-	if (n > 0)
+	/* A second SIGTERM cuts the drain time short. */
+	linkproto_fmt_delay(now_ms() - L.stop_ms < L.drain_ms ?
+	    now_ms() - L.stop_ms : L.drain_ms, d, sizeof(d));
+	if (n > 0) {
+		log_warnx("stopping the link to %s with %d request%s still in "
+		    "flight after %s: not handing it over", L.peer, n,
+		    n == 1 ? "" : "s", d);
 		L.no_handoff = 1;
-	link_fail_all();
-	while ((c = TAILQ_FIRST(&L.clients)) != NULL) {
-		/* One last try at writing what is ready, without waiting. */
-		(void)evbuffer_write(bufferevent_get_output(c->bev),
-		    bufferevent_getfd(c->bev));
-		client_free(c);
-	}
+		link_fail_all();
+	} else if (L.nclients > 0)
+		log_info("stopping the link to %s: closing %d client%s that "
+		    "did not read %s replies within %s", L.peer, L.nclients,
+		    L.nclients == 1 ? "" : "s", L.nclients == 1 ? "its" :
+		    "their", d);
+	while ((c = TAILQ_FIRST(&L.clients)) != NULL)
+		client_drop(c);
 	link_finish();
 }
 
@@ -1179,10 +1350,12 @@ static void
 stop_begin(const char *why)
 {
 	struct timeval	 tv;
+	struct client	*c, *next;
 
 	if (L.stopping)
 		return;
 	L.stopping = 1;
+	L.stop_ms = now_ms();
 	log_debug("%s: stopping the link to %s", why, L.peer);
 	listen_enable(0);
 	evtimer_del(L.pause_ev);
@@ -1190,6 +1363,8 @@ stop_begin(const char *why)
 	if (L.state == LINK_DOWN)
 		evtimer_del(L.retry_ev);
 	evtimer_add(L.drain_ev, link_tv(L.drain_ms, &tv));
+	TAILQ_FOREACH_SAFE(c, &L.clients, entry, next)
+		client_stop(c);
 	stop_check();
 }
 

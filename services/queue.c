@@ -3,13 +3,20 @@
  * request in one directory.
  *
  * A request counts as queued only once both its data and its directory
- * entry are on disk: it is written to NAME.tmp, fsync'ed, renamed to NAME
- * and the directory fsync'ed, so a crash leaves either nothing or a
- * complete file (a stale .tmp is removed at the next open).  Any failure
- * returns -1 with errno and removes what was written, so the caller can
- * tell its client the truth instead of dropping the request.  Removal is
- * unlink + fsync of the directory; a crash before that repeats the request
- * (at least once delivery).
+ * entry are on disk: it is written to NAME.tmp, fsync'ed, hard-linked to
+ * NAME, NAME.tmp removed and the directory fsync'ed, so a crash leaves
+ * either nothing or a complete file (a stale .tmp is removed at the next
+ * open).  Any failure returns -1 with errno and removes what was written,
+ * so the caller can tell its client the truth instead of dropping the
+ * request.  Removal is unlink + fsync of the directory; a crash before
+ * that repeats the request (at least once delivery).
+ *
+ * One helper owns a queue: queue_open() takes an exclusive flock on the
+ * file "lock" in the directory, held until queue_close() (or exit), and
+ * fails if another process holds it.  Should two writers meet all the
+ * same (a lock that does not work on some file system), no file is ever
+ * replaced: temporary files are created exclusively and final names with
+ * link(2), which fails on an existing name, and a taken number is skipped.
  *
  * Everything is done relative to a directory fd, so a directory renamed or
  * replaced under us is noticed as an error rather than written around.
@@ -17,6 +24,7 @@
  * oldest is found without a scan.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -32,9 +40,13 @@
 #include "queue.h"
 #include "util.h"
 
+/* Numbers tried past ones taken by someone else, before giving up. */
+#define QUEUE_TRIES	1000
+
 struct queue {
 	char		*dir;
 	int		 dirfd;
+	int		 lockfd;	/* flock'ed QUEUE_LOCK */
 	uint64_t	*seqs;		/* sorted; live ones from head */
 	size_t		 head;
 	size_t		 n;		/* end of live ones */
@@ -192,12 +204,40 @@ queue_scan(struct queue *q, char *err, size_t errlen)
 	}
 	closedir(d);
 	if (removed && fsync(q->dirfd) == -1) {
-		errbuf_set(err, errlen, "fsync %s: %s", q->dir, strerror(errno));
+		errbuf_set(err, errlen, "fsync %s: %s", q->dir,
+		    strerror(errno));
 		return -1;
 	}
 	if (q->n > 0)
 		qsort(q->seqs, q->n, sizeof(*q->seqs), queue_cmp);
 	q->next = q->n > 0 ? q->seqs[q->n - 1] + 1 : 1;
+	return 0;
+}
+
+/*
+ * Take the queue for this process: an exclusive lock on QUEUE_LOCK, held
+ * as long as the fd is open (close-on-exec: nothing we run inherits it).
+ */
+static int
+queue_lock(struct queue *q, char *err, size_t errlen)
+{
+	if ((q->lockfd = openat(q->dirfd, QUEUE_LOCK, O_RDWR | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		errbuf_set(err, errlen, "open %s/%s: %s", q->dir, QUEUE_LOCK,
+		    strerror(errno));
+		return -1;
+	}
+	while (flock(q->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			errbuf_set(err, errlen, "queue %s is in use by another "
+			    "helper", q->dir);
+		else
+			errbuf_set(err, errlen, "lock %s/%s: %s", q->dir,
+			    QUEUE_LOCK, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -231,7 +271,10 @@ queue_open(const char *dir, char *err, size_t errlen)
 	q = xcalloc(1, sizeof(*q));
 	q->dir = xstrdup(dir);
 	q->dirfd = fd;
-	if (queue_scan(q, err, errlen) == -1) {
+	q->lockfd = -1;
+	/* Before the scan: the .tmp files of a live owner are not stale. */
+	if (queue_lock(q, err, errlen) == -1 ||
+	    queue_scan(q, err, errlen) == -1) {
 		queue_close(q);
 		return NULL;
 	}
@@ -243,6 +286,8 @@ queue_close(struct queue *q)
 {
 	if (q == NULL)
 		return;
+	if (q->lockfd != -1)
+		close(q->lockfd);
 	if (q->dirfd != -1)
 		close(q->dirfd);
 	free(q->seqs);
@@ -279,21 +324,60 @@ queue_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Give the written file tmp its final name: the first free number from
+ * q->next on.  link(2) never replaces a file, so a number someone else
+ * took (EEXIST) is skipped instead of overwritten.  The number in *seq.
+ */
+static int
+queue_link(struct queue *q, const char *tmp, uint64_t *seq)
+{
+	char	 name[QUEUE_NAME_LEN + 1];
+	int	 i;
+
+	for (i = 0; i < QUEUE_TRIES; i++) {
+		if (q->next == 0 || q->next == UINT64_MAX) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		queue_name(q->next, name, sizeof(name));
+		if (linkat(q->dirfd, tmp, q->dirfd, name, 0) == 0) {
+			*seq = q->next++;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+		q->next++;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 int
 queue_append(struct queue *q, const void *data, size_t len, uint64_t *seq)
 {
-	char	 name[QUEUE_NAME_LEN + 1], tmp[QUEUE_NAME_LEN + 5];
-	int	 fd, saved, renamed = 0;
+	char		 name[QUEUE_NAME_LEN + 1], tmp[QUEUE_NAME_LEN + 5];
+	uint64_t	 s;
+	int		 fd = -1, saved, i, linked = 0;
 
-	if (q->next == 0 || q->next == UINT64_MAX) {
-		errno = EOVERFLOW;
-		return -1;
+	/*
+	 * NAME.tmp, created exclusively: an existing one is another
+	 * writer's work in progress, so move on to the next number.
+	 */
+	for (i = 0; ; i++) {
+		if (q->next == 0 || q->next == UINT64_MAX) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		queue_name(q->next, name, sizeof(name));
+		(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+		if ((fd = openat(q->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600)) != -1)
+			break;
+		if (errno != EEXIST || i + 1 == QUEUE_TRIES)
+			return -1;
+		q->next++;
 	}
-	queue_name(q->next, name, sizeof(name));
-	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	if ((fd = openat(q->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
-		return -1;
 	if (queue_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
@@ -303,22 +387,26 @@ queue_append(struct queue *q, const void *data, size_t len, uint64_t *seq)
 		saved = errno;
 		goto fail;
 	}
-	if (renameat(q->dirfd, tmp, q->dirfd, name) == -1) {
+	if (queue_link(q, tmp, &s) == -1) {
 		saved = errno;
 		goto fail;
 	}
-	renamed = 1;
-	if (fsync(q->dirfd) == -1) {
+	linked = 1;
+	queue_name(s, name, sizeof(name));
+	/* The data is under its final name: tmp is only a second name. */
+	if (unlinkat(q->dirfd, tmp, 0) == -1 || fsync(q->dirfd) == -1) {
 		saved = errno;
 		goto fail;
 	}
-	queue_push(q, q->next);
-	*seq = q->next++;
+	queue_push(q, s);
+	*seq = s;
 	return 0;
 
  fail:
 	/* Not acknowledged, so not queued: take back what was written. */
-	(void)unlinkat(q->dirfd, renamed ? name : tmp, 0);
+	if (linked)
+		(void)unlinkat(q->dirfd, name, 0);
+	(void)unlinkat(q->dirfd, tmp, 0);
 	errno = saved;
 	return -1;
 }
@@ -418,14 +506,30 @@ queue_remove(struct queue *q, uint64_t seq)
 int
 queue_set_aside(struct queue *q, uint64_t seq)
 {
-	char	 name[QUEUE_NAME_LEN + 1], bad[QUEUE_NAME_LEN + 5];
-	int	 rc = 0;
+	char	 name[QUEUE_NAME_LEN + 1], bad[QUEUE_NAME_LEN + 16];
+	int	 i;
 
 	queue_forget(q, seq);
 	queue_name(seq, name, sizeof(name));
-	(void)snprintf(bad, sizeof(bad), "%s.bad", name);
-	if (renameat(q->dirfd, name, q->dirfd, bad) == -1 ||
-	    fsync(q->dirfd) == -1)
-		rc = -1;
-	return rc;
+	/*
+	 * Never over an earlier NAME.bad (the operator may not have looked
+	 * at it yet): NAME.1.bad, NAME.2.bad... instead.
+	 */
+	for (i = 0; i < QUEUE_TRIES; i++) {
+		if (i == 0)
+			(void)snprintf(bad, sizeof(bad), "%s.bad", name);
+		else
+			(void)snprintf(bad, sizeof(bad), "%s.%d.bad", name, i);
+		if (linkat(q->dirfd, name, q->dirfd, bad, 0) == 0)
+			break;
+		if (errno != EEXIST)
+			return -1;
+	}
+	if (i == QUEUE_TRIES) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (unlinkat(q->dirfd, name, 0) == -1 || fsync(q->dirfd) == -1)
+		return -1;
+	return 0;
 }

@@ -5,7 +5,9 @@
  * 20 zero-padded decimal digits, containing the request line exactly
  * (without a newline).  A request is on disk (file and directory entry
  * fsync'ed) when queue_append() returns; queue_remove() unlinks it and
- * fsyncs the directory.  Requests come out in sequence order.
+ * fsyncs the directory.  Requests come out in sequence order.  An open
+ * queue is locked (flock on QUEUE_LOCK in the directory) against a
+ * second process, and no file in it is ever replaced.
  */
 #ifndef LM_QUEUE_H
 #define LM_QUEUE_H
@@ -14,15 +16,18 @@
 #include <stdint.h>
 
 #define QUEUE_NAME_LEN	20	/* digits of a file name */
+#define QUEUE_LOCK	"lock"	/* flock'ed by the queue's owner */
 
 struct queue;
 
 /*
  * Open (creating it and its missing parents, mode 0700) the queue
- * directory dir, remove stale "*.tmp" files and load the sequence numbers
- * present; the next one is the highest + 1 (1 when empty).  NULL with a
- * message in err on failure (a path that is not a directory, a mkdir or
- * open that fails).
+ * directory dir, lock it (an exclusive flock on dir/QUEUE_LOCK, kept
+ * until queue_close() or exit), remove stale "*.tmp" files and load the
+ * sequence numbers present; the next one is the highest + 1 (1 when
+ * empty).  NULL with a message in err on failure (a path that is not a
+ * directory, a mkdir or open that fails, or "queue DIR is in use by
+ * another helper" when another process holds the lock).
  */
 struct queue	*queue_open(const char *dir, char *err, size_t errlen);
 void		 queue_close(struct queue *);
@@ -31,9 +36,11 @@ const char	*queue_dir(const struct queue *);
 size_t		 queue_count(const struct queue *);
 
 /*
- * Write one request durably: NAME.tmp, fsync, rename to NAME, fsync the
- * directory.  0 with its number in *seq; -1 with errno, and nothing left
- * behind (the request is not queued).
+ * Write one request durably: NAME.tmp (created exclusively), fsync, link
+ * to NAME, unlink NAME.tmp, fsync the directory.  A number whose NAME or
+ * NAME.tmp exists already is skipped, never overwritten.  0 with its
+ * number in *seq; -1 with errno, and nothing left behind (the request is
+ * not queued).
  */
 int		 queue_append(struct queue *, const void *data, size_t len,
 		    uint64_t *seq);
@@ -54,9 +61,10 @@ int		 queue_peek(struct queue *, uint64_t *seq, char **data,
 int		 queue_remove(struct queue *, uint64_t seq);
 
 /*
- * Move request seq out of the way as NAME.bad (kept for the operator,
- * never replayed, ignored by queue_open) and forget it.  -1 with errno
- * when the rename fails (it is forgotten all the same).
+ * Move request seq out of the way as NAME.bad (NAME.1.bad, NAME.2.bad...
+ * when that exists: never over an earlier one), kept for the operator,
+ * never replayed, ignored by queue_open, and forget it.  -1 with errno
+ * when the move fails (it is forgotten all the same).
  */
 int		 queue_set_aside(struct queue *, uint64_t seq);
 

@@ -1,7 +1,7 @@
 /*
  * tclient.c: test and benchmark client for line-echo services.
  *
- *	tclient [-c clients] [-n conns] [-l lines] [-w deadline] [-H] ADDR
+ *	tclient [-c clients] [-n conns] [-l lines] [-w deadline] [-Hr] ADDR
  *	tclient -P HOST		print a free TCP port of HOST, exit
  *	tclient -L ADDR		listen on ADDR, print "listening PORT|PATH",
  *				hold it until stdin reaches end-of-file
@@ -10,11 +10,14 @@
  * Each of the clients (a forked process) opens its connections one after
  * the other, sends the lines "cC nN lL\n" one at a time and checks that each
  * comes back unchanged.  The parent prints one summary line
- *	conns=N ok=N refused=N errors=N elapsed=S rate=R
+ *	conns=N ok=N refused=N errors=N elapsed=S rate=R retried=N
  * (rate: completed connections per second) and exits 0 iff every
  * connection was ok.  A refused connect (ECONNREFUSED, ENOENT) is counted
  * apart from other errors; whatever is not done by the deadline (-w,
- * default 30 s) is an error.
+ * default 30 s) is an error.  -r: a line the server refused to take
+ * (sending it failed: EPIPE, ECONNRESET) is sent again on a new connection
+ * and counted in "retried"; a line that was sent and got no reply is
+ * still an error.
  *
  * -H (hold): each client opens one connection, sends one line, prints
  * "reply C" when the echo arrives, and keeps the connection open until our
@@ -48,6 +51,7 @@ struct result {
 	long	 ok;
 	long	 refused;
 	long	 errors;
+	long	 retried;
 };
 
 static struct sockaddr_storage tc_addr;
@@ -55,11 +59,12 @@ static socklen_t	 tc_addrlen;
 static int		 tc_family;
 static long long	 tc_deadline;	/* ms, monotonic */
 static int		 tc_verbose;
+static int		 tc_retry;	/* -r: resend a line whose send failed */
 
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: tclient [-Hv] [-c clients] [-n conns] "
+	fprintf(stderr, "usage: tclient [-Hrv] [-c clients] [-n conns] "
 	    "[-l lines] [-w seconds] ADDR\n"
 	    "       tclient -P HOST\n       tclient -L ADDR\n");
 	exit(2);
@@ -259,8 +264,10 @@ tc_pingpong(int fd, int c, int n, int l)
 	char	 line[64], back[128];
 
 	snprintf(line, sizeof(line), "c%d n%d l%d\n", c, n, l);
-	if (tc_send(fd, line, strlen(line)) == -1 ||
-	    tc_recvline(fd, back, sizeof(back)) == -1)
+	/* -2: not sent (the server refused it: safe to send again). */
+	if (tc_send(fd, line, strlen(line)) == -1)
+		return -2;
+	if (tc_recvline(fd, back, sizeof(back)) == -1)
 		return -1;
 	if (strcmp(line, back) != 0) {
 		errno = EBADMSG;
@@ -286,9 +293,26 @@ tc_client(int c, int nconns, int nlines, struct result *r)
 				r->errors++;
 			continue;
 		}
-		for (j = 0; j < nlines; j++)
-			if (tc_pingpong(fd, c, i, j) == -1)
+		for (j = 0; j < nlines; j++) {
+			rv = tc_pingpong(fd, c, i, j);
+			/*
+			 * -r: a line the server would not take (EPIPE: it
+			 * shut its reading side, e.g. a link helper that
+			 * stops) is sent again on a new connection.  A line
+			 * that was sent and got no reply is an error.
+			 */
+			while (rv == -2 && tc_retry && tc_left() > 0) {
+				close(fd);
+				if (tc_connect(&fd) != 0) {
+					fd = -1;
+					break;
+				}
+				r->retried++;
+				rv = tc_pingpong(fd, c, i, j);
+			}
+			if (rv != 0)
 				break;
+		}
 		if (j < nlines) {
 			if (tc_verbose)
 				fprintf(stderr, "tclient: c%d n%d l%d: %s\n",
@@ -296,7 +320,8 @@ tc_client(int c, int nconns, int nlines, struct result *r)
 			r->errors++;
 		} else
 			r->ok++;
-		close(fd);
+		if (fd != -1)
+			close(fd);
 	}
 }
 
@@ -428,7 +453,7 @@ tc_listen(const char *spec)
 int
 main(int argc, char *argv[])
 {
-	struct result	 total = { 0, 0, 0 }, r;
+	struct result	 total = { 0, 0, 0, 0 }, r;
 	char		 buf[256];
 	long long	 start;
 	double		 elapsed;
@@ -439,7 +464,7 @@ main(int argc, char *argv[])
 	int		 results[2], release[2];
 	long		 deadline = 30, expected;
 
-	while ((ch = getopt(argc, argv, "c:Hl:LPn:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:Hl:LPn:rvw:")) != -1) {
 		switch (ch) {
 		case 'c':
 			nclients = tc_num(optarg, 1, 10000);
@@ -458,6 +483,9 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			freeport = 1;
+			break;
+		case 'r':
+			tc_retry = 1;
 			break;
 		case 'v':
 			tc_verbose = 1;
@@ -532,6 +560,7 @@ main(int argc, char *argv[])
 		total.ok += r.ok;
 		total.refused += r.refused;
 		total.errors += r.errors;
+		total.retried += r.retried;
 	}
 	while (wait(&status) > 0 || errno == EINTR)
 		;
@@ -540,8 +569,9 @@ main(int argc, char *argv[])
 		total.errors = expected - total.ok - total.refused;
 	elapsed = (tc_now() - start) / 1000.0;
 	printf("conns=%ld ok=%ld refused=%ld errors=%ld elapsed=%.3f "
-	    "rate=%.1f\n", expected, total.ok, total.refused, total.errors,
-	    elapsed, elapsed > 0 ? total.ok / elapsed : 0.0);
+	    "rate=%.1f retried=%ld\n", expected, total.ok, total.refused,
+	    total.errors, elapsed, elapsed > 0 ? total.ok / elapsed : 0.0,
+	    total.retried);
 	fflush(stdout);
 	return total.ok == expected ? 0 : 1;
 }

@@ -145,7 +145,9 @@ while [ ! -e "$3" ]; do
 	n=$((n + 1))
 	case $2 in
 	t*)
-		if got=$("$4" -w 20 -c 1 -n 20 -l 3 "$1" 2>&1); then
+		# -r: a line refused by a stopping helper (EPIPE) is sent
+		# again; a line sent and left unanswered stays an error.
+		if got=$("$4" -w 20 -r -c 1 -n 20 -l 3 "$1" 2>&1); then
 			echo ok
 		else
 			echo "bad $n: $got"
@@ -158,6 +160,10 @@ while [ ! -e "$3" ]; do
 	    timeout 20 socat -t 20 - UNIX-CONNECT:"$1" 2>&1 | paste -sd '|' -)
 	if [ "$got" = "$want" ]; then
 		echo ok
+	elif [ -z "${got%%*Broken pipe*}" ]; then
+		# Refused, explicitly (a stopping helper shut its reading
+		# side before our lines went in): not lost; try again.
+		echo "retry $n"
 	else
 		echo "bad $n: want '$want' got '$got'"
 	fi
@@ -244,7 +250,7 @@ is "$LM_RC" 0 "reload with the link command changed (-o timeout=21): exit 0"
 is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
     "... 'reload: 0 added, 1 changed, 0 removed, 0 unchanged'"
 wait_pass "both helpers hand their link over ('handing the link to ... over')" \
-    15 sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'handing the link to \(beta\|gamma\) over to the next generation\$' | grep -qx 2"
+    15 sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'handing the link to \(beta\|gamma\) over to the master\$' | grep -qx 2"
 wait_pass "the new helpers take over ('took over the link to beta/gamma')" 15 \
     sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'took over the link to \(beta\|gamma\)\$' | grep -qx 2"
 both_new() {
@@ -259,8 +265,8 @@ wait_pass "clients keep being served after the hand-over" 20 \
 touch "$T/stop"
 # shellcheck disable=SC2086
 wait_for "client loops to end" 30 all_dead $LOOP_PIDS
-is "$(cat "$T"/res.* | grep -vc '^ok$')" 0 \
-    "every request got its own reply ($(loops_ok_total) rounds)"
+is "$(cat "$T"/res.* | grep -c '^bad ')" 0 \
+    "every request got its own reply, or was refused outright and sent again ($(loops_ok_total) rounds)"
 is "$(cat "$T"/res.* | grep -c con_lost)" 0 "no con_lost"
 cat "$T"/res.* | grep -v '^ok$' | head -n 5 | sed 's/^/# /'
 is "$(count "$LOG" "$BETA_UP")" 1 \

@@ -7,9 +7,11 @@
  * unix listen socket at fd 3, a SOCK_SEQPACKET status channel after the
  * listen fds, a TCP listener standing in for linkd, and a datagram socket
  * for the log; it execs the built services/link (found through
- * $top_builddir, default ".") and checks READY/STATUS, the drain on
- * end-of-file, the HANDOFF of the connected link and its take-over by a
- * second generation.  Every wait has a deadline; nothing sleeps.
+ * $top_builddir, default ".") and checks READY/STATUS, the stop on
+ * end-of-file (every request answered, clients closed, drain bound), the
+ * HANDOFF of the connected link and its take-over by a second
+ * generation, and the queue lock between two helpers.  Every wait has a
+ * deadline; nothing sleeps.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -434,7 +436,8 @@ count_files(const char *dir, const char *suffix)
 
 	ck_assert_ptr_nonnull(d = opendir(dir));
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		/* Requests and foreign files; not the owner's lock. */
+		if (de->d_name[0] == '.' || strcmp(de->d_name, QUEUE_LOCK) == 0)
 			continue;
 		l = strlen(de->d_name);
 		if (suffix == NULL || (l > strlen(suffix) &&
@@ -604,20 +607,133 @@ END_TEST
 START_TEST(test_queue_set_aside)
 {
 	struct queue	*q;
-	char		*dir;
+	char		*dir, *p, *data;
+	size_t		 len;
 
 	dir = qdir();
 	q = qopen(dir);
 	qappend(q, "bad one");
 	qappend(q, "good one");
+	qappend(q, "bad two");
 	ck_assert_int_eq(queue_set_aside(q, 1), 0);
-	ck_assert_uint_eq(queue_count(q), 1);
+	ck_assert_uint_eq(queue_count(q), 2);
 	ck_assert_int_eq(count_files(dir, ".bad"), 1);
+	/* An earlier NAME.bad the operator has not looked at is kept. */
+	touch(dir, "00000000000000000003.bad", "older");
+	ck_assert_int_eq(queue_set_aside(q, 3), 0);
+	ck_assert_int_eq(count_files(dir, ".bad"), 3);
+	xasprintf(&p, "%s/00000000000000000003.bad", dir);
+	data = read_file(p, &len);
+	ck_assert_str_eq(data, "older");
+	free(data);
+	free(p);
+	xasprintf(&p, "%s/00000000000000000003.1.bad", dir);
+	data = read_file(p, &len);
+	ck_assert_str_eq(data, "bad two");
+	free(data);
+	free(p);
 	queue_close(q);
 	/* Kept for the operator, never replayed. */
 	q = qopen(dir);
 	ck_assert_uint_eq(queue_count(q), 1);
 	qtake(q, 2, "good one");
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+/* The content of dir/name. */
+static void
+expect_file(const char *dir, const char *name, const char *want)
+{
+	char	*p, *data;
+	size_t	 len;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	data = read_file(p, &len);
+	ck_assert_msg(strcmp(data, want) == 0, "%s: \"%s\", want \"%s\"",
+	    name, data, want);
+	free(data);
+	free(p);
+}
+
+START_TEST(test_queue_lock)
+{
+	struct queue	*q, *q2;
+	struct stat	 st;
+	char		*dir, *lock, err[512];
+
+	dir = qdir();
+	q = qopen(dir);
+	lock = tmp_path("state/link/beta/queue/" QUEUE_LOCK);
+	ck_assert_int_eq(stat(lock, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* The owner is at work on a request. */
+	touch(dir, "00000000000000000007.tmp", "in progress");
+
+	/* A second opener (another open file: flock says no) gives up... */
+	err[0] = '\0';
+	q2 = queue_open(dir, err, sizeof(err));
+	ck_assert_ptr_null(q2);
+	ck_assert_msg(strstr(err, "is in use by another helper") != NULL, "%s",
+	    err);
+	ck_assert_msg(strstr(err, dir) != NULL, "%s", err);
+	/* ...before touching anything: the .tmp is not stale for it. */
+	ck_assert_int_eq(count_files(dir, ".tmp"), 1);
+	/* The lock file is not a request. */
+	ck_assert_uint_eq(queue_count(q), 0);
+	ck_assert_uint_eq(qappend(q, "first"), 1);
+
+	/* Released with the queue: the next owner cleans up as usual. */
+	queue_close(q);
+	q = qopen(dir);
+	ck_assert_int_eq(count_files(dir, ".tmp"), 0);
+	ck_assert_uint_eq(queue_count(q), 1);
+	qtake(q, 1, "first");
+	queue_close(q);
+	free(lock);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_queue_no_replace)
+{
+	struct queue	*q;
+	char		*dir;
+
+	dir = qdir();
+	q = qopen(dir);
+	ck_assert_uint_eq(qappend(q, "one"), 1);
+	/*
+	 * Someone else writes behind our back: a request at number 2, a
+	 * write in progress at 4.  Nothing of theirs is replaced: a taken
+	 * number (final or .tmp) is skipped.
+	 */
+	touch(dir, "00000000000000000002", "theirs");
+	touch(dir, "00000000000000000004.tmp", "theirs, half");
+	ck_assert_uint_eq(qappend(q, "mine"), 3);
+	ck_assert_uint_eq(qappend(q, "mine too"), 5);
+	expect_file(dir, "00000000000000000002", "theirs");
+	expect_file(dir, "00000000000000000003", "mine");
+	expect_file(dir, "00000000000000000004.tmp", "theirs, half");
+	expect_file(dir, "00000000000000000005", "mine too");
+	/* Our own temporary files are gone; theirs is left alone. */
+	ck_assert_int_eq(count_files(dir, ".tmp"), 1);
+	ck_assert_uint_eq(queue_count(q), 3);
+	qtake(q, 1, "one");
+	qtake(q, 3, "mine");
+	qtake(q, 5, "mine too");
+	ck_assert_uint_eq(queue_count(q), 0);
+	queue_close(q);
+
+	/* What they wrote is found at the next open, in order. */
+	touch(dir, "00000000000000000009", "later");
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 2);
+	qtake(q, 2, "theirs");
+	qtake(q, 9, "later");
+	ck_assert_uint_eq(qappend(q, "next"), 10);
 	queue_close(q);
 	free(dir);
 }
@@ -652,7 +768,7 @@ END_TEST
 START_TEST(test_queue_unwritable)
 {
 	struct queue	*q;
-	char		*dir;
+	char		*dir, *p;
 	uint64_t	 seq;
 
 	dir = qdir();
@@ -667,8 +783,12 @@ START_TEST(test_queue_unwritable)
 		ck_assert_int_eq(chmod(dir, 0700), 0);
 	}
 	/* Root writes anywhere, but not into a directory that is gone. */
-	ck_assert_int_eq(unlink(tmp_path(
-	    "state/link/beta/queue/00000000000000000001")), 0);
+	p = tmp_path("state/link/beta/queue/00000000000000000001");
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	p = tmp_path("state/link/beta/queue/" QUEUE_LOCK);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
 	ck_assert_int_eq(rmdir(dir), 0);
 	errno = 0;
 	ck_assert_int_eq(queue_append(q, "lost", 4, &seq), -1);
@@ -676,11 +796,13 @@ START_TEST(test_queue_unwritable)
 	ck_assert_uint_eq(queue_count(q), 1);
 	queue_close(q);
 
-	/* Opening where a directory cannot be made. */
+	/* Opening where a directory cannot be made (the queue's parent). */
 	if (geteuid() != 0) {
-		ck_assert_int_eq(chmod(tmpdir, 0500), 0);
+		p = tmp_path("state/link/beta");
+		ck_assert_int_eq(chmod(p, 0500), 0);
 		ck_assert_ptr_null(queue_open(dir, NULL, 0));
-		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+		ck_assert_int_eq(chmod(p, 0700), 0);
+		free(p);
 	}
 	free(dir);
 }
@@ -1048,8 +1170,7 @@ START_TEST(test_link_handoff)
 	close(c);
 	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
 	ck_assert_int_ne(hfd, -1);
-	expect_log(le.logfd, "handing the link to beta over to the next "
-	    "generation");
+	expect_log(le.logfd, "handing the link to beta over to the master");
 	expect_exit(&ch, 0);
 	close(ch.status);
 
@@ -1185,6 +1306,242 @@ START_TEST(test_link_flow)
 }
 END_TEST
 
+/* The helper closes fd: end-of-file (not a reset), within the deadline. */
+static void
+expect_eof(int fd)
+{
+	struct pollfd	 pfd;
+	char		 buf[64];
+	ssize_t		 n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no end-of-file");
+	n = read(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 0, "read: %zd (%s), want end-of-file", n,
+	    n == -1 ? strerror(errno) : "data");
+}
+
+/* A request written now is refused, not swallowed. */
+static void
+expect_epipe(int fd)
+{
+	errno = 0;
+	ck_assert_int_eq(send(fd, "more\n", 5, MSG_NOSIGNAL), -1);
+	ck_assert_msg(errno == EPIPE, "send: %s, want EPIPE", strerror(errno));
+}
+
+/* The peer's side of the link: connected, hello answered, "up". */
+static int
+link_up_peer(struct child *ch, int tlfd)
+{
+	int	 peer;
+
+	ck_assert_str_eq(next_packet(ch, NULL), "READY");
+	ck_assert_str_eq(next_packet(ch, NULL), "STATUS connecting");
+	peer = accept_peer(tlfd);
+	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
+	send_str(peer, "OK 1 beta\n");
+	ck_assert_str_eq(next_packet(ch, NULL), "STATUS up");
+	return peer;
+}
+
+/*
+ * A stop with requests in flight: requests read after it began are
+ * answered at once (in each client's order), idle clients are closed at
+ * once, busy ones right after their last reply, and the link is handed
+ * over as soon as nothing is in flight.
+ */
+START_TEST(test_link_stop)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		*args[] = { "link", "-o", "max_pending=1", NULL };
+	char		 port[16];
+	int		 tlfd, peer, c1, c2, c3, hfd;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	peer = link_up_peer(&ch, tlfd);
+
+	c1 = unix_client(le.sock);
+	send_str(c1, "slow\n");
+	ck_assert_str_eq(read_line(peer), "1 slow");
+	/* max_pending 1: "y" waits, read but not sent, when the stop comes. */
+	c3 = unix_client(le.sock);
+	send_str(c3, "x\ny\n");
+	ck_assert_str_eq(read_line(peer), "2 x");
+	c2 = unix_client(le.sock);
+
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	/* The idle client is closed at once (which shows the stop began). */
+	expect_eof(c2);
+	/* What it writes now fails, explicitly: nobody would answer it. */
+	expect_epipe(c2);
+	close(c2);
+	/* So does a busy client's: its reading side is shut at the stop. */
+	expect_epipe(c1);
+	/* Nothing new goes on the link yet ("y" waits behind "x")... */
+	expect_quiet(peer, 300);
+	expect_quiet(c1, 1);
+	/* ...and nothing is handed over while requests are in flight. */
+	expect_quiet(ch.status, 1);
+
+	/* "y", sent before the stop, is served, not refused. */
+	send_str(peer, "2 X\n");
+	ck_assert_str_eq(read_line(c3), "X");
+	ck_assert_str_eq(read_line(peer), "3 y");
+	send_str(peer, "3 Y\n");
+	ck_assert_str_eq(read_line(c3), "Y");
+	expect_eof(c3);
+	close(c3);
+
+	send_str(peer, "1 done\n");
+	ck_assert_str_eq(read_line(c1), "done");
+	expect_eof(c1);
+	close(c1);
+
+	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
+	ck_assert_int_ne(hfd, -1);
+	expect_log(le.logfd, "handing the link to beta over to the master");
+	expect_exit(&ch, 0);
+	close(ch.status);
+	/* The peer saw no request after the stop, and no close. */
+	expect_quiet(peer, 1);
+	close(hfd);
+	close(peer);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
+/*
+ * A client that sends more than max_pending lines and then half-closes:
+ * every line is served (they waited for room behind the first ones).
+ */
+START_TEST(test_link_eof_backlog)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		*args[] = { "link", "-o", "max_pending=1", NULL };
+	char		 port[16];
+	int		 tlfd, peer, c, hfd;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	peer = link_up_peer(&ch, tlfd);
+
+	c = unix_client(le.sock);
+	send_str(c, "a\nb\nc\n");
+	ck_assert_int_eq(shutdown(c, SHUT_WR), 0);
+	ck_assert_str_eq(read_line(peer), "1 a");
+	send_str(peer, "1 A\n");
+	ck_assert_str_eq(read_line(c), "A");
+	ck_assert_str_eq(read_line(peer), "2 b");
+	send_str(peer, "2 B\n");
+	ck_assert_str_eq(read_line(c), "B");
+	ck_assert_str_eq(read_line(peer), "3 c");
+	send_str(peer, "3 C\n");
+	ck_assert_str_eq(read_line(c), "C");
+	expect_eof(c);
+	close(c);
+
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
+	expect_exit(&ch, 0);
+	close(ch.status);
+	close(hfd);
+	close(peer);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
+/* drain passes with a request in flight: failed, and no hand-over. */
+START_TEST(test_link_drain_expires)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		*args[] = { "link", "-o", "drain=300ms", NULL };
+	char		 port[16], buf[64];
+	int		 tlfd, peer, c1, c2, hfd;
+	long long	 t0;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	peer = link_up_peer(&ch, tlfd);
+
+	c1 = unix_client(le.sock);
+	send_str(c1, "never\ncritical:important\n");
+	ck_assert_str_eq(read_line(peer), "1 never");
+	ck_assert_str_eq(read_line(peer), "2 critical:important");
+	c2 = unix_client(le.sock);
+
+	t0 = now_ms();
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	expect_eof(c2);
+	close(c2);
+	ck_assert_str_eq(read_line(c1), "con_lost");
+	ck_assert_str_eq(read_line(c1), "queued");
+	ck_assert_int_ge(now_ms() - t0, 300);
+	expect_eof(c1);
+	close(c1);
+	expect_file(le.state, "link/beta/queue/00000000000000000001",
+	    "critical:important");
+	/* Replies could still come on the link: it is not handed over. */
+	ck_assert_str_eq(next_packet(&ch, &hfd), "");
+	ck_assert_int_eq(hfd, -1);
+	expect_log(le.logfd, "stopping the link to beta with 2 requests still "
+	    "in flight after 300ms: not handing it over");
+	expect_exit(&ch, 0);
+	ck_assert_int_eq(read(peer, buf, sizeof(buf)), 0);
+	close(ch.status);
+	close(peer);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
+/* Two helpers on one queue: the second exits 1 before READY. */
+START_TEST(test_link_queue_in_use)
+{
+	struct linkenv	 le;
+	struct child	 ch, ch2;
+	char		 port[16], *want;
+	int		 tlfd;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
+	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+
+	spawn_link(&ch2, &le.ulfd, 1, (const char *const *)le.e, link_args);
+	ck_assert_str_eq(next_packet(&ch2, NULL), "");
+	expect_exit(&ch2, 1);
+	close(ch2.status);
+	xasprintf(&want, "queue %s/link/beta/queue is in use by another helper",
+	    le.state);
+	expect_log(le.logfd, want);
+	free(want);
+
+	/* The first one is unharmed, and stops as usual. */
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	ck_assert_str_eq(next_packet(&ch, NULL), "");
+	expect_exit(&ch, 0);
+	close(ch.status);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
 START_TEST(test_link_down_and_queue)
 {
 	struct linkenv	 le;
@@ -1221,8 +1578,9 @@ START_TEST(test_link_down_and_queue)
 	free(qfile);
 	expect_log(le.logfd, "queued critical request 1 for beta");
 
-	/* Stop: the helper leaves once its last client has gone. */
+	/* Stop: the idle client is closed at once, and the helper leaves. */
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	expect_eof(c);
 	close(c);
 	ck_assert_str_eq(next_packet(&ch, NULL), "");
 	expect_exit(&ch, 0);
@@ -1279,6 +1637,8 @@ suite(void)
 	tcase_add_test(tc, test_queue_reopen);
 	tcase_add_test(tc, test_queue_tmp_cleanup);
 	tcase_add_test(tc, test_queue_set_aside);
+	tcase_add_test(tc, test_queue_lock);
+	tcase_add_test(tc, test_queue_no_replace);
 	tcase_add_test(tc, test_queue_not_dir);
 	tcase_add_test(tc, test_queue_unwritable);
 	tcase_add_test(tc, test_queue_disk_full);
@@ -1291,6 +1651,10 @@ suite(void)
 	tcase_add_test(tc, test_link_handoff);
 	tcase_add_test(tc, test_link_flow);
 	tcase_add_test(tc, test_link_down_and_queue);
+	tcase_add_test(tc, test_link_stop);
+	tcase_add_test(tc, test_link_eof_backlog);
+	tcase_add_test(tc, test_link_drain_expires);
+	tcase_add_test(tc, test_link_queue_in_use);
 	tcase_add_test(tc, test_link_bad_startup);
 	suite_add_tcase(s, tc);
 
