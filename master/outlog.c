@@ -16,7 +16,6 @@
 
 #include "log.h"
 #include "master.h"
-#include "sock.h"
 
 struct outlog {
 	TAILQ_ENTRY(outlog) entry;
@@ -83,13 +82,12 @@ outlog_read_cb(int fd, short ev, void *arg)
 	outlog_flush(o, 0);
 }
 
+/* fd: the read end of a child's pipe, already non-blocking. */
 int
 outlog_open(int fd, int pri, const char *ident, pid_t pid)
 {
 	struct outlog	*o;
 
-	if (sock_set_nonblock(fd, 1) == -1)
-		log_warn("outlog: nonblock");
 	o = xcalloc(1, sizeof(*o));
 	o->fd = fd;
 	o->pri = pri;
