@@ -9,19 +9,32 @@
  * link is refused with "ERR <reason>" and a warning.  Accepted, every
  * request line "<id> <payload>" is handed to the backend, a unix stream
  * service, over a pool of up to "pool" connections opened on demand and
- * reused, each carrying one request at a time (payload out, one line
- * back); requests wait in a FIFO while every connection is busy.  So
- * pipelined requests run concurrently, and replies "<id> <reply>" go back
- * as they come, in any order.
+ * reused.  A line backend answers in order, so each connection carries up
+ * to "backend_depth" requests at once (pipelined: payloads out without
+ * waiting, replies paired with a FIFO of the ids sent); an idle
+ * connection is used first, then a new one while the pool has room (a
+ * slow request holds up only what queues behind it), then the least
+ * loaded one; requests wait in a FIFO while every connection is full.
+ * Replies "<id> <reply>" go back as they come, in any order.
+ *
+ * The I/O is ours, not bufferevents', to keep the system calls per
+ * request low: every socket is read with one read(2) per readiness event
+ * into an evbuffer, and written with writev(2) once per event loop round
+ * (the flush event runs after every other callback of the round), so the
+ * lines that one round produced go out in one write per socket.  Write
+ * interest is registered only when a write did not take everything;
+ * read interest stays registered.  Timeouts are libevent timers on the
+ * read events, which cost no system call.
  *
  * Failure policy: bad options or an unreadable configuration at start-up
  * are fatal before READY.  Later nothing is: a malformed line from the
  * link is a protocol error that is logged and ends that link (the other
- * side reconnects); a backend that cannot be reached, times out or closes
- * mid-request costs only that request ("<id> error: backend: <reason>")
- * and that pooled connection.  End-of-file on the status channel stops
- * reading new requests; outstanding ones are finished, the link is
- * closed, and the prefork loop exits 0.
+ * side reconnects); a backend connection that cannot be made, times out,
+ * fails or closes with requests outstanding costs those requests ("<id>
+ * error: backend: <reason>", every one outstanding on it) and that
+ * connection.  End-of-file on the status channel stops reading new
+ * requests; outstanding ones are finished, the link is closed, and the
+ * prefork loop exits 0.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -34,7 +47,6 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <inttypes.h>
@@ -53,6 +65,11 @@
 
 /* How long the last words to a link that does not read may take. */
 #define LINKD_FLUSH_MS	10000
+/*
+ * Asked of one read(2): room for a good batch of pipelined lines, and
+ * with libevent's chunk header still a 16 KiB allocation.
+ */
+#define LINKD_READ	(16384 - 256)
 
 struct peerent {
 	char	*name;
@@ -68,6 +85,7 @@ static struct {
 	struct peerent	*peers;		/* -o peers, else config */
 	int		 npeers;
 	int		 pool;
+	int		 depth;		/* requests per backend connection */
 	int		 max_pending;
 	size_t		 max_line;
 	long long	 hello_ms;
@@ -76,31 +94,56 @@ static struct {
 
 struct sess;
 
-/* One request from the link. */
+/*
+ * One request from the link: waiting for a connection (with its payload),
+ * then outstanding on one (the payload is no longer needed).
+ */
 struct lreq {
 	TAILQ_ENTRY(lreq)	 entry;
 	uint64_t		 id;
-	char			*payload;
 	size_t			 len;
-};
-
-/* One pooled backend connection. */
-struct bconn {
-	TAILQ_ENTRY(bconn)	 entry;
-	struct sess		*s;
-	struct bufferevent	*bev;
-	struct lreq		*cur;		/* NULL: idle */
+	char			 payload[];
 };
 
 TAILQ_HEAD(lreqlist, lreq);
+
+/* One pooled backend connection. */
+struct bconn {
+	TAILQ_ENTRY(bconn)	 entry;		/* s->conns, oldest first */
+	TAILQ_ENTRY(bconn)	 dentry;	/* s->dirty */
+	struct sess		*s;
+	int			 fd;
+	struct event		*rev;		/* always registered */
+	struct event		*wev;		/* while output is left */
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	size_t			 scan;		/* in: no newline before */
+	struct lreqlist		 sent;		/* outstanding, in order */
+	int			 nsent;
+	int			 dirty;		/* on s->dirty */
+	int			 writing;	/* wev registered */
+};
+
 TAILQ_HEAD(bconnlist, bconn);
 
 /* The one link this process serves right now. */
 struct sess {
 	struct event_base	*base;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct event		*rev;
+	struct event		*wev;
+	struct event		*flush_ev;	/* end of the round: write */
+	struct event		*kick_ev;	/* lines held back: go on */
 	struct event		*hello_ev;
 	struct event		*status_ev;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	size_t			 scan;		/* in: no newline before */
+	int			 reading;	/* rev registered */
+	int			 writing;	/* wev registered */
+	int			 flushing;	/* flush_ev active */
+	int			 held;		/* max_pending: lines left */
+	int			 kicked;	/* kick_ev active */
 	char			 ip[NI_MAXHOST];
 	char			 name[LINKPROTO_NAME_MAX + 1];
 	char			*backend;	/* socket path */
@@ -112,10 +155,10 @@ struct sess {
 	char			 reason[256];	/* why it ended */
 	struct lreqlist		 wait;
 	int			 nwait;
-	struct bconnlist	 idle;
-	struct bconnlist	 busy;
+	struct bconnlist	 conns;
+	struct bconnlist	 dirty;		/* output to write */
 	int			 nconns;
-	int			 nbusy;
+	int			 nsent;		/* outstanding, all conns */
 };
 
 static void	sess_dispatch(struct sess *);
@@ -126,6 +169,82 @@ linkd_tv(long long ms, struct timeval *tv)
 	tv->tv_sec = ms / 1000;
 	tv->tv_usec = (ms % 1000) * 1000;
 	return tv;
+}
+
+/* --- socket I/O on evbuffers ------------------------------------------- */
+
+/*
+ * One read(2) into in: what read returned (-1 with errno; EINTR is
+ * retried).  No FIONREAD first, as evbuffer_read() does: the space is
+ * reserved, and whatever did not arrive costs nothing.
+ */
+static ssize_t
+linkd_read(int fd, struct evbuffer *in)
+{
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (evbuffer_reserve_space(in, LINKD_READ, &v, 1) != 1)
+		fatalx("evbuffer_reserve_space failed");
+	do
+		n = read(fd, v.iov_base, v.iov_len);
+	while (n == -1 && errno == EINTR);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		if (evbuffer_commit_space(in, &v, 1) == -1)
+			fatalx("evbuffer_commit_space failed");
+	}
+	return n;
+}
+
+/* Write out as much as the socket takes: 0, or -1 with errno. */
+static int
+linkd_write(int fd, struct evbuffer *out)
+{
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The first complete line of in, made contiguous, with its length
+ * (without the newline); NULL when there is none yet.  *scan counts the
+ * bytes at the front already known to hold no newline, so a long line
+ * arriving in pieces is searched once; the caller resets it to 0 after
+ * draining a line.
+ */
+static const char *
+linkd_line(struct evbuffer *in, size_t *scan, size_t *len)
+{
+	struct evbuffer_iovec	 v;
+	struct evbuffer_ptr	 p;
+	const char		*nl;
+	size_t			 eol;
+
+	if (*scan >= evbuffer_get_length(in))
+		return NULL;
+	/* Mostly the line is all in the first chunk: no copy, no search. */
+	if (evbuffer_peek(in, -1, NULL, &v, 1) >= 1 && *scan < v.iov_len &&
+	    (nl = memchr((char *)v.iov_base + *scan, '\n',
+	    v.iov_len - *scan)) != NULL) {
+		*len = (size_t)(nl - (char *)v.iov_base);
+		return v.iov_base;
+	}
+	if (evbuffer_ptr_set(in, &p, *scan, EVBUFFER_PTR_SET) == -1)
+		fatalx("evbuffer_ptr_set failed");
+	p = evbuffer_search_eol(in, &p, &eol, EVBUFFER_EOL_LF);
+	if (p.pos == -1) {
+		*scan = evbuffer_get_length(in);
+		return NULL;
+	}
+	*len = (size_t)p.pos;
+	return (const char *)evbuffer_pullup(in, (ssize_t)(*len + 1));
 }
 
 /* --- the session: link, hello, ending --------------------------------- */
@@ -140,6 +259,78 @@ sess_end(struct sess *s, const char *reason)
 	event_base_loopbreak(s->base);
 }
 
+static void
+sess_set_reading(struct sess *s, int on)
+{
+	if (on == s->reading)
+		return;
+	s->reading = on;
+	if (on)
+		event_add(s->rev, NULL);
+	else
+		event_del(s->rev);
+}
+
+/* Write what this round produced once every callback of it has run. */
+static void
+sess_flush_soon(struct sess *s)
+{
+	if (s->flushing)
+		return;
+	s->flushing = 1;
+	event_active(s->flush_ev, EV_TIMEOUT, 1);
+}
+
+/*
+ * Write the link's output at once; only what the socket did not take
+ * waits for it to be writable.  A closing link ends once all is out.
+ */
+static void
+sess_flush(struct sess *s)
+{
+	struct timeval	 tv;
+	char		 e[128];
+
+	if (s->ended || s->writing)
+		return;
+	if (linkd_write(s->fd, s->out) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		sess_end(s, e);
+		return;
+	}
+	if (evbuffer_get_length(s->out) > 0) {
+		s->writing = 1;
+		event_add(s->wev, s->closing ?
+		    linkd_tv(LINKD_FLUSH_MS, &tv) : NULL);
+		return;
+	}
+	if (s->closing)
+		sess_end(s, s->reason);
+}
+
+static void
+sess_write_cb(int fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	char		 e[128];
+
+	if (what & EV_TIMEOUT) {
+		sess_end(s, "the link stopped reading");
+		return;
+	}
+	if (linkd_write(fd, s->out) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		sess_end(s, e);
+		return;
+	}
+	if (evbuffer_get_length(s->out) > 0)
+		return;
+	event_del(s->wev);
+	s->writing = 0;
+	if (s->closing)
+		sess_end(s, s->reason);
+}
+
 /* No more reading: end once what is written has gone out. */
 static void
 sess_close(struct sess *s, const char *reason)
@@ -150,19 +341,23 @@ sess_close(struct sess *s, const char *reason)
 		return;
 	s->closing = 1;
 	strlcpy(s->reason, reason, sizeof(s->reason));
-	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+	sess_set_reading(s, 0);
+	if (s->writing) {
+		/* From now on the link must take our last words in time. */
+		event_add(s->wev, linkd_tv(LINKD_FLUSH_MS, &tv));
+		return;
+	}
+	if (evbuffer_get_length(s->out) == 0) {
 		sess_end(s, reason);
 		return;
 	}
-	bufferevent_set_timeouts(s->bev, NULL, linkd_tv(LINKD_FLUSH_MS, &tv));
+	sess_flush_soon(s);
 }
 
 static void
 sess_refuse(struct sess *s, const char *reason)
 {
-	evbuffer_add_printf(bufferevent_get_output(s->bev), "ERR %s\n",
-	    reason);
+	evbuffer_add_printf(s->out, "ERR %s\n", reason);
 	sess_close(s, reason);
 }
 
@@ -187,16 +382,16 @@ sess_protocol_error(struct sess *s, const char *what, const char *line,
 static void
 sess_reply(struct sess *s, uint64_t id, const char *payload, size_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->bev);
 	char		 hdr[LINKPROTO_HDR_MAX + 1];
 	size_t		 n;
 
 	if (s->ended)
 		return;
 	n = linkproto_format_hdr(hdr, sizeof(hdr), id);
-	evbuffer_add(out, hdr, n);
-	evbuffer_add(out, payload, len);
-	evbuffer_add(out, "\n", 1);
+	evbuffer_add(s->out, hdr, n);
+	evbuffer_add(s->out, payload, len);
+	evbuffer_add(s->out, "\n", 1);
+	sess_flush_soon(s);
 }
 
 static void
@@ -213,28 +408,32 @@ sess_reply_error(struct sess *s, uint64_t id, const char *why)
 static void
 sess_check_stop(struct sess *s)
 {
-	if ((s->stopping || s->peer_eof) && s->nwait == 0 && s->nbusy == 0)
-		sess_close(s, s->stopping ? "stopping" : "connection closed");
+	if (s->stopping && s->nwait == 0 && s->nsent == 0)
+		sess_close(s, "stopping");
+	else if (s->peer_eof && s->nwait == 0 && s->nsent == 0 && !s->held)
+		sess_close(s, "connection closed");
 }
 
-/* Read requests only while fewer than max_pending are outstanding. */
+/*
+ * Read requests only while fewer than max_pending are outstanding.  Lines
+ * left in the buffer when the limit was hit are taken up again (kick_ev)
+ * as soon as there is room, even after the link's end-of-file.
+ */
 static void
 sess_update_read(struct sess *s)
 {
-	if (s->ended || s->closing || s->stopping || s->peer_eof) {
-		bufferevent_disable(s->bev, EV_READ);
+	int	 room;
+
+	if (s->ended || s->closing || s->stopping) {
+		sess_set_reading(s, 0);
 		return;
 	}
-	if (s->nwait + s->nbusy >= D.max_pending) {
-		bufferevent_disable(s->bev, EV_READ);
-		return;
+	room = !s->up || s->nwait + s->nsent < D.max_pending;
+	sess_set_reading(s, room && !s->peer_eof);
+	if (room && s->held && !s->kicked) {
+		s->kicked = 1;
+		event_active(s->kick_ev, EV_TIMEOUT, 1);
 	}
-	if (bufferevent_get_enabled(s->bev) & EV_READ)
-		return;
-	bufferevent_enable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
-		bufferevent_trigger(s->bev, EV_READ,
-		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* An address in comparable form: v4-mapped v6 addresses as plain v4. */
@@ -401,9 +600,9 @@ sess_hello(struct sess *s, const char *line, size_t len)
 		sess_refuse(s, "not a peer");
 		return;
 	}
-	if (getpeername(bufferevent_getfd(s->bev), (struct sockaddr *)&ss,
-	    &sl) == -1 || (rc = linkd_addr_match((struct sockaddr *)&ss,
-	    address, err, sizeof(err))) != 1) {
+	if (getpeername(s->fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (rc = linkd_addr_match((struct sockaddr *)&ss, address, err,
+	    sizeof(err))) != 1) {
 		if (rc == -1)
 			log_warnx("refusing link from %s: address \"%s\" of "
 			    "peer \"%s\": %s", s->ip, address, s->name, err);
@@ -420,59 +619,340 @@ sess_hello(struct sess *s, const char *line, size_t len)
 	free(socket_dir);
 	s->up = 1;
 	evtimer_del(s->hello_ev);
-	evbuffer_add_printf(bufferevent_get_output(s->bev), "OK %d %s\n",
-	    LINKPROTO_VERSION, D.host);
+	evbuffer_add_printf(s->out, "OK %d %s\n", LINKPROTO_VERSION, D.host);
+	sess_flush_soon(s);
 	log_info("link from %s (%s) up", s->name, s->ip);
 }
+
+/* --- the backend pool -------------------------------------------------- */
+
+static struct lreq *
+lreq_new(uint64_t id, const char *payload, size_t len)
+{
+	struct lreq	*r;
+
+	r = xmalloc(sizeof(*r) + len);
+	r->id = id;
+	r->len = len;
+	if (len > 0)
+		memcpy(r->payload, payload, len);
+	return r;
+}
+
+/* Forget b; whatever was outstanding on it has been answered already. */
+static void
+bconn_drop(struct bconn *b)
+{
+	struct sess	*s = b->s;
+	struct lreq	*r;
+
+	while ((r = TAILQ_FIRST(&b->sent)) != NULL) {
+		TAILQ_REMOVE(&b->sent, r, entry);
+		free(r);
+	}
+	s->nsent -= b->nsent;
+	if (b->dirty)
+		TAILQ_REMOVE(&s->dirty, b, dentry);
+	TAILQ_REMOVE(&s->conns, b, entry);
+	s->nconns--;
+	event_free(b->rev);
+	event_free(b->wev);
+	evbuffer_free(b->in);
+	evbuffer_free(b->out);
+	close(b->fd);
+	free(b);
+}
+
+/*
+ * The connection failed (or misbehaved): every request outstanding on it
+ * gets "error: backend: why", in the order sent, and it leaves the pool.
+ * Waiting requests then go to the others, or to a new one.
+ */
+static void
+bconn_fail(struct bconn *b, const char *why)
+{
+	struct sess	*s = b->s;
+	struct lreq	*r;
+
+	if ((r = TAILQ_FIRST(&b->sent)) == NULL)
+		/* An idle backend connection went away: fine. */
+		log_debug("backend %s: %s (idle connection)", s->backend, why);
+	else if (b->nsent == 1)
+		log_warnx("backend %s: %s (request %" PRIu64 " from %s)",
+		    s->backend, why, r->id, s->name);
+	else
+		log_warnx("backend %s: %s (request %" PRIu64 " and %d more "
+		    "from %s)", s->backend, why, r->id, b->nsent - 1, s->name);
+	TAILQ_FOREACH(r, &b->sent, entry)
+		sess_reply_error(s, r->id, why);
+	bconn_drop(b);
+	sess_dispatch(s);
+}
+
+/* Output for b: written at the end of this round (sess_flush_cb). */
+static void
+bconn_dirty(struct bconn *b)
+{
+	if (b->dirty || b->writing)
+		return;
+	b->dirty = 1;
+	TAILQ_INSERT_TAIL(&b->s->dirty, b, dentry);
+	sess_flush_soon(b->s);
+}
+
+static void
+bconn_flush(struct bconn *b)
+{
+	char	 e[128];
+
+	if (b->writing)
+		return;
+	if (linkd_write(b->fd, b->out) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		bconn_fail(b, e);
+		return;
+	}
+	if (evbuffer_get_length(b->out) > 0) {
+		b->writing = 1;
+		event_add(b->wev, NULL);
+	}
+}
+
+static void
+bconn_write_cb(int fd, short what, void *arg)
+{
+	struct bconn	*b = arg;
+	char		 e[128];
+
+	if (linkd_write(fd, b->out) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		bconn_fail(b, e);
+		return;
+	}
+	if (evbuffer_get_length(b->out) > 0)
+		return;
+	event_del(b->wev);
+	b->writing = 0;
+}
+
+/*
+ * Replies, paired in order with the requests sent.  The timeout (a timer
+ * on the read event, re-armed by libevent at every read) runs only while
+ * requests are outstanding: backend_timeout is how long the backend may
+ * stay silent with requests in hand.
+ */
+static void
+bconn_read_cb(int fd, short what, void *arg)
+{
+	struct bconn	*b = arg;
+	struct sess	*s = b->s;
+	struct lreq	*r;
+	const char	*line;
+	size_t		 len;
+	ssize_t		 n;
+	char		 e[128];
+
+	if (what & EV_TIMEOUT) {
+		bconn_fail(b, "timed out");
+		return;
+	}
+	if ((n = linkd_read(fd, b->in)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		linkproto_errstr(errno, e, sizeof(e));
+		bconn_fail(b, e);
+		return;
+	}
+	while (b->nsent > 0 &&
+	    (line = linkd_line(b->in, &b->scan, &len)) != NULL) {
+		if (len > D.max_line) {
+			bconn_fail(b, "reply too long");
+			return;
+		}
+		r = TAILQ_FIRST(&b->sent);
+		TAILQ_REMOVE(&b->sent, r, entry);
+		b->nsent--;
+		s->nsent--;
+		sess_reply(s, r->id, line, len);
+		free(r);
+		evbuffer_drain(b->in, len + 1);
+		b->scan = 0;
+	}
+	if (b->nsent == 0 && evbuffer_get_length(b->in) > 0) {
+		/* More lines than requests: we cannot pair them up. */
+		log_warnx("backend %s sent a line no request was waiting "
+		    "for: dropping the connection", s->backend);
+		bconn_fail(b, "spoke out of turn");
+		return;
+	}
+	if (b->nsent > 0 && b->scan > D.max_line) {
+		bconn_fail(b, "reply too long");
+		return;
+	}
+	if (n == 0) {
+		bconn_fail(b, "closed the connection");
+		return;
+	}
+	if (b->nsent == 0)
+		event_remove_timer(b->rev);
+	sess_dispatch(s);
+}
+
+static struct bconn *
+bconn_open(struct sess *s, char *err, size_t errlen)
+{
+	struct bconn	*b;
+	int		 fd;
+
+	if ((fd = sock_unix_connect(s->backend, SOCK_STREAM, err,
+	    errlen)) == -1)
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
+	b->s = s;
+	b->fd = fd;
+	TAILQ_INIT(&b->sent);
+	if ((b->in = evbuffer_new()) == NULL ||
+	    (b->out = evbuffer_new()) == NULL ||
+	    (b->rev = event_new(s->base, fd, EV_READ | EV_PERSIST,
+	    bconn_read_cb, b)) == NULL ||
+	    (b->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST,
+	    bconn_write_cb, b)) == NULL)
+		fatalx("cannot create events");
+	/* Always read: an idle connection's end is noticed, too. */
+	event_add(b->rev, NULL);
+	TAILQ_INSERT_TAIL(&s->conns, b, entry);
+	s->nconns++;
+	return b;
+}
+
+/* r goes out on b now (its payload may be elsewhere: see sess_request). */
+static void
+bconn_send(struct bconn *b, struct lreq *r, const char *payload, size_t len)
+{
+	struct timeval	 tv;
+
+	evbuffer_add(b->out, payload, len);
+	evbuffer_add(b->out, "\n", 1);
+	TAILQ_INSERT_TAIL(&b->sent, r, entry);
+	if (b->nsent++ == 0)
+		event_add(b->rev, linkd_tv(D.backend_ms, &tv));
+	b->s->nsent++;
+	bconn_dirty(b);
+}
+
+/*
+ * The connection for the next request: the oldest idle one (so that the
+ * youngest may be closed by the backend when the load drops); else a new
+ * one while the pool has room, so that concurrency comes before
+ * pipelining and a slow request holds up only what queues behind it;
+ * else the least loaded one with fewer than backend_depth outstanding.
+ * NULL when they are all full (wait), or with err set when none can take
+ * the request and a new one could not be opened (fail it).
+ */
+static struct bconn *
+pool_pick(struct sess *s, char *err, size_t errlen)
+{
+	struct bconn	*b, *best = NULL;
+
+	err[0] = '\0';
+	TAILQ_FOREACH(b, &s->conns, entry) {
+		if (b->nsent == 0)
+			return b;
+		if (best == NULL || b->nsent < best->nsent)
+			best = b;
+	}
+	if (s->nconns < D.pool) {
+		if ((b = bconn_open(s, err, errlen)) != NULL)
+			return b;
+		log_warnx("backend for %s: %s", s->name, err);
+	}
+	if (best != NULL && best->nsent < D.depth) {
+		err[0] = '\0';
+		return best;
+	}
+	return NULL;
+}
+
+/* Give waiting requests to connections with room. */
+static void
+sess_dispatch(struct sess *s)
+{
+	struct lreq	*r;
+	struct bconn	*b;
+	char		 err[512];
+
+	while (!s->ended && (r = TAILQ_FIRST(&s->wait)) != NULL) {
+		b = pool_pick(s, err, sizeof(err));
+		if (b == NULL && err[0] == '\0')
+			break;
+		TAILQ_REMOVE(&s->wait, r, entry);
+		s->nwait--;
+		if (b == NULL) {
+			/* Fail fast: the link may have a timeout. */
+			sess_reply_error(s, r->id, err);
+			free(r);
+			continue;
+		}
+		bconn_send(b, r, r->payload, r->len);
+	}
+	sess_update_read(s);
+	sess_check_stop(s);
+}
+
+/* --- requests from the link ------------------------------------------- */
 
 static void
 sess_request(struct sess *s, const char *line, size_t len)
 {
+	struct bconn	*b;
 	struct lreq	*r;
 	const char	*payload, *why;
 	size_t		 plen;
 	uint64_t	 id;
+	char		 err[512];
 
 	if (linkproto_parse_msg(line, len, &id, &payload, &plen, &why) == -1) {
 		sess_protocol_error(s, why, line, len);
 		return;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->id = id;
-	r->payload = xmalloc(plen + 1);
-	memcpy(r->payload, payload, plen);
-	r->payload[plen] = '\0';
-	r->len = plen;
+	/* Straight out when nothing waits before it: no copy kept. */
+	if (TAILQ_EMPTY(&s->wait)) {
+		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {
+			r = lreq_new(id, NULL, 0);
+			bconn_send(b, r, payload, plen);
+			return;
+		}
+		if (err[0] != '\0') {
+			sess_reply_error(s, id, err);
+			return;
+		}
+	}
+	r = lreq_new(id, payload, plen);
 	TAILQ_INSERT_TAIL(&s->wait, r, entry);
 	s->nwait++;
 }
 
+/* The complete lines read from the link, while there is room for them. */
 static void
-sess_read_cb(struct bufferevent *bev, void *arg)
+sess_process(struct sess *s)
 {
-	struct sess		*s = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 p;
-	size_t			 eol_len, len, max;
-	const char		*line;
+	const char	*line;
+	size_t		 len, max;
 
 	max = D.max_line + LINKPROTO_HDR_MAX;
+	s->held = 0;
 	while (!s->ended && !s->closing && !s->stopping) {
-		if (s->up && s->nwait + s->nbusy >= D.max_pending)
-			break;
-		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (p.pos == -1) {
-			len = evbuffer_get_length(in);
-			if (len > LINKPROTO_EXCERPT)
-				len = LINKPROTO_EXCERPT;
-			if (evbuffer_get_length(in) > max)
-				sess_protocol_error(s, "line too long",
-				    (const char *)evbuffer_pullup(in,
-				    (ssize_t)len), len);
+		if (s->up && s->nwait + s->nsent >= D.max_pending) {
+			s->held = evbuffer_get_length(s->in) > 0;
 			break;
 		}
-		len = (size_t)p.pos;
-		line = (const char *)evbuffer_pullup(in, (ssize_t)(len + 1));
+		if ((line = linkd_line(s->in, &s->scan, &len)) == NULL) {
+			if (s->scan > max)
+				sess_protocol_error(s, "line too long",
+				    (const char *)evbuffer_pullup(s->in,
+				    LINKPROTO_EXCERPT), LINKPROTO_EXCERPT);
+			break;
+		}
 		if (len > max) {
 			sess_protocol_error(s, "line too long", line, len);
 			break;
@@ -481,47 +961,82 @@ sess_read_cb(struct bufferevent *bev, void *arg)
 			sess_hello(s, line, len);
 		else
 			sess_request(s, line, len);
-		evbuffer_drain(in, len + eol_len);
-		/* Start each one now: requests must not wait for the batch. */
-		if (s->up)
-			sess_dispatch(s);
+		evbuffer_drain(s->in, len + 1);
+		s->scan = 0;
 	}
-	if (!s->ended)
-		sess_update_read(s);
 }
 
+/* The link's end-of-file. */
 static void
-sess_write_cb(struct bufferevent *bev, void *arg)
+sess_eof(struct sess *s)
 {
-	struct sess	*s = arg;
-
-	if (s->closing)
-		sess_end(s, s->reason);
-}
-
-static void
-sess_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct sess	*s = arg;
-	char		 e[128];
-
-	if (what & BEV_EVENT_TIMEOUT)
-		sess_end(s, "the link stopped reading");
-	else if ((what & BEV_EVENT_EOF) && s->up && !s->closing) {
+	if (s->up && !s->closing) {
 		/*
 		 * No more requests, but those in hand are answered: a half
 		 * close still reads them (link itself never half-closes; if
 		 * it is gone for good, our writes fail and end it).
 		 */
 		s->peer_eof = 1;
-		bufferevent_disable(s->bev, EV_READ);
+		sess_set_reading(s, 0);
 		sess_check_stop(s);
-	} else if (what & BEV_EVENT_EOF)
+	} else
 		sess_end(s, "connection closed");
-	else {
-		linkproto_errstr(EVUTIL_SOCKET_ERROR(), e, sizeof(e));
+}
+
+static void
+sess_read_cb(int fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	ssize_t		 n;
+	char		 e[128];
+
+	if ((n = linkd_read(fd, s->in)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		linkproto_errstr(errno, e, sizeof(e));
 		sess_end(s, e);
+		return;
 	}
+	sess_process(s);
+	if (n == 0 && !s->ended)
+		sess_eof(s);
+	if (!s->ended) {
+		sess_update_read(s);
+		sess_check_stop(s);
+	}
+}
+
+/* There is room again for lines that were left in the buffer. */
+static void
+sess_kick_cb(int fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+
+	s->kicked = 0;
+	sess_process(s);
+	if (!s->ended) {
+		sess_update_read(s);
+		sess_check_stop(s);
+	}
+}
+
+/*
+ * The round's last callback: write what it produced, requests to the
+ * backend first, so that it can start on them, then the replies.
+ */
+static void
+sess_flush_cb(int fd, short what, void *arg)
+{
+	struct sess	*s = arg;
+	struct bconn	*b;
+
+	s->flushing = 0;
+	while (!s->ended && (b = TAILQ_FIRST(&s->dirty)) != NULL) {
+		TAILQ_REMOVE(&s->dirty, b, dentry);
+		b->dirty = 0;
+		bconn_flush(b);
+	}
+	sess_flush(s);
 }
 
 static void
@@ -547,189 +1062,11 @@ sess_status_cb(int fd, short ev, void *arg)
 		return;
 	event_del(s->status_ev);
 	s->stopping = 1;
-	bufferevent_disable(s->bev, EV_READ);
+	sess_set_reading(s, 0);
 	if (!s->up) {
 		sess_end(s, "stopping");
 		return;
 	}
-	sess_check_stop(s);
-}
-
-/* --- the backend pool -------------------------------------------------- */
-
-static void
-bconn_drop(struct bconn *b)
-{
-	struct sess	*s = b->s;
-
-	if (b->cur != NULL) {
-		TAILQ_REMOVE(&s->busy, b, entry);
-		s->nbusy--;
-		free(b->cur->payload);
-		free(b->cur);
-	} else
-		TAILQ_REMOVE(&s->idle, b, entry);
-	s->nconns--;
-	bufferevent_free(b->bev);
-	free(b);
-}
-
-/* The request on b failed: tell the link, drop the connection. */
-static void
-bconn_fail(struct bconn *b, const char *why)
-{
-	struct sess	*s = b->s;
-
-	sess_reply_error(s, b->cur->id, why);
-	bconn_drop(b);
-}
-
-static void
-bconn_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct bconn		*b = arg;
-	struct sess		*s = b->s;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 p;
-	struct lreq		*r;
-	size_t			 eol_len, len;
-	const char		*line;
-
-	if ((r = b->cur) == NULL) {
-		log_warnx("backend %s spoke out of turn: dropping the "
-		    "connection", s->backend);
-		bconn_drop(b);
-		sess_dispatch(s);
-		return;
-	}
-	p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-	if (p.pos == -1) {
-		if (evbuffer_get_length(in) > D.max_line) {
-			bconn_fail(b, "reply too long");
-			sess_dispatch(s);
-		}
-		return;
-	}
-	len = (size_t)p.pos;
-	line = (const char *)evbuffer_pullup(in, (ssize_t)(len + 1));
-	if (len > D.max_line)
-		sess_reply_error(s, r->id, "reply too long");
-	else
-		sess_reply(s, r->id, line, len);
-	evbuffer_drain(in, len + eol_len);
-	free(r->payload);
-	free(r);
-	b->cur = NULL;
-	TAILQ_REMOVE(&s->busy, b, entry);
-	s->nbusy--;
-	if (len > D.max_line || evbuffer_get_length(in) > 0) {
-		/* More than one line per request: we cannot pair them up. */
-		if (len <= D.max_line)
-			log_warnx("backend %s sent more than one line for a "
-			    "request: dropping the connection", s->backend);
-		TAILQ_INSERT_HEAD(&s->idle, b, entry);
-		bconn_drop(b);
-	} else {
-		bufferevent_set_timeouts(bev, NULL, NULL);
-		/* Most recently used first: the others may time out. */
-		TAILQ_INSERT_HEAD(&s->idle, b, entry);
-	}
-	sess_dispatch(s);
-	sess_check_stop(s);
-}
-
-static void
-bconn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct bconn	*b = arg;
-	struct sess	*s = b->s;
-	char		 e[128];
-
-	if (b->cur == NULL) {
-		/* An idle backend connection went away: fine. */
-		log_debug("backend %s closed an idle connection", s->backend);
-		bconn_drop(b);
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT)
-		strlcpy(e, "timed out", sizeof(e));
-	else if (what & BEV_EVENT_EOF)
-		strlcpy(e, "closed the connection", sizeof(e));
-	else
-		linkproto_errstr(EVUTIL_SOCKET_ERROR(), e, sizeof(e));
-	log_warnx("backend %s: %s (request %" PRIu64 " from %s)", s->backend,
-	    e, b->cur->id, s->name);
-	bconn_fail(b, e);
-	sess_dispatch(s);
-	sess_check_stop(s);
-}
-
-static struct bconn *
-bconn_open(struct sess *s, char *err, size_t errlen)
-{
-	struct bconn	*b;
-	int		 fd;
-
-	if ((fd = sock_unix_connect(s->backend, SOCK_STREAM, err,
-	    errlen)) == -1)
-		return NULL;
-	b = xcalloc(1, sizeof(*b));
-	b->s = s;
-	if ((b->bev = bufferevent_socket_new(s->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("bufferevent_socket_new failed");
-	bufferevent_setcb(b->bev, bconn_read_cb, NULL, bconn_event_cb, b);
-	bufferevent_setwatermark(b->bev, EV_READ, 0, D.max_line + 2);
-	bufferevent_enable(b->bev, EV_READ | EV_WRITE);
-	s->nconns++;
-	TAILQ_INSERT_HEAD(&s->idle, b, entry);
-	return b;
-}
-
-static void
-bconn_start(struct bconn *b, struct lreq *r)
-{
-	struct sess	*s = b->s;
-	struct evbuffer	*out = bufferevent_get_output(b->bev);
-	struct timeval	 tv;
-
-	TAILQ_REMOVE(&s->idle, b, entry);
-	TAILQ_INSERT_TAIL(&s->busy, b, entry);
-	s->nbusy++;
-	b->cur = r;
-	evbuffer_add(out, r->payload, r->len);
-	evbuffer_add(out, "\n", 1);
-	bufferevent_set_timeouts(b->bev, linkd_tv(D.backend_ms, &tv), NULL);
-}
-
-/* Give waiting requests to idle connections, opening new ones up to pool. */
-static void
-sess_dispatch(struct sess *s)
-{
-	struct lreq	*r;
-	struct bconn	*b;
-	char		 err[512];
-
-	while (!s->ended && (r = TAILQ_FIRST(&s->wait)) != NULL) {
-		if ((b = TAILQ_FIRST(&s->idle)) == NULL) {
-			if (s->nconns >= D.pool)
-				break;
-			if ((b = bconn_open(s, err, sizeof(err))) == NULL) {
-				/* Fail fast: the link may have a timeout. */
-				log_warnx("backend for %s: %s", s->name, err);
-				TAILQ_REMOVE(&s->wait, r, entry);
-				s->nwait--;
-				sess_reply_error(s, r->id, err);
-				free(r->payload);
-				free(r);
-				continue;
-			}
-		}
-		TAILQ_REMOVE(&s->wait, r, entry);
-		s->nwait--;
-		bconn_start(b, r);
-	}
-	sess_update_read(s);
 	sess_check_stop(s);
 }
 
@@ -743,19 +1080,19 @@ sess_free(struct sess *s)
 
 	while ((r = TAILQ_FIRST(&s->wait)) != NULL) {
 		TAILQ_REMOVE(&s->wait, r, entry);
-		free(r->payload);
 		free(r);
 	}
-	while ((b = TAILQ_FIRST(&s->busy)) != NULL)
-		bconn_drop(b);
-	while ((b = TAILQ_FIRST(&s->idle)) != NULL)
+	while ((b = TAILQ_FIRST(&s->conns)) != NULL)
 		bconn_drop(b);
 	if (s->status_ev != NULL)
 		event_free(s->status_ev);
-	if (s->hello_ev != NULL)
-		event_free(s->hello_ev);
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
+	event_free(s->hello_ev);
+	event_free(s->rev);
+	event_free(s->wev);
+	event_free(s->flush_ev);
+	event_free(s->kick_ev);
+	evbuffer_free(s->in);
+	evbuffer_free(s->out);
 	free(s->backend);
 	event_base_free(s->base);
 }
@@ -773,8 +1110,8 @@ linkd_serve(int fd, void *arg)
 
 	memset(&s, 0, sizeof(s));
 	TAILQ_INIT(&s.wait);
-	TAILQ_INIT(&s.idle);
-	TAILQ_INIT(&s.busy);
+	TAILQ_INIT(&s.conns);
+	TAILQ_INIT(&s.dirty);
 	strlcpy(s.ip, "?", sizeof(s.ip));
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    ipaddr_of((struct sockaddr *)&ss, &ip) == 0 &&
@@ -785,17 +1122,22 @@ linkd_serve(int fd, void *arg)
 		return;
 	}
 	linkproto_sockopts(fd);
+	/* fd is the prefork loop's: it closes it. */
+	s.fd = fd;
 	if ((s.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	/* No BEV_OPT_CLOSE_ON_FREE: the prefork loop closes fd. */
-	if ((s.bev = bufferevent_socket_new(s.base, fd, 0)) == NULL ||
+	if ((s.in = evbuffer_new()) == NULL ||
+	    (s.out = evbuffer_new()) == NULL ||
+	    (s.rev = event_new(s.base, fd, EV_READ | EV_PERSIST,
+	    sess_read_cb, &s)) == NULL ||
+	    (s.wev = event_new(s.base, fd, EV_WRITE | EV_PERSIST,
+	    sess_write_cb, &s)) == NULL ||
+	    (s.flush_ev = event_new(s.base, -1, 0, sess_flush_cb,
+	    &s)) == NULL ||
+	    (s.kick_ev = event_new(s.base, -1, 0, sess_kick_cb, &s)) == NULL ||
 	    (s.hello_ev = evtimer_new(s.base, sess_hello_cb, &s)) == NULL)
 		fatalx("cannot create events");
-	bufferevent_setcb(s.bev, sess_read_cb, sess_write_cb, sess_event_cb,
-	    &s);
-	bufferevent_setwatermark(s.bev, EV_READ, 0,
-	    D.max_line + LINKPROTO_HDR_MAX + 2);
-	bufferevent_enable(s.bev, EV_READ | EV_WRITE);
+	sess_set_reading(&s, 1);
 	evtimer_add(s.hello_ev, linkd_tv(D.hello_ms, &tv));
 	if (service_status_fd() != -1) {
 		if ((s.status_ev = event_new(s.base, service_status_fd(),
@@ -885,6 +1227,7 @@ linkd_options(void)
 		fatalx("bad host name \"%s\": use letters, digits, \".\", "
 		    "\"_\" and \"-\"", D.host);
 	D.pool = (int)service_option_num("pool", 4, 1, 1024);
+	D.depth = (int)service_option_num("backend_depth", 32, 1, 1024);
 	D.max_pending = (int)service_option_num("max_pending", 1024, 1,
 	    1000000);
 	D.max_line = (size_t)service_option_num("max_line", 65536, 1,

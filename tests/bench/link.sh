@@ -272,9 +272,11 @@ note "CPU ticks in the 8-client x 16 runs through the link: alpha's link" \
     "$(awk -v n="$c0" -v hz="$HZ" -v c="$(nproc)" \
     'BEGIN { printf "%.0f", n / 1e9 * hz * c }') available" \
     "($(awk -v n="$c0" 'BEGIN { printf "%.1f", n / 1e9 }') s x $(nproc)" \
-    "CPUs x $HZ/s); linkd sends one request at a time on each of its 8" \
-    "backend connections, while a direct client's requests reach its" \
-    "echo child in one write and come back in one read"
+    "CPUs x $HZ/s); linkd pipelines on its backend connections, but" \
+    "each request still crosses two more processes and is parsed and" \
+    "framed twice, while a direct client's 16 requests reach its echo" \
+    "child in one write and come back in one read (echo does not parse" \
+    "lines): compare the one-write-per-request row"
 host_stop alpha
 if [ "${LINK_BENCH_ONLY:-}" = throughput ]; then
 	log_problems 'calls itself'

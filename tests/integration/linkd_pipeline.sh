@@ -1,0 +1,206 @@
+#!/bin/sh
+# linkd_pipeline.sh: services/linkd standalone, pipelining requests on its
+# backend connections.  The test plays alpha's link itself (socat over
+# TCP: "HELLO 1 alpha", then "<id> <payload>" lines, then end-of-file,
+# after which linkd answers what is outstanding and closes), against:
+#
+#	- tests/helpers/recorder (standalone: one connection at a time, so
+#	  pool=1), slow (300 ms) for lines holding "slow": every request is
+#	  on the one connection at once, the backend answers in order, and
+#	  each reply must come back under its own id;
+#	- socat-forked shell backends ($T/NAME.sh, one per connection) that
+#	  answer only once they have read several lines (which only a
+#	  pipelining linkd gets past), answer some and hang up, never answer,
+#	  or say one line too many; one is slow for "slow..." lines to see
+#	  the pool still spread requests over connections.
+#
+# Each program logs to its stderr, kept in $T/NAME.err.  Every process is
+# started with lm_bg and ended by pid (here, or by lib.sh's cleanup).
+. "$(dirname "$0")/lib.sh"
+
+LINKD=$top_builddir/services/linkd
+RECORDER=$top_builddir/tests/helpers/recorder
+for _f in "$LINKD" "$RECORDER"; do
+	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
+done
+command -v socat >/dev/null 2>&1 || skip_all "needs socat"
+command -v ss >/dev/null 2>&1 || skip_all "needs ss (iproute2)"
+
+plan 20
+lm_setup linkd_pipeline
+export T	# the backend scripts write to it
+
+# --- helpers ----------------------------------------------------------------
+
+free_port() {
+	"$TCLIENT" -P 127.0.0.1 || bail_out "no free port on 127.0.0.1"
+}
+
+has() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+one_line() {
+	paste -sd '|' -
+}
+
+# start_linkd NAME OPTION...: linkd as host beta for peer alpha on a
+# fresh port (in PORT), its stderr in $T/linkd-NAME.err; waits until it
+# listens.
+start_linkd() {
+	_ln=$1
+	shift
+	PORT=$(free_port)
+	lm_bg "$T/linkd-$_ln.err" "$LINKD" -o listen=127.0.0.1:"$PORT" \
+	    -o peers=alpha@127.0.0.1 -o host_name=beta "$@"
+	LINKD_PID=$LM_BG_PID
+	wait_for "linkd $_ln to listen" 5 listening "$PORT" ||
+	    bail_out "linkd $_ln did not start"
+}
+
+listening() {
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN
+}
+
+# link LINE...: one link to $PORT: the hello, the lines, end-of-file;
+# prints what linkd answered, the hello's answer first.
+link() {
+	{
+		echo "HELLO 1 alpha"
+		printf '%s\n' "$@"
+	} | timeout 20 socat -t 20 - TCP:127.0.0.1:"$PORT"
+}
+
+# backend NAME SCRIPT: a socat-forked shell backend on $T/NAME.sock
+# running SCRIPT (sh source) per connection.
+backend() {
+	printf '%s\n' "$2" >"$T/$1.sh"
+	lm_bg "$T/$1.socat.err" socat UNIX-LISTEN:"$T/$1.sock",fork \
+	    EXEC:"/bin/sh $T/$1.sh"
+	wait_for "backend $1" 5 test -S "$T/$1.sock" ||
+	    bail_out "backend $1 did not start"
+}
+
+# --- 1. one pipelined connection, slow for some ----------------------------
+
+lm_bg "$T/rec.err" "$RECORDER" -o listen="$T/rec.sock" \
+    -o file="$T/rec.out" -o delay=300 -o slow=slow
+wait_for "recorder" 5 test -S "$T/rec.sock" || bail_out "no recorder"
+start_linkd rec -o backend_path="$T/rec.sock" -o pool=1
+
+# Ids need not be consecutive; the slow ones hold up those behind them.
+set -- "3 a" "4 slow-b" "7 c" "8 d" "12 slow-e" "13 f" "20 " "21 slow-h" \
+    "22 i"
+i=1
+while [ $i -le 20 ]; do
+	set -- "$@" "$((100 + i)) x$i"
+	i=$((i + 1))
+done
+WANT="OK 1 beta|$(printf '%s\n' "$@" | one_line)"
+t0=$(lm_now_ms)
+GOT=$(link "$@" | one_line)
+t1=$(lm_now_ms)
+is "$GOT" "$WANT" \
+    "29 requests on one connection, 3 slow: each reply under its id, in order"
+ok '[ $((t1 - t0)) -ge 800 ]' \
+    "... the slow ones took their time ($((t1 - t0)) ms)"
+is "$(one_line <"$T/rec.out")" "$(printf '%s\n' "$@" | cut -d' ' -f2- |
+    one_line)" "the backend got every payload once, in order"
+ok '! has "$T/linkd-rec.err" "warning|error" &&
+    ! has "$T/rec.err" "warning|error"' "no warning from linkd or the recorder"
+ok 'has "$T/linkd-rec.err" \
+    "link from alpha \(127\.0\.0\.1\) down: connection closed\$"' \
+    "the link ends after its end-of-file, once all is answered"
+kill -TERM "$LINKD_PID"
+
+# --- 2. a backend that needs three lines before it says anything ------------
+
+backend three 'read -r a && read -r b && read -r c &&
+printf "%s\n" "re:$a" "re:$b" "re:$c"
+while IFS= read -r l; do printf "%s\n" "re:$l"; done'
+start_linkd three -o backend_path="$T/three.sock" -o pool=1 \
+    -o backend_timeout=5s
+t0=$(lm_now_ms)
+is "$(link "5 p" "9 q" "10 r" | one_line)" "OK 1 beta|5 re:p|9 re:q|10 re:r" \
+    "three requests reach a backend together, the replies pair up"
+t1=$(lm_now_ms)
+ok '[ $((t1 - t0)) -lt 4000 ]' \
+    "... at once, not after backend_timeout ($((t1 - t0)) ms)"
+kill -TERM "$LINKD_PID"
+start_linkd three1 -o backend_path="$T/three.sock" -o pool=1 \
+    -o backend_timeout=1s -o backend_depth=1
+TO="error: backend: timed out"
+is "$(link "5 p" "9 q" "10 r" | one_line)" "OK 1 beta|5 $TO|9 $TO|10 $TO" \
+    "backend_depth=1: one request at a time, so that backend never answers"
+kill -TERM "$LINKD_PID"
+
+# --- 3. a backend that hangs up with requests outstanding -------------------
+
+backend hangup 'read -r a && read -r b && read -r c && printf "%s\n" "$a"'
+start_linkd hangup -o backend_path="$T/hangup.sock" -o pool=1
+CL="error: backend: closed the connection"
+is "$(link "1 a" "2 b" "3 c" | one_line)" "OK 1 beta|1 a|2 $CL|3 $CL" \
+    "hung up with two outstanding: both get '$CL'"
+RE='warning: backend .*/hangup\.sock: closed the connection'
+RE="$RE \\(request 2 and 1 more from alpha\\)\$"
+ok '[ "$(grep -Ec -- "$RE" "$T/linkd-hangup.err")" = 1 ]' \
+    "... logged once: '(request 2 and 1 more from alpha)'"
+kill -TERM "$LINKD_PID"
+
+# --- 4. a backend that never answers ----------------------------------------
+
+backend mute 'while read -r l; do :; done'
+start_linkd mute -o backend_path="$T/mute.sock" -o pool=1 \
+    -o backend_timeout=500ms
+t0=$(lm_now_ms)
+is "$(link "1 a" "2 b" | one_line)" "OK 1 beta|1 $TO|2 $TO" \
+    "no answer within backend_timeout: every outstanding request times out"
+t1=$(lm_now_ms)
+ok '[ $((t1 - t0)) -ge 400 ] && [ $((t1 - t0)) -lt 4000 ]' \
+    "... after about backend_timeout ($((t1 - t0)) ms)"
+kill -TERM "$LINKD_PID"
+
+# --- 5. a backend that says one line too many -------------------------------
+
+backend twice 'while IFS= read -r l; do
+case $l in
+twice*) printf "%s\n" "$l" "$l" ;;
+*) printf "%s\n" "$l" ;;
+esac
+done'
+start_linkd twice -o backend_path="$T/twice.sock" -o pool=1
+is "$(link "1 twice" | one_line)" "OK 1 beta|1 twice" \
+    "the first reply of a backend that answers twice gets through"
+wait_for "linkd's warning" 5 \
+    has "$T/linkd-twice.err" 'no request was waiting' &&
+    pass "the extra line: 'sent a line no request was waiting for'" ||
+    fail "the extra line: 'sent a line no request was waiting for'"
+is "$(link "2 after" | one_line)" "OK 1 beta|2 after" \
+    "the next link is served as usual"
+kill -TERM "$LINKD_PID"
+
+# --- 6. the pool: concurrency first, then pipelining ------------------------
+
+backend slow 'echo $$ >>"$T/slow.conns"
+while IFS= read -r l; do
+case $l in
+slow*) sleep 1 ;;
+esac
+printf "%s\n" "$l"
+done'
+start_linkd slow -o backend_path="$T/slow.sock" -o pool=2
+GOT=$(link "1 slow-a" "2 b" "3 c" "4 d" "5 e" "6 f")
+is "$(echo "$GOT" | sort | one_line)" "1 slow-a|2 b|3 c|4 d|5 e|6 f|OK 1 beta" \
+    "6 requests over a pool of 2, one slow: every reply under its id"
+ok '[ "$(echo "$GOT" | sed -n 2p)" != "1 slow-a" ]' \
+    "... the slow one did not hold up the first of the others"
+is "$(sort -u "$T/slow.conns" | wc -l | tr -d ' ')" 2 \
+    "... over two backend connections, no more"
+kill -TERM "$LINKD_PID"
+
+# --- 7. bad option -----------------------------------------------------------
+
+"$LINKD" -o listen=127.0.0.1:"$(free_port)" -o peers=alpha@127.0.0.1 \
+    -o backend_path="$T/rec.sock" -o backend_depth=0 >"$T/bad.err" 2>&1
+is $? 1 "backend_depth=0: exit 1"
+ok 'has "$T/bad.err" "fatal: .*backend_depth"' "... naming the option"
