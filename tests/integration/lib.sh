@@ -448,6 +448,66 @@ lm_host() {
 	eval "MASTER_PID=\${LM_PID_$LM_HOST:-}"
 }
 
+# --- shared by the link tests ----------------------------------------------------
+
+# has FILE REGEX, count FILE REGEX, count_at_least N FILE REGEX
+has() {
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+count() {
+	grep -Ec -- "$2" "$1" 2>/dev/null || true
+}
+
+count_at_least() {
+	[ "$(count "$2" "$3")" -ge "$1" ]
+}
+
+# wait_pass DESC TIMEOUT CMD...: one test, CMD succeeds within TIMEOUT.
+wait_pass() {
+	_wd=$1
+	shift
+	if wait_for "$_wd" "$@"; then
+		pass "$_wd"
+	else
+		fail "$_wd"
+	fi
+}
+
+# The log from line N+1 on (N from log_mark).
+log_mark() {
+	wc -l <"$LOG" | tr -d ' '
+}
+
+status_matches() {
+	svc_field "$1" status | grep -Eq -- "$2"
+}
+
+# req SOCK LINE...: the lines on one connection (pipelined); the replies.
+req() {
+	_rs=$1
+	shift
+	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
+}
+
+peer() {
+	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
+}
+
+# one_line: lines joined with "|", for comparisons.
+one_line() {
+	paste -sd '|' -
+}
+
+queue_files() {
+	ls "$1" 2>/dev/null | grep -Ec '^[0-9]{20}$' || true
+}
+
+queue_empty() {
+	[ "$(queue_files "$1")" = 0 ]
+}
+
+
 # --- cleanup -------------------------------------------------------------------
 
 # Processes that still look like ours: command line naming $T (the master

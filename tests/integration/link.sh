@@ -51,49 +51,10 @@ free_port() {
 	done
 }
 
-# req SOCK LINE...: the lines on one connection (pipelined); the replies.
-req() {
-	_rs=$1
-	shift
-	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
-}
-
 # raw ADDR:PORT BIND LINE: one line to a linkd from address BIND; the answer.
 raw() {
 	printf '%s\n' "$3" | timeout 10 socat -t 5 - \
 	    TCP:"$1",bind="$2" 2>/dev/null
-}
-
-one_line() {
-	paste -sd '|' -
-}
-
-has() {
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
-
-count() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
-}
-
-count_at_least() {
-	[ "$(count "$2" "$3")" -ge "$1" ]
-}
-
-# wait_pass DESC TIMEOUT CMD...: one test, CMD succeeds within TIMEOUT.
-wait_pass() {
-	_wd=$1
-	shift
-	if wait_for "$_wd" "$@"; then
-		pass "$_wd"
-	else
-		fail "$_wd"
-	fi
-}
-
-# The log from line N+1 on (N from log_mark).
-log_mark() {
-	wc -l <"$LOG" | tr -d ' '
 }
 
 log_since() {
@@ -119,14 +80,6 @@ has_new_unit_pid() {
 	new_unit_pid "$@" >/dev/null
 }
 
-queue_files() {
-	ls "$1" 2>/dev/null | grep -Ec '^[0-9]{20}$' || true
-}
-
-queue_empty() {
-	[ "$(queue_files "$1")" = 0 ]
-}
-
 # The queue's requests in sequence order, one per line.
 queue_lines() {
 	for _qf in $(ls "$1" | grep -E '^[0-9]{20}$' | sort); do
@@ -138,14 +91,6 @@ queue_lines() {
 # "delivered queued request N to beta" numbers in log lines on stdin.
 delivered_seqs() {
 	sed -n 's/.*: delivered queued request \([0-9]*\) to beta$/\1/p'
-}
-
-status_matches() {
-	svc_field "$1" status | grep -Eq -- "$2"
-}
-
-peer() {
-	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
 }
 
 # --- the hosts ---------------------------------------------------------------

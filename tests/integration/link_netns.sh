@@ -87,46 +87,6 @@ plan 15
 
 # --- helpers --------------------------------------------------------------------
 
-req() {
-	_rs=$1
-	shift
-	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
-}
-
-has() {
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
-
-count() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
-}
-
-wait_pass() {
-	_wd=$1
-	shift
-	if wait_for "$_wd" "$@"; then
-		pass "$_wd"
-	else
-		fail "$_wd"
-	fi
-}
-
-status_matches() {
-	svc_field "$1" status | grep -Eq -- "$2"
-}
-
-peer() {
-	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
-}
-
-queue_files() {
-	ls "$1" 2>/dev/null | grep -Ec '^[0-9]{20}$' || true
-}
-
-queue_empty() {
-	[ "$(queue_files "$1")" = 0 ]
-}
-
 # Every request the flow sent is in beta's record.
 all_recorded() {
 	sed -n 's/^\([0-9]*\) .*/critical:flow-\1/p' "$T/flow.out" | sort -u \
@@ -138,10 +98,6 @@ all_recorded() {
 # Wait until at least MS milliseconds passed since T0 (lm_now_ms).
 elapsed() {
 	[ $(($(lm_now_ms) - $1)) -ge "$2" ]
-}
-
-count_at_least() {
-	[ "$(count "$2" "$3")" -ge "$1" ]
 }
 
 # --- the hosts --------------------------------------------------------------------

@@ -43,38 +43,6 @@ free_port() {
 	done
 }
 
-req() {
-	_rs=$1
-	shift
-	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
-}
-
-has() {
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
-
-count() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
-}
-
-count_at_least() {
-	[ "$(count "$2" "$3")" -ge "$1" ]
-}
-
-wait_pass() {
-	_wd=$1
-	shift
-	if wait_for "$_wd" "$@"; then
-		pass "$_wd"
-	else
-		fail "$_wd"
-	fi
-}
-
-log_mark() {
-	wc -l <"$LOG" | tr -d ' '
-}
-
 # log_since_has N REGEX: a log line after line N matches.
 log_since_has() {
 	tail -n +"$(($1 + 1))" "$LOG" | grep -Eq -- "$2"
@@ -104,10 +72,6 @@ unit_pid_new() {
 	[ -n "$_un" ] && [ "$_un" = "${_un% *}" ] && [ "$_un" != "$2" ]
 }
 
-status_matches() {
-	svc_field "$1" status | grep -Eq -- "$2"
-}
-
 no_row() {
 	! svc_field "$1" state >/dev/null
 }
@@ -115,10 +79,6 @@ no_row() {
 # An established TCP connection from 127.0.0.1 to ADDR:PORT.
 connected_to() {
 	ss -Htn state established "( dst $1 )" 2>/dev/null | grep -q .
-}
-
-peer() {
-	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
 }
 
 # alpha_conf PEER...: alpha's linkmaster.conf with these peer lines.

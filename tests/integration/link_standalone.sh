@@ -31,35 +31,8 @@ export SEEN
 
 # --- helpers ----------------------------------------------------------------
 
-# req SOCK LINE...: send the lines on one connection (pipelined), print
-# the replies.  The link closes a client that sent end-of-file once all
-# its requests are answered, which ends socat.
-req() {
-	_rs=$1
-	shift
-	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
-}
-
-# one_line: lines joined with "|", for comparisons.
-one_line() {
-	paste -sd '|' -
-}
-
 free_port() {
 	"$TCLIENT" -P 127.0.0.1 || bail_out "no free port on 127.0.0.1"
-}
-
-# has FILE REGEX, count FILE REGEX, count_at_least N FILE REGEX
-has() {
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
-
-count() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
-}
-
-count_at_least() {
-	[ "$(count "$2" "$3")" -ge "$1" ]
 }
 
 # wait_has FILE REGEX DESC: one test, a line of FILE matches within 10 s.
@@ -100,10 +73,6 @@ stop_link() {
 	kill -TERM "$LINK_PID"
 	wait_for "link $LINK_PID to exit" 10 dead "$LINK_PID" || return 124
 	wait "$LINK_PID"
-}
-
-queue_files() {
-	ls "$1" 2>/dev/null | grep -Ec '^[0-9]{20}$' || true
 }
 
 # The retry delays a link logged, in ms, one per line.
