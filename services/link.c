@@ -19,6 +19,14 @@
  * in N).  Everything is driven by libevent: socket events and timers,
  * never a poll loop, so an idle helper uses no CPU.
  *
+ * Sockets are bufferevents with only read interest registered: output is
+ * written by us once per event loop round (the flush event runs after the
+ * round's other callbacks, link first, then each client with output), in
+ * one writev per socket, and write interest is registered only for what
+ * a socket did not take at once, until it is all out.  That saves the
+ * two epoll_ctl calls and the extra loop round per write that a
+ * bufferevent with write interest enabled costs.
+ *
  * Failure policy: bad options or environment, or a queue directory that
  * cannot be opened, are fatal before READY (a bad startup the master
  * throttles).  After READY nothing about the peer is fatal: a protocol
@@ -111,6 +119,7 @@ RB_HEAD(reqtree, req);
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
+	TAILQ_ENTRY(client)	 dentry;	/* L.dirty */
 	struct bufferevent	*bev;
 	struct reqlist		 reqs;		/* request order */
 	int			 npending;
@@ -119,6 +128,7 @@ struct client {
 	int			 lingering;	/* closing: to EOF */
 	int			 busy;		/* client_process() */
 	int			 shut;		/* stopping: SHUT_RD done */
+	int			 dirty;		/* on L.dirty */
 };
 
 enum link_state {
@@ -165,6 +175,12 @@ static struct {
 	struct req		*replay;
 	unsigned		 replay_attempt;
 	struct event		*replay_ev;
+	int			 link_dirty;	/* output to write */
+
+	/* Writing: once per loop round, after the round's callbacks. */
+	struct event		*flush_ev;
+	int			 flushing;	/* flush_ev active */
+	TAILQ_HEAD(, client)	 dirty;		/* clients with output */
 
 	/* Clients. */
 	struct event		**listen_ev;
@@ -198,6 +214,8 @@ static void	replay_next(void);
 static void	client_process(struct client *);
 static void	client_flush(struct client *);
 static void	client_stop_close(struct client *);
+static void	client_dirty(struct client *);
+static void	link_dirty(void);
 static void	stop_check(void);
 
 /* --- small helpers ------------------------------------------------------ */
@@ -390,6 +408,8 @@ client_free(struct client *c)
 	}
 	TAILQ_REMOVE(&L.clients, c, entry);
 	L.nclients--;
+	if (c->dirty)
+		TAILQ_REMOVE(&L.dirty, c, dentry);
 	bufferevent_free(c->bev);
 	free(c);
 	stop_check();
@@ -413,7 +433,7 @@ client_maybe_close(struct client *c)
 	if (!(c->eof || c->closing) || !TAILQ_EMPTY(&c->reqs))
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		return;		/* client_write_cb comes back */
+		return;		/* client_write comes back */
 	if (c->eof) {
 		client_free(c);
 		return;
@@ -470,6 +490,7 @@ client_flush(struct client *c)
 		evbuffer_add(out, r->reply, r->rlen);
 		evbuffer_add(out, "\n", 1);
 		req_free(r);
+		client_dirty(c);
 	}
 	/*
 	 * At end-of-file nothing more will be read to wake us, but lines
@@ -585,12 +606,18 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	client_process(c);
 }
 
-/* Output drained: read again, or close a client that is done. */
+/*
+ * What client_write left is out: no more write interest until a write
+ * leaves something again; read again, or close a client that is done.
+ */
 static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client	*c = arg;
 
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	bufferevent_disable(bev, EV_WRITE);
 	client_update_read(c);
 	client_maybe_close(c);
 }
@@ -648,7 +675,7 @@ client_write_now(struct client *c)
  * then all in our buffer: each complete line is served (sent on the
  * link before it is handed over), an unterminated last one answered, and
  * once those answers
- * are written (client_write_cb comes back here) we close with nothing
+ * are written (client_write comes back here) we close with nothing
  * left unread, which the client sees as an end-of-file after its
  * replies.
  */
@@ -734,7 +761,8 @@ client_new(int fd)
 	    client_event_cb, c);
 	/* Never buffer more than one line beyond the limit. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, L.max_line + 1);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Write interest only while a write is unfinished (client_write). */
+	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&L.clients, c, entry);
 	L.nclients++;
 }
@@ -799,6 +827,147 @@ client_accept_cb(int lfd, short ev, void *arg)
 	}
 }
 
+/* --- writing, once per loop round ------------------------------------- */
+
+/*
+ * Write out as much of a bufferevent's output as its socket takes, now:
+ * 0, or -1 with errno.  The bufferevent keeps its output frozen at the
+ * front except while it writes itself, and so must we (client_write_now).
+ */
+static int
+bev_write(struct bufferevent *bev)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+	int		 n, e = 0;
+
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0) {
+		if ((n = evbuffer_write(out, bufferevent_getfd(bev))) > 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			e = errno;
+		break;
+	}
+	evbuffer_freeze(out, 1);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write what this round produced once every callback of it has run. */
+static void
+flush_soon(void)
+{
+	if (L.flushing)
+		return;
+	L.flushing = 1;
+	event_active(L.flush_ev, EV_TIMEOUT, 1);
+}
+
+static void
+link_dirty(void)
+{
+	L.link_dirty = 1;
+	flush_soon();
+}
+
+static void
+client_dirty(struct client *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	TAILQ_INSERT_TAIL(&L.dirty, c, dentry);
+	flush_soon();
+}
+
+/*
+ * The link's output, written at once; only what the socket did not take
+ * waits for write interest (link_write_cb).  Never once handed over.
+ */
+static void
+link_write(void)
+{
+	struct evbuffer	*out;
+	char		 e[128];
+
+	L.link_dirty = 0;
+	if (L.bev == NULL || L.handed_over ||
+	    (bufferevent_get_enabled(L.bev) & EV_WRITE))
+		return;
+	out = bufferevent_get_output(L.bev);
+	if (evbuffer_get_length(out) == 0)
+		return;
+	if (bev_write(L.bev) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		link_down(e);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(L.bev, EV_WRITE);
+}
+
+static void
+link_write_cb(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+}
+
+/*
+ * A client's replies, written at once.  A broken client goes, as the
+ * bufferevent's error event would have had it; what the socket did not
+ * take waits for write interest (client_write_cb); all out, do what that
+ * callback does.
+ */
+static void
+client_write(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if ((bufferevent_get_enabled(c->bev) & EV_WRITE) ||
+	    evbuffer_get_length(out) == 0)
+		return;
+	if (bev_write(c->bev) == -1) {
+		client_free(c);
+		return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	client_update_read(c);
+	client_maybe_close(c);
+}
+
+/*
+ * The end of a loop round: the link first (requests on their way sooner),
+ * then the clients.  What the writing produces (a broken link fails its
+ * requests; a stopping client closes or sends more) goes out in this
+ * same pass.
+ */
+static void
+flush_cb(int fd, short ev, void *arg)
+{
+	struct client	*c;
+
+	for (;;) {
+		if (L.link_dirty)
+			link_write();
+		else if ((c = TAILQ_FIRST(&L.dirty)) != NULL) {
+			TAILQ_REMOVE(&L.dirty, c, dentry);
+			c->dirty = 0;
+			client_write(c);
+		} else
+			break;
+	}
+	L.flushing = 0;
+}
+
 /* --- the link ------------------------------------------------------------- */
 
 /*
@@ -844,6 +1013,7 @@ link_send(struct req *r)
 	evbuffer_add(out, hdr, n);
 	evbuffer_add(out, r->line, r->len);
 	evbuffer_add(out, "\n", 1);
+	link_dirty();
 	/* Only critical and replayed requests may have to be sent again. */
 	if (r->kind == REQ_ORDINARY) {
 		free(r->line);
@@ -1079,10 +1249,12 @@ link_established(int fd, int greeted)
 	if ((L.bev = bufferevent_socket_new(L.base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("bufferevent_socket_new failed");
-	bufferevent_setcb(L.bev, link_read_cb, NULL, link_event_cb, NULL);
+	bufferevent_setcb(L.bev, link_read_cb, link_write_cb, link_event_cb,
+	    NULL);
 	bufferevent_setwatermark(L.bev, EV_READ, 0,
 	    L.max_line + LINKPROTO_HDR_MAX + 1);
-	bufferevent_enable(L.bev, EV_READ | EV_WRITE);
+	/* Write interest only while a write is unfinished (link_write). */
+	bufferevent_enable(L.bev, EV_READ);
 	if (greeted) {
 		link_up(1);
 		return;
@@ -1090,6 +1262,7 @@ link_established(int fd, int greeted)
 	L.state = LINK_HELLO;
 	evbuffer_add_printf(bufferevent_get_output(L.bev), "HELLO %d %s\n",
 	    LINKPROTO_VERSION, L.host);
+	link_dirty();
 	bufferevent_set_timeouts(L.bev, link_tv(L.connect_ms, &tv), NULL);
 }
 
@@ -1572,6 +1745,7 @@ main(int argc, char *argv[])
 	RB_INIT(&L.inflight);
 	TAILQ_INIT(&L.deadlines);
 	TAILQ_INIT(&L.clients);
+	TAILQ_INIT(&L.dirty);
 	handoff = link_fds();
 	if ((L.retry_ev = evtimer_new(L.base, link_retry_cb, NULL)) == NULL ||
 	    (L.timeout_ev = evtimer_new(L.base, link_timeout_cb,
@@ -1581,6 +1755,7 @@ main(int argc, char *argv[])
 	    (L.pause_ev = evtimer_new(L.base, listen_pause_cb, NULL)) == NULL ||
 	    (L.drain_ev = evtimer_new(L.base, drain_cb, NULL)) == NULL ||
 	    (L.finish_ev = event_new(L.base, -1, 0, finish_cb, NULL)) == NULL ||
+	    (L.flush_ev = event_new(L.base, -1, 0, flush_cb, NULL)) == NULL ||
 	    (L.sig_ev[0] = evsignal_new(L.base, SIGTERM, signal_cb,
 	    NULL)) == NULL ||
 	    (L.sig_ev[1] = evsignal_new(L.base, SIGINT, signal_cb,

@@ -1589,6 +1589,127 @@ START_TEST(test_link_down_and_queue)
 }
 END_TEST
 
+/* n bytes from fd (blocking or not), within the deadline. */
+static void
+read_full(int fd, char *buf, size_t n)
+{
+	struct pollfd	 pfd;
+	long long	 deadline = now_ms() + WAIT_MS;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (got < n) {
+		ck_assert_msg(now_ms() < deadline, "got %zu of %zu bytes", got,
+		    n);
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		r = read(fd, buf + got, n - got);
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		ck_assert_msg(r > 0, "read: %zd (%s)", r, strerror(errno));
+		got += (size_t)r;
+	}
+}
+
+static void
+write_full(int fd, const char *buf, size_t n)
+{
+	ssize_t	 r;
+
+	while (n > 0) {
+		r = write(fd, buf, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		ck_assert_msg(r > 0, "write: %zd (%s)", r, strerror(errno));
+		buf += r;
+		n -= (size_t)r;
+	}
+}
+
+#define SLOW_LEN	150000	/* bytes of each request and reply */
+#define SLOW_N		60	/* of each: far more than socket buffers */
+
+/*
+ * A peer and a client that do not read for a while: what the sockets do
+ * not take waits (write interest) and goes out, in order, once they read;
+ * then the client is read again and served as before.
+ */
+START_TEST(test_link_slow_reader)
+{
+	struct linkenv	 le;
+	struct child	 ch;
+	char		 port[16], hdr[32];
+	char		*args[] = { "link", "-o", "max_line=200000", "-o",
+			    "max_pending=64", "-o", "retry_min=5s", NULL };
+	char		*big, *got;
+	size_t		 n;
+	int		 tlfd, peer, c, i;
+
+	memset(&le, 0, sizeof(le));
+	tlfd = tcp_listener(port, sizeof(port));
+	linkenv_init(&le, port, 1, "link/beta");
+	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	peer = link_up_peer(&ch, tlfd);
+	big = xmalloc(SLOW_LEN + 1);
+	got = xmalloc(SLOW_LEN + 64);
+	c = unix_client(le.sock);
+
+	/* Requests while the peer does not read: the link's socket fills. */
+	for (i = 0; i < SLOW_N; i++) {
+		memset(big, 'a' + i % 26, SLOW_LEN);
+		big[SLOW_LEN] = '\n';
+		write_full(c, big, SLOW_LEN + 1);
+	}
+	for (i = 0; i < SLOW_N; i++) {
+		n = (size_t)snprintf(hdr, sizeof(hdr), "%d ", i + 1);
+		read_full(peer, got, n + SLOW_LEN + 1);
+		ck_assert_msg(memcmp(got, hdr, n) == 0, "request %d: bad id",
+		    i + 1);
+		memset(big, 'a' + i % 26, SLOW_LEN);
+		ck_assert_msg(memcmp(got + n, big, SLOW_LEN) == 0 &&
+		    got[n + SLOW_LEN] == '\n', "request %d garbled", i + 1);
+	}
+
+	/* Replies while the client does not read: its socket fills. */
+	for (i = 0; i < SLOW_N; i++) {
+		n = (size_t)snprintf(hdr, sizeof(hdr), "%d ", i + 1);
+		write_full(peer, hdr, n);
+		memset(big, 'A' + i % 26, SLOW_LEN);
+		big[SLOW_LEN] = '\n';
+		write_full(peer, big, SLOW_LEN + 1);
+	}
+	for (i = 0; i < SLOW_N; i++) {
+		read_full(c, got, SLOW_LEN + 1);
+		memset(big, 'A' + i % 26, SLOW_LEN);
+		ck_assert_msg(memcmp(got, big, SLOW_LEN) == 0 &&
+		    got[SLOW_LEN] == '\n', "reply %d garbled", i + 1);
+	}
+
+	/* All out: the client is read and answered again. */
+	send_str(c, "again\n");
+	(void)snprintf(hdr, sizeof(hdr), "%d again", SLOW_N + 1);
+	ck_assert_str_eq(read_line(peer), hdr);
+	(void)snprintf(hdr, sizeof(hdr), "%d done\n", SLOW_N + 1);
+	send_str(peer, hdr);
+	ck_assert_str_eq(read_line(c), "done");
+	close(c);
+	free(big);
+	free(got);
+
+	/* Nothing buffered either way: the link can be handed over. */
+	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
+	ck_assert_str_eq(next_packet(&ch, NULL), "HANDOFF");
+	ck_assert_str_eq(next_packet(&ch, NULL), "");
+	expect_exit(&ch, 0);
+	close(peer);
+	close(ch.status);
+	close(tlfd);
+	linkenv_free(&le);
+}
+END_TEST
+
 START_TEST(test_link_bad_startup)
 {
 	struct linkenv	 le;
@@ -1655,6 +1776,7 @@ suite(void)
 	tcase_add_test(tc, test_link_eof_backlog);
 	tcase_add_test(tc, test_link_drain_expires);
 	tcase_add_test(tc, test_link_queue_in_use);
+	tcase_add_test(tc, test_link_slow_reader);
 	tcase_add_test(tc, test_link_bad_startup);
 	suite_add_tcase(s, tc);
 
