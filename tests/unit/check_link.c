@@ -38,53 +38,25 @@
 
 #include "../../services/linkproto.h"
 #include "../../services/queue.h"
+#include "fakemaster.h"
 #include "fdpass.h"
 #include "proto.h"
 #include "sock.h"
 #include "util.h"
 
-#define WAIT_MS		5000	/* deadline for what the child does */
-
-static char	 tmpdir[64];
 
 /* --- fixtures --------------------------------------------------------- */
 
 static void
 tmp_setup(void)
 {
-	const char	*base;
-
-	if ((base = getenv("TMPDIR")) == NULL || strlen(base) > 20)
-		base = "/tmp";
-	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_link.XXXXXX", base);
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(99);
-	}
-}
-
-static int
-tmp_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	/* Let the cleanup descend into what a test made unwritable. */
-	if (flag == FTW_DP)
-		return rmdir(path) == -1 ? 0 : 0;
-	return unlink(path) == -1 ? 0 : 0;
+	fm_tmp_setup("check_link");
 }
 
 static void
 tmp_teardown(void)
 {
-	(void)nftw(tmpdir, tmp_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *
-tmp_path(const char *name)
-{
-	char	*p;
-
-	xasprintf(&p, "%s/%s", tmpdir, name);
-	return p;
+	fm_tmp_teardown();
 }
 
 /* --- framing ---------------------------------------------------------- */
@@ -385,7 +357,7 @@ END_TEST
 static char *
 qdir(void)
 {
-	return tmp_path("state/link/beta/queue");
+	return fm_tmp_path("state/link/beta/queue");
 }
 
 static struct queue *
@@ -478,7 +450,7 @@ START_TEST(test_queue_order)
 	/* Every missing directory was made, private. */
 	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
-	p = tmp_path("state/link");
+	p = fm_tmp_path("state/link");
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
 	free(p);
@@ -665,7 +637,7 @@ START_TEST(test_queue_lock)
 
 	dir = qdir();
 	q = qopen(dir);
-	lock = tmp_path("state/link/beta/queue/" QUEUE_LOCK);
+	lock = fm_tmp_path("state/link/beta/queue/" QUEUE_LOCK);
 	ck_assert_int_eq(stat(lock, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
@@ -744,8 +716,8 @@ START_TEST(test_queue_not_dir)
 	struct queue	*q;
 	char		 err[512], *file, *under;
 
-	file = tmp_path("plainfile");
-	touch(tmpdir, "plainfile", "x");
+	file = fm_tmp_path("plainfile");
+	touch(fm_tmp_dir(), "plainfile", "x");
 	q = queue_open(file, err, sizeof(err));
 	ck_assert_ptr_null(q);
 	ck_assert_msg(strstr(err, "not a directory") != NULL, "%s", err);
@@ -783,10 +755,10 @@ START_TEST(test_queue_unwritable)
 		ck_assert_int_eq(chmod(dir, 0700), 0);
 	}
 	/* Root writes anywhere, but not into a directory that is gone. */
-	p = tmp_path("state/link/beta/queue/00000000000000000001");
+	p = fm_tmp_path("state/link/beta/queue/00000000000000000001");
 	ck_assert_int_eq(unlink(p), 0);
 	free(p);
-	p = tmp_path("state/link/beta/queue/" QUEUE_LOCK);
+	p = fm_tmp_path("state/link/beta/queue/" QUEUE_LOCK);
 	ck_assert_int_eq(unlink(p), 0);
 	free(p);
 	ck_assert_int_eq(rmdir(dir), 0);
@@ -798,7 +770,7 @@ START_TEST(test_queue_unwritable)
 
 	/* Opening where a directory cannot be made (the queue's parent). */
 	if (geteuid() != 0) {
-		p = tmp_path("state/link/beta");
+		p = fm_tmp_path("state/link/beta");
 		ck_assert_int_eq(chmod(p, 0500), 0);
 		ck_assert_ptr_null(queue_open(dir, NULL, 0));
 		ck_assert_int_eq(chmod(p, 0700), 0);
@@ -864,140 +836,13 @@ END_TEST
 
 /* --- the link helper under a fake master ------------------------------- */
 
-struct child {
-	pid_t	 pid;
-	int	 status;	/* our end of the status channel */
-};
-
-/*
- * Exec services/link with fds[0..n-1] at 3.., the status channel after
- * them, env, and argv.  LISTEN_PID is filled in by the child.
- */
-static void
-spawn_link(struct child *ch, const int *fds, int n, const char *const env[],
-    char *const args[])
-{
-	const char	*top;
-	char		*path, *envp[40], pidenv[64];
-	int		 sv[2], tmp[8], i, k = 0;
-
-	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
-		top = ".";
-	xasprintf(&path, "%s/services/link", top);
-	ck_assert_msg(access(path, X_OK) == 0, "%s: %s", path,
-	    strerror(errno));
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
-	    0, sv), 0);
-	ck_assert_int_ne(ch->pid = fork(), -1);
-	if (ch->pid == 0) {
-		/* A failed test must not leave the helper behind. */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (i = 0; i < n; i++)
-			if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 30)) == -1)
-				_exit(126);
-		if ((tmp[n] = fcntl(sv[1], F_DUPFD_CLOEXEC, 30)) == -1)
-			_exit(126);
-		for (i = 0; i <= n; i++)
-			if (dup2(tmp[i], 3 + i) == -1)
-				_exit(126);
-		closefrom(4 + n);
-		for (i = 0; env[i] != NULL && k < 36; i++)
-			envp[k++] = (char *)env[i];
-		(void)snprintf(pidenv, sizeof(pidenv), "LISTEN_PID=%ld",
-		    (long)getpid());
-		envp[k++] = pidenv;
-		envp[k] = NULL;
-		execve(path, args, envp);
-		_exit(127);
-	}
-	close(sv[1]);
-	ch->status = sv[0];
-	free(path);
-}
-
-/* Next status packet ("" at end-of-file) and the fd it carried (or -1). */
-static const char *
-next_packet(struct child *ch, int *fd)
-{
-	static char	 buf[PROTO_MAX + 1];
-	struct pollfd	 pfd;
-	ssize_t		 n;
-	int		 dummy;
-
-	if (fd == NULL)
-		fd = &dummy;
-	pfd.fd = ch->status;
-	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no status message");
-	n = fdpass_recv(ch->status, fd, buf, sizeof(buf) - 1);
-	ck_assert_int_ge(n, 0);
-	buf[n] = '\0';
-	if (fd == &dummy && dummy != -1)
-		close(dummy);
-	return buf;
-}
-
-static int
-wait_child(struct child *ch, int ms)
-{
-	long long	 deadline = now_ms() + ms;
-	pid_t		 r;
-	int		 st;
-
-	for (;;) {
-		if ((r = waitpid(ch->pid, &st, WNOHANG)) == ch->pid)
-			return st;
-		if (now_ms() >= deadline) {
-			(void)kill(ch->pid, SIGKILL);
-			(void)waitpid(ch->pid, &st, 0);
-			return -1;
-		}
-		/* The status channel closes when the child exits. */
-		(void)poll(NULL, 0, 10);
-	}
-}
-
-static void
-expect_exit(struct child *ch, int code)
-{
-	int	 st;
-
-	st = wait_child(ch, WAIT_MS);
-	ck_assert_msg(st != -1, "child did not exit");
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == code,
-	    "child: status %#x, want exit %d", st, code);
-}
-
-/* Wait for a log line containing want on the syslog socket logfd. */
-static void
-expect_log(int logfd, const char *want)
-{
-	struct pollfd	 pfd;
-	long long	 deadline = now_ms() + WAIT_MS;
-	char		 buf[4096];
-	ssize_t		 n;
-
-	pfd.fd = logfd;
-	pfd.events = POLLIN;
-	for (;;) {
-		ck_assert_msg(now_ms() < deadline, "no log line \"%s\"", want);
-		if (poll(&pfd, 1, 100) != 1)
-			continue;
-		n = recv(logfd, buf, sizeof(buf) - 1, 0);
-		ck_assert_int_gt(n, 0);
-		buf[n] = '\0';
-		if (strstr(buf, want) != NULL)
-			return;
-	}
-}
-
 /* One line (without its \n) from fd, which is blocking or not. */
 static const char *
 read_line(int fd)
 {
 	static char	 buf[1024];
 	struct pollfd	 pfd;
-	long long	 deadline = now_ms() + WAIT_MS;
+	long long	 deadline = now_ms() + FM_WAIT_MS;
 	size_t		 n = 0;
 	ssize_t		 r;
 
@@ -1027,22 +872,6 @@ send_str(int fd, const char *s)
 }
 
 static int
-unix_client(const char *path)
-{
-	struct sockaddr_un	 sun;
-	int			 fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
-	    -1);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
-	return fd;
-}
-
-static int
 accept_peer(int lfd)
 {
 	struct pollfd	 pfd;
@@ -1050,7 +879,7 @@ accept_peer(int lfd)
 
 	pfd.fd = lfd;
 	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "link did not connect");
+	ck_assert_msg(poll(&pfd, 1, FM_WAIT_MS) == 1, "link did not connect");
 	ck_assert_int_ne(fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), -1);
 	return fd;
 }
@@ -1084,9 +913,9 @@ linkenv_init(struct linkenv *le, const char *port, int nfds,
 	char	 err[256];
 	int	 n = 0;
 
-	le->log = tmp_path("log");
-	le->sock = tmp_path("link.sock");
-	le->state = tmp_path("state");
+	le->log = fm_tmp_path("log");
+	le->sock = fm_tmp_path("link.sock");
+	le->state = fm_tmp_path("state");
 	if (le->logfd <= 0) {
 		le->logfd = sock_unix_listen(le->log, SOCK_DGRAM, 0600, err,
 		    sizeof(err));
@@ -1129,7 +958,7 @@ static char *link_args[] = { "link", NULL };
 START_TEST(test_link_handoff)
 {
 	struct linkenv		 le;
-	struct child		 ch;
+	struct fm_child		 ch;
 	struct sockaddr_storage	 a, b;
 	socklen_t		 al = sizeof(a), bl = sizeof(b);
 	const char		*line, *payload, *why;
@@ -1143,17 +972,18 @@ START_TEST(test_link_handoff)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
+	fm_spawn(&ch, "link", &le.ulfd, 1,
+	    (const char *const *)le.e, link_args, 0);
 
-	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS connecting");
 	peer = accept_peer(tlfd);
 	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
 	send_str(peer, "OK 1 beta\n");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
-	expect_log(le.logfd, "link to beta up");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS up");
+	fm_expect_log(le.logfd, "link to beta up");
 
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 	send_str(c, "ping\n");
 	ck_assert_str_eq(read_line(peer), "1 ping");
 	send_str(peer, "1 pong\n");
@@ -1168,10 +998,10 @@ START_TEST(test_link_handoff)
 	/* New clients are no longer taken... */
 	/* ...and once the last one leaves, the idle link is handed over. */
 	close(c);
-	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
+	ck_assert_str_eq(fm_next_packet(&ch, &hfd), "HANDOFF");
 	ck_assert_int_ne(hfd, -1);
-	expect_log(le.logfd, "handing the link to beta over to the master");
-	expect_exit(&ch, 0);
+	fm_expect_log(le.logfd, "handing the link to beta over to the master");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 
 	/* It is the very connection our fake linkd holds. */
@@ -1185,13 +1015,13 @@ START_TEST(test_link_handoff)
 	linkenv_init(&le, port, 2, "link/beta:handoff");
 	fds[0] = le.ulfd;
 	fds[1] = hfd;
-	spawn_link(&ch, fds, 2, (const char *const *)le.e, args2);
+	fm_spawn(&ch, "link", fds, 2, (const char *const *)le.e, args2, 0);
 	close(hfd);
-	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
-	expect_log(le.logfd, "took over the link to beta");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS up");
+	fm_expect_log(le.logfd, "took over the link to beta");
 
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 	send_str(c, "again\n");
 	line = read_line(peer);
 	ck_assert_int_eq(linkproto_parse_msg(line, strlen(line), &id,
@@ -1207,15 +1037,15 @@ START_TEST(test_link_handoff)
 
 	/* The peer drops the link: down, and a stop hands nothing over. */
 	close(peer);
-	line = next_packet(&ch, NULL);
+	line = fm_next_packet(&ch, NULL);
 	ck_assert_msg(strcmp(line, "STATUS down: connection closed by peer, "
 	    "retry in 10s") == 0, "%s", line);
-	expect_log(le.logfd, "link to beta down: connection closed by peer, "
+	fm_expect_log(le.logfd, "link to beta down: connection closed by peer, "
 	    "retry in 10s");
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
-	ck_assert_str_eq(next_packet(&ch, &hfd), "");
+	ck_assert_str_eq(fm_next_packet(&ch, &hfd), "");
 	ck_assert_int_eq(hfd, -1);
-	expect_exit(&ch, 0);
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	close(tlfd);
 	linkenv_free(&le);
@@ -1236,7 +1066,7 @@ expect_quiet(int fd, int ms)
 START_TEST(test_link_flow)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 port[16], buf[64];
 	char		*args[] = { "link", "-o", "max_pending=2", "-o",
 			    "max_line=10", "-o", "retry_min=5s", NULL };
@@ -1246,16 +1076,16 @@ START_TEST(test_link_flow)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
-	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
+	fm_spawn(&ch, "link", &le.ulfd, 1, (const char *const *)le.e, args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS connecting");
 	peer = accept_peer(tlfd);
 	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
 	send_str(peer, "OK 1 beta\n");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS up");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS up");
 
 	/* max_pending 2: the third request waits in the client's socket. */
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 	send_str(c, "a\nb\nc\n");
 	ck_assert_str_eq(read_line(peer), "1 a");
 	ck_assert_str_eq(read_line(peer), "2 b");
@@ -1276,30 +1106,30 @@ START_TEST(test_link_flow)
 	ck_assert_str_eq(read_line(peer), "4 0123456789");
 	send_str(peer, "4 ok\n");
 	ck_assert_str_eq(read_line(c), "ok");
-	c2 = unix_client(le.sock);
+	c2 = fm_unix_client(le.sock);
 	send_str(c2, "0123456789X\n");
 	ck_assert_str_eq(read_line(c2), "error: line too long");
 	ck_assert_int_eq(read(c2, buf, sizeof(buf)), 0);
 	close(c2);
-	expect_log(le.logfd, "sent a line longer than 10 bytes");
+	fm_expect_log(le.logfd, "sent a line longer than 10 bytes");
 
 	/* A malformed line from the peer: warning, link dropped. */
 	send_str(c, "pending\n");
 	ck_assert_str_eq(read_line(peer), "5 pending");
 	send_str(peer, "garbage\n");
 	ck_assert_str_eq(read_line(c), "con_lost");
-	st = next_packet(&ch, NULL);
+	st = fm_next_packet(&ch, NULL);
 	ck_assert_msg(strcmp(st, "STATUS down: protocol error, retry in 5s") ==
 	    0, "%s", st);
-	expect_log(le.logfd, "warning: protocol error on the link to beta: "
+	fm_expect_log(le.logfd, "warning: protocol error on the link to beta: "
 	    "no space after the id: \"garbage\"");
 	ck_assert_int_eq(read(peer, buf, sizeof(buf)), 0);
 	close(peer);
 	close(c);
 
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
-	ck_assert_str_eq(next_packet(&ch, NULL), "");
-	expect_exit(&ch, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	close(tlfd);
 	linkenv_free(&le);
@@ -1316,7 +1146,7 @@ expect_eof(int fd)
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no end-of-file");
+	ck_assert_msg(poll(&pfd, 1, FM_WAIT_MS) == 1, "no end-of-file");
 	n = read(fd, buf, sizeof(buf));
 	ck_assert_msg(n == 0, "read: %zd (%s), want end-of-file", n,
 	    n == -1 ? strerror(errno) : "data");
@@ -1333,16 +1163,16 @@ expect_epipe(int fd)
 
 /* The peer's side of the link: connected, hello answered, "up". */
 static int
-link_up_peer(struct child *ch, int tlfd)
+link_up_peer(struct fm_child *ch, int tlfd)
 {
 	int	 peer;
 
-	ck_assert_str_eq(next_packet(ch, NULL), "READY");
-	ck_assert_str_eq(next_packet(ch, NULL), "STATUS connecting");
+	ck_assert_str_eq(fm_next_packet(ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(ch, NULL), "STATUS connecting");
 	peer = accept_peer(tlfd);
 	ck_assert_str_eq(read_line(peer), "HELLO 1 alpha");
 	send_str(peer, "OK 1 beta\n");
-	ck_assert_str_eq(next_packet(ch, NULL), "STATUS up");
+	ck_assert_str_eq(fm_next_packet(ch, NULL), "STATUS up");
 	return peer;
 }
 
@@ -1355,7 +1185,7 @@ link_up_peer(struct child *ch, int tlfd)
 START_TEST(test_link_stop)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		*args[] = { "link", "-o", "max_pending=1", NULL };
 	char		 port[16];
 	int		 tlfd, peer, c1, c2, c3, hfd;
@@ -1363,17 +1193,17 @@ START_TEST(test_link_stop)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	fm_spawn(&ch, "link", &le.ulfd, 1, (const char *const *)le.e, args, 0);
 	peer = link_up_peer(&ch, tlfd);
 
-	c1 = unix_client(le.sock);
+	c1 = fm_unix_client(le.sock);
 	send_str(c1, "slow\n");
 	ck_assert_str_eq(read_line(peer), "1 slow");
 	/* max_pending 1: "y" waits, read but not sent, when the stop comes. */
-	c3 = unix_client(le.sock);
+	c3 = fm_unix_client(le.sock);
 	send_str(c3, "x\ny\n");
 	ck_assert_str_eq(read_line(peer), "2 x");
-	c2 = unix_client(le.sock);
+	c2 = fm_unix_client(le.sock);
 
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
 	/* The idle client is closed at once (which shows the stop began). */
@@ -1403,10 +1233,10 @@ START_TEST(test_link_stop)
 	expect_eof(c1);
 	close(c1);
 
-	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
+	ck_assert_str_eq(fm_next_packet(&ch, &hfd), "HANDOFF");
 	ck_assert_int_ne(hfd, -1);
-	expect_log(le.logfd, "handing the link to beta over to the master");
-	expect_exit(&ch, 0);
+	fm_expect_log(le.logfd, "handing the link to beta over to the master");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	/* The peer saw no request after the stop, and no close. */
 	expect_quiet(peer, 1);
@@ -1424,7 +1254,7 @@ END_TEST
 START_TEST(test_link_eof_backlog)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		*args[] = { "link", "-o", "max_pending=1", NULL };
 	char		 port[16];
 	int		 tlfd, peer, c, hfd;
@@ -1432,10 +1262,10 @@ START_TEST(test_link_eof_backlog)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	fm_spawn(&ch, "link", &le.ulfd, 1, (const char *const *)le.e, args, 0);
 	peer = link_up_peer(&ch, tlfd);
 
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 	send_str(c, "a\nb\nc\n");
 	ck_assert_int_eq(shutdown(c, SHUT_WR), 0);
 	ck_assert_str_eq(read_line(peer), "1 a");
@@ -1451,8 +1281,8 @@ START_TEST(test_link_eof_backlog)
 	close(c);
 
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
-	ck_assert_str_eq(next_packet(&ch, &hfd), "HANDOFF");
-	expect_exit(&ch, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, &hfd), "HANDOFF");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	close(hfd);
 	close(peer);
@@ -1465,7 +1295,7 @@ END_TEST
 START_TEST(test_link_drain_expires)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		*args[] = { "link", "-o", "drain=300ms", NULL };
 	char		 port[16], buf[64];
 	int		 tlfd, peer, c1, c2, hfd;
@@ -1474,14 +1304,14 @@ START_TEST(test_link_drain_expires)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	fm_spawn(&ch, "link", &le.ulfd, 1, (const char *const *)le.e, args, 0);
 	peer = link_up_peer(&ch, tlfd);
 
-	c1 = unix_client(le.sock);
+	c1 = fm_unix_client(le.sock);
 	send_str(c1, "never\ncritical:important\n");
 	ck_assert_str_eq(read_line(peer), "1 never");
 	ck_assert_str_eq(read_line(peer), "2 critical:important");
-	c2 = unix_client(le.sock);
+	c2 = fm_unix_client(le.sock);
 
 	t0 = now_ms();
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
@@ -1495,11 +1325,12 @@ START_TEST(test_link_drain_expires)
 	expect_file(le.state, "link/beta/queue/00000000000000000001",
 	    "critical:important");
 	/* Replies could still come on the link: it is not handed over. */
-	ck_assert_str_eq(next_packet(&ch, &hfd), "");
+	ck_assert_str_eq(fm_next_packet(&ch, &hfd), "");
 	ck_assert_int_eq(hfd, -1);
-	expect_log(le.logfd, "stopping the link to beta with 2 requests still "
+	fm_expect_log(le.logfd,
+	    "stopping the link to beta with 2 requests still "
 	    "in flight after 300ms: not handing it over");
-	expect_exit(&ch, 0);
+	fm_expect_exit(&ch, 0);
 	ck_assert_int_eq(read(peer, buf, sizeof(buf)), 0);
 	close(ch.status);
 	close(peer);
@@ -1512,30 +1343,32 @@ END_TEST
 START_TEST(test_link_queue_in_use)
 {
 	struct linkenv	 le;
-	struct child	 ch, ch2;
+	struct fm_child	 ch, ch2;
 	char		 port[16], *want;
 	int		 tlfd;
 
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
-	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
+	fm_spawn(&ch, "link", &le.ulfd, 1,
+	    (const char *const *)le.e, link_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
 
-	spawn_link(&ch2, &le.ulfd, 1, (const char *const *)le.e, link_args);
-	ck_assert_str_eq(next_packet(&ch2, NULL), "");
-	expect_exit(&ch2, 1);
+	fm_spawn(&ch2, "link", &le.ulfd, 1, (const char *const *)le.e,
+	    link_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch2, NULL), "");
+	fm_expect_exit(&ch2, 1);
 	close(ch2.status);
 	xasprintf(&want, "queue %s/link/beta/queue is in use by another helper",
 	    le.state);
-	expect_log(le.logfd, want);
+	fm_expect_log(le.logfd, want);
 	free(want);
 
 	/* The first one is unharmed, and stops as usual. */
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
-	ck_assert_str_eq(next_packet(&ch, NULL), "");
-	expect_exit(&ch, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS connecting");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	close(tlfd);
 	linkenv_free(&le);
@@ -1545,7 +1378,7 @@ END_TEST
 START_TEST(test_link_down_and_queue)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 port[16], *qfile, *data;
 	const char	*st;
 	int		 tlfd, c;
@@ -1556,34 +1389,35 @@ START_TEST(test_link_down_and_queue)
 	tlfd = tcp_listener(port, sizeof(port));
 	close(tlfd);
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
-	ck_assert_str_eq(next_packet(&ch, NULL), "READY");
-	ck_assert_str_eq(next_packet(&ch, NULL), "STATUS connecting");
-	st = next_packet(&ch, NULL);
+	fm_spawn(&ch, "link", &le.ulfd, 1,
+	    (const char *const *)le.e, link_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS connecting");
+	st = fm_next_packet(&ch, NULL);
 	ck_assert_msg(strcmp(st, "STATUS down: connection refused, retry in "
 	    "1s") == 0, "%s", st);
-	expect_log(le.logfd, "link to beta down: connection refused, retry "
+	fm_expect_log(le.logfd, "link to beta down: connection refused, retry "
 	    "in 1s");
 
 	/* Down: ordinary requests fail at once, critical ones queue. */
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 	send_str(c, "plain\ncritical:keep me\nplain again\n");
 	ck_assert_str_eq(read_line(c), "con_lost");
 	ck_assert_str_eq(read_line(c), "queued");
 	ck_assert_str_eq(read_line(c), "con_lost");
-	qfile = tmp_path("state/link/beta/queue/00000000000000000001");
+	qfile = fm_tmp_path("state/link/beta/queue/00000000000000000001");
 	data = read_file(qfile, &len);
 	ck_assert_str_eq(data, "critical:keep me");
 	free(data);
 	free(qfile);
-	expect_log(le.logfd, "queued critical request 1 for beta");
+	fm_expect_log(le.logfd, "queued critical request 1 for beta");
 
 	/* Stop: the idle client is closed at once, and the helper leaves. */
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
 	expect_eof(c);
 	close(c);
-	ck_assert_str_eq(next_packet(&ch, NULL), "");
-	expect_exit(&ch, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	fm_expect_exit(&ch, 0);
 	close(ch.status);
 	linkenv_free(&le);
 }
@@ -1594,7 +1428,7 @@ static void
 read_full(int fd, char *buf, size_t n)
 {
 	struct pollfd	 pfd;
-	long long	 deadline = now_ms() + WAIT_MS;
+	long long	 deadline = now_ms() + FM_WAIT_MS;
 	size_t		 got = 0;
 	ssize_t		 r;
 
@@ -1629,7 +1463,7 @@ write_full(int fd, const char *buf, size_t n)
 }
 
 #define SLOW_LEN	150000	/* bytes of each request and reply */
-#define SLOW_N		60	/* of each: far more than socket buffers */
+#define SLOW_N		60	/* of each: more than socket buffers */
 
 /*
  * A peer and a client that do not read for a while: what the sockets do
@@ -1639,7 +1473,7 @@ write_full(int fd, const char *buf, size_t n)
 START_TEST(test_link_slow_reader)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 port[16], hdr[32];
 	char		*args[] = { "link", "-o", "max_line=200000", "-o",
 			    "max_pending=64", "-o", "retry_min=5s", NULL };
@@ -1650,11 +1484,11 @@ START_TEST(test_link_slow_reader)
 	memset(&le, 0, sizeof(le));
 	tlfd = tcp_listener(port, sizeof(port));
 	linkenv_init(&le, port, 1, "link/beta");
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, args);
+	fm_spawn(&ch, "link", &le.ulfd, 1, (const char *const *)le.e, args, 0);
 	peer = link_up_peer(&ch, tlfd);
 	big = xmalloc(SLOW_LEN + 1);
 	got = xmalloc(SLOW_LEN + 64);
-	c = unix_client(le.sock);
+	c = fm_unix_client(le.sock);
 
 	/* Requests while the peer does not read: the link's socket fills. */
 	for (i = 0; i < SLOW_N; i++) {
@@ -1700,9 +1534,9 @@ START_TEST(test_link_slow_reader)
 
 	/* Nothing buffered either way: the link can be handed over. */
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
-	ck_assert_str_eq(next_packet(&ch, NULL), "HANDOFF");
-	ck_assert_str_eq(next_packet(&ch, NULL), "");
-	expect_exit(&ch, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "HANDOFF");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	fm_expect_exit(&ch, 0);
 	close(peer);
 	close(ch.status);
 	close(tlfd);
@@ -1713,7 +1547,7 @@ END_TEST
 START_TEST(test_link_bad_startup)
 {
 	struct linkenv	 le;
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 port[] = "7070";
 	int		 i;
 
@@ -1723,10 +1557,11 @@ START_TEST(test_link_bad_startup)
 	for (i = 0; le.e[i] != NULL; i++)
 		if (strncmp(le.e[i], "PEER_NAME=", 10) == 0)
 			le.e[i][0] = 'X';
-	spawn_link(&ch, &le.ulfd, 1, (const char *const *)le.e, link_args);
-	ck_assert_str_eq(next_packet(&ch, NULL), "");
-	expect_exit(&ch, 1);
-	expect_log(le.logfd, "no peer name: PEER_NAME is not set");
+	fm_spawn(&ch, "link", &le.ulfd, 1,
+	    (const char *const *)le.e, link_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	fm_expect_exit(&ch, 1);
+	fm_expect_log(le.logfd, "no peer name: PEER_NAME is not set");
 	close(ch.status);
 	linkenv_free(&le);
 }

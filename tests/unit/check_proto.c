@@ -27,59 +27,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fakemaster.h"
 #include "fdpass.h"
 #include "proto.h"
 #include "sock.h"
 #include "util.h"
 
-#define WAIT_MS		5000	/* deadline for anything the child does */
-
-static char	 tmpdir[64];
 
 /* --- fixtures --------------------------------------------------------- */
 
 static void
 tmp_setup(void)
 {
-	const char	*base;
-
-	if ((base = getenv("TMPDIR")) == NULL || strlen(base) > 20)
-		base = "/tmp";
-	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/check_proto.XXXXXX",
-	    base);
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(99);
-	}
+	fm_tmp_setup("check_proto");
 }
 
 static void
 tmp_teardown(void)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		 p[PATH_MAX];
-
-	if ((d = opendir(tmpdir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
-		(void)unlink(p);
-	}
-	closedir(d);
-	(void)rmdir(tmpdir);
+	fm_tmp_teardown();
 }
 
-static char *
-tmp_path(const char *name)
+/* A log line from echo, under its ident. */
+static void
+expect_log(int logfd, const char *want)
 {
-	char	*p;
+	const char	*line = fm_expect_log(logfd, want);
 
-	xasprintf(&p, "%s/%s", tmpdir, name);
-	return p;
+	ck_assert_msg(strstr(line, "linkmaster/echo[") != NULL, "ident: %s",
+	    line);
 }
 
 /* --- proto -------------------------------------------------------------- */
@@ -341,7 +317,7 @@ START_TEST(test_unix_listen)
 	char		 err[256], *path, *file, longp[200];
 	int		 fd, c;
 
-	path = tmp_path("sock");
+	path = fm_tmp_path("sock");
 	make_stale_socket(path);
 	/* The stale file refuses connections... */
 	c = sock_unix_connect(path, SOCK_STREAM, err, sizeof(err));
@@ -363,7 +339,7 @@ START_TEST(test_unix_listen)
 	close(fd);
 
 	/* A file that is not a socket is not ours to delete. */
-	file = tmp_path("plain");
+	file = fm_tmp_path("plain");
 	ck_assert_int_ne(fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600),
 	    -1);
 	close(fd);
@@ -375,8 +351,8 @@ START_TEST(test_unix_listen)
 	/* Too long for sun_path: a clear error, no truncated bind. */
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
-	memcpy(longp, tmpdir, strlen(tmpdir));
-	longp[strlen(tmpdir)] = '/';
+	memcpy(longp, fm_tmp_dir(), strlen(fm_tmp_dir()));
+	longp[strlen(fm_tmp_dir())] = '/';
 	ck_assert_int_eq(sock_unix_listen(longp, SOCK_STREAM, 0666, err,
 	    sizeof(err)), -1);
 	ck_assert_msg(strncmp(err, "bind ", 5) == 0 &&
@@ -400,7 +376,7 @@ START_TEST(test_fifo_listen)
 	char		 err[256], *path, *file, c;
 	int		 fd, fd2, w;
 
-	path = tmp_path("fifo");
+	path = fm_tmp_path("fifo");
 	fd = sock_fifo_listen(path, 0622, err, sizeof(err));
 	ck_assert_msg(fd != -1, "%s", err);
 	ck_assert(is_cloexec(fd));
@@ -425,7 +401,7 @@ START_TEST(test_fifo_listen)
 	ck_assert_int_eq(errno, EAGAIN);
 	close(fd);
 
-	file = tmp_path("plain2");
+	file = fm_tmp_path("plain2");
 	ck_assert_int_ne(fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600),
 	    -1);
 	close(fd);
@@ -606,101 +582,6 @@ END_TEST
 
 /* --- the service library, through services/echo ------------------------- */
 
-struct child {
-	pid_t	 pid;
-	int	 status;	/* our end of the status channel */
-};
-
-/*
- * Fork and exec services/echo the way the master would: lfd at fd 3, the
- * status channel at fd 4, nothing else open, the given environment plus
- * LISTEN_PID (the child's own pid unless listen_pid says otherwise).
- */
-static void
-spawn_echo(struct child *ch, int lfd, char *const args[],
-    const char *const env[], int listen_pid)
-{
-	const char	*top;
-	char		*path, *envp[32], pidenv[64];
-	int		 sv[2], a, b, i, n = 0;
-
-	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
-		top = ".";
-	xasprintf(&path, "%s/services/echo", top);
-	ck_assert_msg(access(path, X_OK) == 0, "%s: %s", path,
-	    strerror(errno));
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
-	    0, sv), 0);
-
-	ck_assert_int_ne(ch->pid = fork(), -1);
-	if (ch->pid == 0) {
-		/* Out of the way of 3 and 4 first, then into place. */
-		if ((a = fcntl(lfd, F_DUPFD_CLOEXEC, 20)) == -1 ||
-		    (b = fcntl(sv[1], F_DUPFD_CLOEXEC, 20)) == -1 ||
-		    dup2(a, 3) == -1 || dup2(b, 4) == -1)
-			_exit(126);
-		closefrom(5);
-		for (i = 0; env[i] != NULL && n < 28; i++)
-			envp[n++] = (char *)env[i];
-		(void)snprintf(pidenv, sizeof(pidenv), "LISTEN_PID=%ld",
-		    listen_pid ? (long)listen_pid : (long)getpid());
-		envp[n++] = pidenv;
-		envp[n] = NULL;
-		execve(path, args, envp);
-		_exit(127);
-	}
-	close(sv[1]);
-	ch->status = sv[0];
-	free(path);
-}
-
-/* Next status packet, or "" on end-of-file; fails after WAIT_MS. */
-static const char *
-next_status(struct child *ch)
-{
-	static char	 buf[PROTO_MAX + 1];
-	struct pollfd	 pfd;
-	ssize_t		 n;
-
-	pfd.fd = ch->status;
-	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no status message");
-	n = recv(ch->status, buf, sizeof(buf) - 1, 0);
-	ck_assert_int_ge(n, 0);
-	buf[n] = '\0';
-	return buf;
-}
-
-/* The child's exit status, waiting at most ms; -1 (and a kill) on timeout. */
-static int
-wait_child(struct child *ch, int ms)
-{
-	long long	 deadline = now_ms() + ms;
-	pid_t		 r;
-	int		 st;
-
-	while ((r = waitpid(ch->pid, &st, WNOHANG)) == 0 &&
-	    now_ms() < deadline)
-		(void)poll(NULL, 0, 10);
-	if (r == ch->pid)
-		return st;
-	kill(ch->pid, SIGKILL);
-	(void)waitpid(ch->pid, &st, 0);
-	return -1;
-}
-
-static int
-unix_client(const char *path)
-{
-	char	 err[256];
-	int	 fd;
-
-	fd = sock_unix_connect(path, SOCK_STREAM, err, sizeof(err));
-	ck_assert_msg(fd != -1, "%s", err);
-	ck_assert_int_eq(sock_set_nonblock(fd, 0), 0);
-	return fd;
-}
-
 /* Send a line and expect it back, within the deadline. */
 static void
 echo_roundtrip(int fd, const char *line)
@@ -714,7 +595,7 @@ echo_roundtrip(int fd, const char *line)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	while (got < len) {
-		ck_assert_msg(poll(&pfd, 1, WAIT_MS) == 1, "no echo");
+		ck_assert_msg(poll(&pfd, 1, FM_WAIT_MS) == 1, "no echo");
 		n = read(fd, buf + got, sizeof(buf) - got);
 		ck_assert_int_gt(n, 0);
 		got += (size_t)n;
@@ -737,38 +618,38 @@ static char *echo_args[] = { "echo", NULL };
 
 START_TEST(test_service_echo)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *path, *logenv;
 	int		 lfd, c, st;
 	const char	*env[16] = { BASE_ENV(NULL) };
 
-	path = tmp_path("echo");
-	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s/nolog", tmpdir);
+	path = fm_tmp_path("echo");
+	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s/nolog", fm_tmp_dir());
 	env[7] = logenv;
 	env[10] = "MASTER_MAX_USE=0";
 	env[11] = "MASTER_MAX_IDLE=0";
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	spawn_echo(&ch, lfd, echo_args, env, 0);
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
 
-	ck_assert_str_eq(next_status(&ch), "READY");
-	c = unix_client(path);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	c = fm_unix_client(path);
 	echo_roundtrip(c, "hello\n");
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
 	echo_roundtrip(c, "again\n");
 	close(c);
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 
 	/* A second client, same child. */
-	c = unix_client(path);
+	c = fm_unix_client(path);
 	echo_roundtrip(c, "two\n");
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
 	close(c);
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 
 	/* Master closes the channel: the idle child exits 0. */
 	close(ch.status);
-	st = wait_child(&ch, WAIT_MS);
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert_msg(st != -1, "child did not exit");
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -780,19 +661,19 @@ END_TEST
 
 START_TEST(test_service_stop_midclient)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *path;
 	int		 lfd, c, st;
 	const char	*env[16] = { BASE_ENV(NOLOG) };
 
-	path = tmp_path("echo2");
+	path = fm_tmp_path("echo2");
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	spawn_echo(&ch, lfd, echo_args, env, 0);
-	ck_assert_str_eq(next_status(&ch), "READY");
-	c = unix_client(path);
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	c = fm_unix_client(path);
 	echo_roundtrip(c, "x\n");
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
 
 	/*
 	 * Stop while busy, the way the master asks (it shuts down only its
@@ -804,9 +685,9 @@ START_TEST(test_service_stop_midclient)
 	ck_assert_int_eq(waitpid(ch.pid, &st, WNOHANG), 0);
 	/* ...and once it leaves, the child says so and exits 0. */
 	close(c);
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
-	ck_assert_str_eq(next_status(&ch), "");
-	st = wait_child(&ch, WAIT_MS);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert_msg(st != -1, "child did not exit");
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -818,25 +699,25 @@ END_TEST
 
 START_TEST(test_service_max_use)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *path;
 	int		 lfd, c, st;
 	const char	*env[16] = { BASE_ENV(NOLOG),
 			    "MASTER_MAX_USE=1" };
 
-	path = tmp_path("echo3");
+	path = fm_tmp_path("echo3");
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	spawn_echo(&ch, lfd, echo_args, env, 0);
-	ck_assert_str_eq(next_status(&ch), "READY");
-	c = unix_client(path);
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	c = fm_unix_client(path);
 	echo_roundtrip(c, "only one\n");
 	close(c);
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 	/* It leaves by itself: end-of-file on our side, exit 0. */
-	ck_assert_str_eq(next_status(&ch), "");
-	st = wait_child(&ch, WAIT_MS);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(ch.status);
 	close(lfd);
@@ -846,21 +727,21 @@ END_TEST
 
 START_TEST(test_service_max_idle)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	long long	 t0;
 	char		 err[256], *path;
 	int		 lfd, st;
 	const char	*env[16] = { BASE_ENV(NOLOG),
 			    "MASTER_MAX_IDLE=1" };
 
-	path = tmp_path("echo4");
+	path = fm_tmp_path("echo4");
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
 	t0 = now_ms();
-	spawn_echo(&ch, lfd, echo_args, env, 0);
-	ck_assert_str_eq(next_status(&ch), "READY");
-	ck_assert_str_eq(next_status(&ch), "");
-	st = wait_child(&ch, WAIT_MS);
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	ck_assert_int_ge(now_ms() - t0, 900);
 	close(ch.status);
@@ -872,7 +753,7 @@ END_TEST
 /* Bad input is a bad startup: exit 1 before READY. */
 START_TEST(test_service_bad_startup)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *path;
 	char		*bad_o[] = { "echo", "-o", "timeout", NULL };
 	char		*bad_num[] = { "echo", "-o", "timeout=soon", NULL };
@@ -881,14 +762,14 @@ START_TEST(test_service_bad_startup)
 	int		 lfd, st, i;
 	const char	*env[16] = { BASE_ENV(NOLOG) };
 
-	path = tmp_path("echo5");
+	path = fm_tmp_path("echo5");
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
 	for (i = 0; i < 4; i++) {
 		/* The last run: LISTEN_PID is someone else's, so no fds. */
-		spawn_echo(&ch, lfd, argvs[i], env, i == 3 ? 1 : 0);
-		ck_assert_str_eq(next_status(&ch), "");
-		st = wait_child(&ch, WAIT_MS);
+		fm_spawn(&ch, "echo", &lfd, 1, env, argvs[i], i == 3 ? 1 : 0);
+		ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
+		st = fm_wait(&ch, FM_WAIT_MS);
 		ck_assert_msg(st != -1 && WIFEXITED(st) &&
 		    WEXITSTATUS(st) == 1, "run %d: status %d", i, st);
 		close(ch.status);
@@ -898,41 +779,15 @@ START_TEST(test_service_bad_startup)
 }
 END_TEST
 
-/* Wait for a log line containing want on the syslog socket logfd. */
-static void
-expect_log(int logfd, const char *want)
-{
-	struct pollfd	 pfd;
-	long long	 deadline = now_ms() + WAIT_MS;
-	char		 buf[4096];
-	ssize_t		 n;
-
-	pfd.fd = logfd;
-	pfd.events = POLLIN;
-	for (;;) {
-		ck_assert_msg(now_ms() < deadline, "no log line \"%s\"", want);
-		if (poll(&pfd, 1, 100) != 1)
-			continue;
-		n = recv(logfd, buf, sizeof(buf) - 1, 0);
-		ck_assert_int_gt(n, 0);
-		buf[n] = '\0';
-		if (strstr(buf, want) != NULL) {
-			ck_assert_msg(strstr(buf, "linkmaster/echo[") != NULL,
-			    "ident: %s", buf);
-			return;
-		}
-	}
-}
-
 START_TEST(test_service_trigger_fifo)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *fifo, *log, *logenv;
 	int		 lfd, logfd, w, st;
 	const char	*env[16] = { BASE_ENV(NULL), "MASTER_MAX_USE=0" };
 
-	fifo = tmp_path("wakeup");
-	log = tmp_path("log");
+	fifo = fm_tmp_path("wakeup");
+	log = fm_tmp_path("log");
 	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s", log);
 	env[7] = logenv;
 	env[2] = "MASTER_TYPE=fifo";
@@ -940,26 +795,26 @@ START_TEST(test_service_trigger_fifo)
 	ck_assert_msg(logfd != -1, "%s", err);
 	lfd = sock_fifo_listen(fifo, 0622, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	spawn_echo(&ch, lfd, echo_args, env, 0);
-	ck_assert_str_eq(next_status(&ch), "READY");
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
 
 	/* The master's wakeup: one byte "W" into the fifo. */
 	ck_assert_int_ne(w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC),
 	    -1);
 	ck_assert_int_eq(write(w, "W", 1), 1);
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 	expect_log(logfd, "trigger: W");
 
 	/* Control characters are escaped. */
 	ck_assert_int_eq(write(w, "a\tb\n", 4), 4);
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 	expect_log(logfd, "trigger: a\\011b\\n");
 	close(w);
 
 	close(ch.status);
-	st = wait_child(&ch, WAIT_MS);
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(lfd);
 	close(logfd);
@@ -971,13 +826,13 @@ END_TEST
 
 START_TEST(test_service_trigger_dgram)
 {
-	struct child	 ch;
+	struct fm_child	 ch;
 	char		 err[256], *sock, *log, *logenv;
 	int		 lfd, logfd, c, st;
 	const char	*env[16] = { BASE_ENV(NULL), "MASTER_MAX_USE=1" };
 
-	sock = tmp_path("dgram");
-	log = tmp_path("log2");
+	sock = fm_tmp_path("dgram");
+	log = fm_tmp_path("log2");
 	xasprintf(&logenv, "MASTER_SYSLOG_SOCKET=%s", log);
 	env[7] = logenv;
 	env[2] = "MASTER_TYPE=unix-dgram";
@@ -985,17 +840,17 @@ START_TEST(test_service_trigger_dgram)
 	ck_assert_msg(logfd != -1, "%s", err);
 	lfd = sock_unix_listen(sock, SOCK_DGRAM, 0622, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	spawn_echo(&ch, lfd, echo_args, env, 0);
-	ck_assert_str_eq(next_status(&ch), "READY");
+	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
 
 	c = sock_unix_connect(sock, SOCK_DGRAM, err, sizeof(err));
 	ck_assert_msg(c != -1, "%s", err);
 	ck_assert_int_eq(send(c, "W", 1, 0), 1);
-	ck_assert_str_eq(next_status(&ch), "TAKEN");
-	ck_assert_str_eq(next_status(&ch), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 	expect_log(logfd, "trigger: W");
 	/* max_use 1: it goes by itself. */
-	st = wait_child(&ch, WAIT_MS);
+	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(c);
 	close(ch.status);
@@ -1020,7 +875,7 @@ START_TEST(test_service_standalone)
 	if ((top = getenv("top_builddir")) == NULL || *top == '\0')
 		top = ".";
 	xasprintf(&exe, "%s/services/echo", top);
-	path = tmp_path("standalone");
+	path = fm_tmp_path("standalone");
 	xasprintf(&opt, "listen=%s", path);
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
@@ -1036,7 +891,7 @@ START_TEST(test_service_standalone)
 		_exit(127);
 	}
 	/* Wait for the socket to accept connections. */
-	deadline = now_ms() + WAIT_MS;
+	deadline = now_ms() + FM_WAIT_MS;
 	while (now_ms() < deadline) {
 		char	 err[256];
 
