@@ -293,30 +293,36 @@ EOF
 	} >"$_md/linkmaster.conf"
 }
 
+# master_pidfile CONFDIR: the pid_file its linkmaster.conf names.
+master_pidfile() {
+	sed -n 's/^pid_file = "\(.*\)"$/\1/p' "$1/linkmaster.conf" | tail -n 1
+}
+
 # bench_master_start CONFDIR: "linkmaster start"; MASTER_PID, or 1 with the
 # output shown.
 bench_master_start() {
 	MASTER_PID=
-	if ! "$LINKMASTER" -c "$1" start >"$T/start.out" 2>&1; then
-		say "linkmaster start failed:"
-		sed 's/^/    /' "$T/start.out"
+	if ! "$LINKMASTER" -c "$1" start >"$1.start" 2>&1; then
+		say "$1: linkmaster start failed:"
+		sed 's/^/    /' "$1.start"
 		return 1
 	fi
 	B_MASTERS="$1 $B_MASTERS"
 	MASTER_PID=$(sed -n 's/.*started (pid \([0-9][0-9]*\)).*/\1/p' \
-	    "$T/start.out" | head -n 1)
-	[ -n "$MASTER_PID" ] || MASTER_PID=$(tr -dc 0-9 <"$T/master.pid")
+	    "$1.start" | head -n 1)
+	[ -n "$MASTER_PID" ] ||
+	    MASTER_PID=$(tr -dc 0-9 <"$(master_pidfile "$1")")
 	return 0
 }
 
 # bench_master_stop CONFDIR: "linkmaster stop", then make sure that the
 # master and every child it had are gone (by pid).
 bench_master_stop() {
-	_mp=$(tr -dc 0-9 <"$T/master.pid" 2>/dev/null)
+	_mp=$(tr -dc 0-9 <"$(master_pidfile "$1")" 2>/dev/null)
 	_mk=
 	[ -n "$_mp" ] && _mk="$_mp $(descendants "$_mp")"
-	timeout 30 "$LINKMASTER" -c "$1" stop >"$T/stop.out" 2>&1 ||
-	    { say "linkmaster stop failed:"; sed 's/^/    /' "$T/stop.out"; }
+	timeout 30 "$LINKMASTER" -c "$1" stop >"$1.stop" 2>&1 ||
+	    { say "$1: linkmaster stop failed:"; sed 's/^/    /' "$1.stop"; }
 	# shellcheck disable=SC2086
 	if [ -n "$_mk" ] && ! wait_gone 10 $_mk; then
 		for _e in $_mk; do
@@ -324,7 +330,7 @@ bench_master_stop() {
 			    kill -KILL "$_e" 2>/dev/null; }
 		done
 	fi
-	B_MASTERS=$(echo "$B_MASTERS" | sed "s|$1 ||")
+	B_MASTERS=$(echo " $B_MASTERS " | sed "s| $1 | |")
 	return 0
 }
 

@@ -43,7 +43,6 @@ need "$LINK" "$LINKD" "$LCLIENT"
 # and pid file under $T/NAME too; both log to the one sink, as NAME/....
 # lib.sh's master helpers assume one master at $T/master.pid, hence ours.
 
-HOSTS=
 
 # host_conf NAME LINE...: $T/NAME/linkmaster.conf.
 host_conf() {
@@ -70,48 +69,15 @@ EOF
 	} >"$T/$_hn/linkmaster.conf"
 }
 
-# host_start NAME: "linkmaster start"; its pid in HOST_PID, or 1.
+# host_start NAME / host_stop NAME: the master of $T/NAME (lib.sh).
 host_start() {
-	HOST_PID=
-	if ! "$LINKMASTER" -c "$T/$1" start >"$T/$1.start" 2>&1; then
-		say "$1: linkmaster start failed:"
-		sed 's/^/    /' "$T/$1.start"
-		return 1
-	fi
-	HOSTS="$1 $HOSTS"
-	HOST_PID=$(sed -n 's/.*started (pid \([0-9][0-9]*\)).*/\1/p' \
-	    "$T/$1.start" | head -n 1)
-	[ -n "$HOST_PID" ] || HOST_PID=$(tr -dc 0-9 <"$T/$1/master.pid")
-	return 0
+	bench_master_start "$T/$1" || return 1
+	HOST_PID=$MASTER_PID
 }
 
-# host_stop NAME: "linkmaster stop", then make sure that the master and
-# every process it had are gone (by pid).
 host_stop() {
-	_sp=$(tr -dc 0-9 <"$T/$1/master.pid" 2>/dev/null)
-	_sk=
-	[ -n "$_sp" ] && _sk="$_sp $(descendants "$_sp")"
-	timeout 30 "$LINKMASTER" -c "$T/$1" stop >"$T/$1.stop" 2>&1 ||
-	    { say "$1: linkmaster stop failed:"; sed 's/^/    /' "$T/$1.stop"; }
-	# shellcheck disable=SC2086
-	if [ -n "$_sk" ] && ! wait_gone 10 $_sk; then
-		for _e in $_sk; do
-			alive "$_e" && { say "pid $_e left after stop: killing it"
-			    kill -KILL "$_e" 2>/dev/null; }
-		done
-	fi
-	HOSTS=$(echo " $HOSTS " | sed "s| $1 | |")
+	bench_master_stop "$T/$1"
 }
-
-link_cleanup() {
-	_lrc=$?
-	for _h in $HOSTS; do
-		host_stop "$_h"
-	done
-	(exit "$_lrc")
-	bench_cleanup
-}
-trap link_cleanup EXIT
 
 # ms_since NS: milliseconds from NS to now (1 decimal).
 ms_since() {
