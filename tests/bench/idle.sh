@@ -48,7 +48,7 @@ done
 nkids() {
 	descendants "$MASTER_PID" | wc -l | tr -d ' '
 }
-wait_for 10 test "$(nkids)" -ge "$NSVC" ||
+wait_for 10 eval '[ "$(nkids)" -ge "$NSVC" ]' ||
     say "only $(nkids) children after $NSVC connections"
 KIDS=$(descendants "$MASTER_PID")
 NK=$(echo "$KIDS" | wc -l | tr -d ' ')

@@ -139,7 +139,7 @@ host_start alpha || exit 1
 ALPHA_PID=$HOST_PID
 ECHO_SOCK=$T/beta/sock/public/echo
 LINK_SOCK=$T/alpha/sock/private/link/beta
-wait_for 10 test "$(up_links alpha)" -eq 1 ||
+wait_for 10 eval '[ "$(up_links alpha)" -eq 1 ]' ||
     { say "link/beta not up within 10 s"; exit 1; }
 
 # --- 1. throughput and latency ------------------------------------------------
