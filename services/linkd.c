@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lineio.h"
 #include "linkproto.h"
 #include "log.h"
 #include "service.h"
@@ -65,11 +66,6 @@
 
 /* How long the last words to a link that does not read may take. */
 #define LINKD_FLUSH_MS	10000
-/*
- * Asked of one read(2): room for a good batch of pipelined lines, and
- * with libevent's chunk header still a 16 KiB allocation.
- */
-#define LINKD_READ	(16384 - 256)
 
 struct peerent {
 	char	*name;
@@ -171,82 +167,6 @@ linkd_tv(long long ms, struct timeval *tv)
 	return tv;
 }
 
-/* --- socket I/O on evbuffers ------------------------------------------- */
-
-/*
- * One read(2) into in: what read returned (-1 with errno; EINTR is
- * retried).  No FIONREAD first, as evbuffer_read() does: the space is
- * reserved, and whatever did not arrive costs nothing.
- */
-static ssize_t
-linkd_read(int fd, struct evbuffer *in)
-{
-	struct evbuffer_iovec	 v;
-	ssize_t			 n;
-
-	if (evbuffer_reserve_space(in, LINKD_READ, &v, 1) != 1)
-		fatalx("evbuffer_reserve_space failed");
-	do
-		n = read(fd, v.iov_base, v.iov_len);
-	while (n == -1 && errno == EINTR);
-	if (n > 0) {
-		v.iov_len = (size_t)n;
-		if (evbuffer_commit_space(in, &v, 1) == -1)
-			fatalx("evbuffer_commit_space failed");
-	}
-	return n;
-}
-
-/* Write out as much as the socket takes: 0, or -1 with errno. */
-static int
-linkd_write(int fd, struct evbuffer *out)
-{
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -1;
-		}
-	return 0;
-}
-
-/*
- * The first complete line of in, made contiguous, with its length
- * (without the newline); NULL when there is none yet.  *scan counts the
- * bytes at the front already known to hold no newline, so a long line
- * arriving in pieces is searched once; the caller resets it to 0 after
- * draining a line.
- */
-static const char *
-linkd_line(struct evbuffer *in, size_t *scan, size_t *len)
-{
-	struct evbuffer_iovec	 v;
-	struct evbuffer_ptr	 p;
-	const char		*nl;
-	size_t			 eol;
-
-	if (*scan >= evbuffer_get_length(in))
-		return NULL;
-	/* Mostly the line is all in the first chunk: no copy, no search. */
-	if (evbuffer_peek(in, -1, NULL, &v, 1) >= 1 && *scan < v.iov_len &&
-	    (nl = memchr((char *)v.iov_base + *scan, '\n',
-	    v.iov_len - *scan)) != NULL) {
-		*len = (size_t)(nl - (char *)v.iov_base);
-		return v.iov_base;
-	}
-	if (evbuffer_ptr_set(in, &p, *scan, EVBUFFER_PTR_SET) == -1)
-		fatalx("evbuffer_ptr_set failed");
-	p = evbuffer_search_eol(in, &p, &eol, EVBUFFER_EOL_LF);
-	if (p.pos == -1) {
-		*scan = evbuffer_get_length(in);
-		return NULL;
-	}
-	*len = (size_t)p.pos;
-	return (const char *)evbuffer_pullup(in, (ssize_t)(*len + 1));
-}
-
 /* --- the session: link, hello, ending --------------------------------- */
 
 static void
@@ -293,7 +213,7 @@ sess_flush(struct sess *s)
 
 	if (s->ended || s->writing)
 		return;
-	if (linkd_write(s->fd, s->out) == -1) {
+	if (lineio_write(s->fd, s->out) == -1) {
 		linkproto_errstr(errno, e, sizeof(e));
 		sess_end(s, e);
 		return;
@@ -318,7 +238,7 @@ sess_write_cb(int fd, short what, void *arg)
 		sess_end(s, "the link stopped reading");
 		return;
 	}
-	if (linkd_write(fd, s->out) == -1) {
+	if (lineio_write(fd, s->out) == -1) {
 		linkproto_errstr(errno, e, sizeof(e));
 		sess_end(s, e);
 		return;
@@ -707,7 +627,7 @@ bconn_flush(struct bconn *b)
 
 	if (b->writing)
 		return;
-	if (linkd_write(b->fd, b->out) == -1) {
+	if (lineio_write(b->fd, b->out) == -1) {
 		linkproto_errstr(errno, e, sizeof(e));
 		bconn_fail(b, e);
 		return;
@@ -724,7 +644,7 @@ bconn_write_cb(int fd, short what, void *arg)
 	struct bconn	*b = arg;
 	char		 e[128];
 
-	if (linkd_write(fd, b->out) == -1) {
+	if (lineio_write(fd, b->out) == -1) {
 		linkproto_errstr(errno, e, sizeof(e));
 		bconn_fail(b, e);
 		return;
@@ -756,7 +676,7 @@ bconn_read_cb(int fd, short what, void *arg)
 		bconn_fail(b, "timed out");
 		return;
 	}
-	if ((n = linkd_read(fd, b->in)) == -1) {
+	if ((n = lineio_read(fd, b->in, LINEIO_READ)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
 		linkproto_errstr(errno, e, sizeof(e));
@@ -764,7 +684,7 @@ bconn_read_cb(int fd, short what, void *arg)
 		return;
 	}
 	while (b->nsent > 0 &&
-	    (line = linkd_line(b->in, &b->scan, &len)) != NULL) {
+	    (line = lineio_line(b->in, &b->scan, &len)) != NULL) {
 		if (len > D.max_line) {
 			bconn_fail(b, "reply too long");
 			return;
@@ -946,7 +866,7 @@ sess_process(struct sess *s)
 			s->held = evbuffer_get_length(s->in) > 0;
 			break;
 		}
-		if ((line = linkd_line(s->in, &s->scan, &len)) == NULL) {
+		if ((line = lineio_line(s->in, &s->scan, &len)) == NULL) {
 			if (s->scan > max)
 				sess_protocol_error(s, "line too long",
 				    (const char *)evbuffer_pullup(s->in,
@@ -990,7 +910,7 @@ sess_read_cb(int fd, short what, void *arg)
 	ssize_t		 n;
 	char		 e[128];
 
-	if ((n = linkd_read(fd, s->in)) == -1) {
+	if ((n = lineio_read(fd, s->in, LINEIO_READ)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
 		linkproto_errstr(errno, e, sizeof(e));
