@@ -5,10 +5,12 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build: autotools, the three libraries, Check.  Tests: socat (a plain
+# Build: autotools, the three libraries, Check (libc6-dev and libmd-dev for
+# the static link helper: README, "Static link helper").  Tests: socat (a plain
 # client), iproute2 (network namespaces).  Benchmarks only: xinetd, runit, s6.
-PKGS="autoconf automake libtool pkg-config make gcc libbsd-dev libconfuse-dev
-libevent-dev check socat iproute2 procps xinetd runit s6"
+PKGS="autoconf automake libtool pkg-config make gcc libc6-dev libbsd-dev
+libmd-dev libconfuse-dev libevent-dev check socat iproute2 procps
+xinetd runit s6"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
