@@ -21,7 +21,9 @@
 #    (also RssAnon and Pss, as a diagnostic).  Baseline: 200 standalone
 #    link processes started by a shell loop against the same linkd, until
 #    their 200 "up" log lines (same poll).  Targets: under 2 s; under
-#    1.5 MiB VmRSS per helper (the largest).
+#    1.5 MiB VmRSS per helper (the largest).  Diagnostic: 20 standalone
+#    helpers of the dynamically linked build (tests/bench/link-dynamic),
+#    next to the standalone ones of this build.
 # 3. With all of that up and idle (after a settling second): CPU ticks
 #    over 10 s of both masters, the 200 link helpers and beta's linkd
 #    children.  Target: 0 in all.  Baseline: the 200 standalone links.
@@ -29,6 +31,7 @@
 . "$(dirname "$0")/lib.sh"
 
 LINK=$top_builddir/services/link
+LINK_DYN=$top_builddir/tests/bench/link-dynamic
 LINKD=$top_builddir/services/linkd
 LCLIENT=$top_builddir/tests/bench/lclient
 NPEERS=${BENCH_LINK_PEERS:-200}
@@ -36,7 +39,7 @@ WINDOW=${BENCH_LINK_IDLE:-10}
 ROUNDS=3
 
 bench_setup link
-need "$LINK" "$LINKD" "$LCLIENT"
+need "$LINK" "$LINKD" "$LCLIENT" "$LINK_DYN"
 
 # --- two masters -------------------------------------------------------------
 # Each host NAME has its configuration in $T/NAME and its sockets, state
@@ -296,6 +299,35 @@ for f in VmRSS RssAnon Pss; do
 	mem $f $SA >"$T/sa.$f"
 done
 
+# The same, 20 of them, from the dynamically linked build of the helper
+# (tests/bench/link-dynamic), for its memory.
+NDYN=20
+mkdir -p "$T/dyn"
+: >"$T/dyn.log"
+DYN=
+i=0
+while [ $i -lt $NDYN ]; do
+	n=$(printf 'p%03d' $i)
+	"$LINK_DYN" -o listen="$T/dyn/$n" -o peer_name="$n" \
+	    -o peer_address=127.0.0.1 -o peer_port="$PORT" -o host_name=alpha \
+	    -o state_dir="$T/dyn/state" -o drain=1 \
+	    </dev/null >>"$T/dyn.log" 2>&1 &
+	DYN="$DYN $!"
+	B_PIDS="$! $B_PIDS"
+	i=$((i + 1))
+done
+dyn_up() {
+	[ "$(grep -c ': link to p[0-9]* up$' "$T/dyn.log")" -ge "$NDYN" ]
+}
+poll_until 20 dyn_up ||
+    say "dynamic links: only $(grep -c 'up$' "$T/dyn.log") up after 20 s"
+for f in VmRSS RssAnon; do
+	# shellcheck disable=SC2086
+	mem $f $DYN >"$T/dyn.$f"
+done
+# shellcheck disable=SC2086
+end_pids $DYN
+
 # alpha with 200 peers.
 P=
 i=0
@@ -369,6 +401,17 @@ result link "link helper VmRSS kB, avg (median / max) of $NL" \
     "$m_avg ($m_med / $m_max)" "standalone link" \
     "$s_avg ($s_med / $s_max)" "$(ratio "$m_avg" "$s_avg")x" \
     "< 1536 kB each" "$(yesno test "${m_max:-99999}" -lt 1536)"
+# shellcheck disable=SC2046
+set -- $(rss_stats "$T/dyn.VmRSS") $(rss_stats "$T/dyn.RssAnon")
+d_avg=$2 d_max=$4 d_anon=$6
+if ldd "$LINK" >/dev/null 2>&1; then
+	build=dynamic
+else
+	build=static
+fi
+result link "link helper VmRSS / RssAnon kB, this build ($build) vs the dynamic one, avg of standalone (diagnostic)" \
+    "$s_avg / $s_anon" "dynamic build ($NDYN)" "$d_avg / $d_anon" \
+    "$(ratio "$s_avg" "$d_avg")x" "(none)" -
 result link "link helper RssAnon / Pss kB, avg of $NL (diagnostic)" \
     "$m_anon / $m_pss" "standalone link" "$s_anon / $s_pss" \
     "$(ratio "$m_anon" "$s_anon")x" "(none)" -
@@ -377,9 +420,11 @@ note "$NPEERS peers: time of the first \"linkmaster status\" (polled every" \
     "resolution is ~${poll_ms:-50} ms) that showed all $NPEERS rows up;" \
     "\"linkmaster start\" itself returned after $start_ms ms; the baseline" \
     "polls its processes' log lines the same way.  VmRSS sums: $m_sum kB" \
-    "under the master, $s_sum kB standalone; VmRSS counts each helper's" \
-    "resident pages of the shared libraries (libc, libevent, libbsd):" \
-    "RssAnon is its own memory, Pss its share of the rest"
+    "under the master, $s_sum kB standalone.  A dynamically linked" \
+    "helper's VmRSS also counts its mapped pages of libc, libevent," \
+    "libbsd and libmd, which is why the helper is linked statically" \
+    "(README, compare the dynamic build's row); RssAnon is a helper's" \
+    "own memory, Pss that plus its share of the pages it shares"
 
 # --- 3. idle ----------------------------------------------------------------------
 LINKDS=$(children linkd "$BETA_PID")
