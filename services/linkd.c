@@ -167,6 +167,29 @@ linkd_tv(long long ms, struct timeval *tv)
 	return tv;
 }
 
+/*
+ * Append "<hdr><payload>\n" to out in one piece: one evbuffer call
+ * instead of three, per request and per reply.
+ */
+static void
+linkd_add_line(struct evbuffer *out, const char *hdr, size_t hlen,
+    const char *payload, size_t len)
+{
+	struct evbuffer_iovec	 v;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + len + 1), &v,
+	    1) != 1)
+		fatalx("evbuffer_reserve_space failed");
+	if (hlen > 0)
+		memcpy(v.iov_base, hdr, hlen);
+	if (len > 0)
+		memcpy((char *)v.iov_base + hlen, payload, len);
+	((char *)v.iov_base)[hlen + len] = '\n';
+	v.iov_len = hlen + len + 1;
+	if (evbuffer_commit_space(out, &v, 1) == -1)
+		fatalx("evbuffer_commit_space failed");
+}
+
 /* --- the session: link, hello, ending --------------------------------- */
 
 static void
@@ -308,9 +331,7 @@ sess_reply(struct sess *s, uint64_t id, const char *payload, size_t len)
 	if (s->ended)
 		return;
 	n = linkproto_format_hdr(hdr, sizeof(hdr), id);
-	evbuffer_add(s->out, hdr, n);
-	evbuffer_add(s->out, payload, len);
-	evbuffer_add(s->out, "\n", 1);
+	linkd_add_line(s->out, hdr, n, payload, len);
 	sess_flush_soon(s);
 }
 
@@ -751,8 +772,7 @@ bconn_send(struct bconn *b, struct lreq *r, const char *payload, size_t len)
 {
 	struct timeval	 tv;
 
-	evbuffer_add(b->out, payload, len);
-	evbuffer_add(b->out, "\n", 1);
+	linkd_add_line(b->out, NULL, 0, payload, len);
 	TAILQ_INSERT_TAIL(&b->sent, r, entry);
 	if (b->nsent++ == 0)
 		event_add(b->rev, linkd_tv(D.backend_ms, &tv));
