@@ -19,13 +19,21 @@
  * in N).  Everything is driven by libevent: socket events and timers,
  * never a poll loop, so an idle helper uses no CPU.
  *
- * Sockets are bufferevents with only read interest registered: output is
- * written by us once per event loop round (the flush event runs after the
- * round's other callbacks, link first, then each client with output), in
- * one writev per socket, and write interest is registered only for what
- * a socket did not take at once, until it is all out.  That saves the
- * two epoll_ctl calls and the extra loop round per write that a
- * bufferevent with write interest enabled costs.
+ * The I/O is ours, not bufferevents', to keep the system calls per
+ * request low (services/lineio.c): each socket is an fd with a read
+ * event, a write event and two evbuffers.  A readable socket is read
+ * with one read(2) into its input buffer, nothing more (no FIONREAD
+ * first); output is written by us once per event loop round (the flush
+ * event runs after the round's other callbacks: it takes up the clients
+ * whose buffered lines wait for room, then writes the link first, then
+ * each client with output), in one writev per socket.  Read interest
+ * stays registered while a socket may be read; write interest is
+ * registered only for what a socket did not take at once, until it is
+ * all out.  A client's input holds at most one read beyond max_line: it
+ * is read only while it has room for requests, and then what is left
+ * of it is an incomplete line of at most max_line bytes.  Timeouts (the
+ * link's connect and hello, a thrown-out client's last reads) are
+ * libevent timers, which cost no system call.
  *
  * Failure policy: bad options or environment, or a queue directory that
  * cannot be opened, are fatal before READY (a bad startup the master
@@ -53,7 +61,6 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <inttypes.h>
@@ -68,6 +75,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "lineio.h"
 #include "linkproto.h"
 #include "log.h"
 #include "proto.h"
@@ -120,15 +128,25 @@ RB_HEAD(reqtree, req);
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	TAILQ_ENTRY(client)	 dentry;	/* L.dirty */
-	struct bufferevent	*bev;
+	TAILQ_ENTRY(client)	 kentry;	/* L.kicks */
+	int			 fd;
+	struct event		*rev;		/* while reading */
+	struct event		*wev;		/* while output is left */
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	size_t			 scan;		/* in: no newline before */
 	struct reqlist		 reqs;		/* request order */
 	int			 npending;
+	int			 reading;	/* rev registered */
+	int			 writing;	/* wev registered */
 	int			 eof;		/* no more requests */
 	int			 closing;	/* line too long: close */
 	int			 lingering;	/* closing: to EOF */
+	long long		 linger_end;	/* ms, monotonic */
 	int			 busy;		/* client_process() */
 	int			 shut;		/* stopping: SHUT_RD done */
 	int			 dirty;		/* on L.dirty */
+	int			 kicked;	/* on L.kicks */
 };
 
 enum link_state {
@@ -160,7 +178,13 @@ static struct {
 
 	/* The link. */
 	enum link_state		 state;
-	struct bufferevent	*bev;
+	int			 fd;		/* connected, or -1 */
+	struct event		*rev;		/* always, while fd */
+	struct event		*wev;		/* while output is left */
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	size_t			 scan;		/* in: no newline before */
+	int			 writing;	/* wev registered */
 	int			 connfd;
 	struct event		*conn_ev;
 	struct addrinfo		*ai;
@@ -181,6 +205,7 @@ static struct {
 	struct event		*flush_ev;
 	int			 flushing;	/* flush_ev active */
 	TAILQ_HEAD(, client)	 dirty;		/* clients with output */
+	TAILQ_HEAD(, client)	 kicks;		/* lines wait for room */
 
 	/* Clients. */
 	struct event		**listen_ev;
@@ -198,7 +223,7 @@ static struct {
 	long long		 stop_ms;	/* when it began */
 	int			 no_handoff;
 	int			 handed_over;
-} L = { .connfd = -1 };
+} L = { .fd = -1, .connfd = -1 };
 
 static int
 req_cmp(struct req *a, struct req *b)
@@ -209,12 +234,13 @@ req_cmp(struct req *a, struct req *b)
 RB_GENERATE_STATIC(reqtree, req, ientry, req_cmp)
 
 static void	link_down(const char *);
-static void	link_send(struct req *);
+static void	link_send(struct req *, const char *, size_t);
 static void	replay_next(void);
 static void	client_process(struct client *);
 static void	client_flush(struct client *);
 static void	client_stop_close(struct client *);
 static void	client_dirty(struct client *);
+static void	client_kick(struct client *);
 static void	link_dirty(void);
 static void	stop_check(void);
 
@@ -253,24 +279,37 @@ req_free(struct req *r)
 }
 
 /*
- * The answer to a client's request: held until every earlier request of
- * that client is answered.  The client may be gone (and freed) after this.
+ * The answer to a client's request: written out if its turn has come,
+ * else held (a copy: text is usually in the link's input buffer) until
+ * every earlier request of that client is answered.  The client may be
+ * gone (and freed) after this.
  */
 static void
 req_answer(struct req *r, const char *text, size_t len)
 {
-	if (r->c == NULL) {
+	struct client	*c = r->c;
+
+	if (c == NULL) {
 		req_free(r);
 		return;
 	}
-	r->reply = xmalloc(len + 1);
-	memcpy(r->reply, text, len);
-	r->reply[len] = '\0';
-	r->rlen = len;
-	r->answered = 1;
-	free(r->line);
-	r->line = NULL;
-	client_flush(r->c);
+	if (TAILQ_FIRST(&c->reqs) == r) {
+		TAILQ_REMOVE(&c->reqs, r, centry);
+		c->npending--;
+		req_free(r);
+		evbuffer_add(c->out, text, len);
+		evbuffer_add(c->out, "\n", 1);
+		client_dirty(c);
+	} else {
+		r->reply = xmalloc(len + 1);
+		memcpy(r->reply, text, len);
+		r->reply[len] = '\0';
+		r->rlen = len;
+		r->answered = 1;
+		free(r->line);
+		r->line = NULL;
+	}
+	client_flush(c);
 }
 
 static void
@@ -345,7 +384,7 @@ replay_next(void)
 	r = req_new(NULL, REQ_REPLAY, data, len);
 	r->seq = seq;
 	L.replay = r;
-	link_send(r);
+	link_send(r, r->line, r->len);
 }
 
 static void
@@ -410,9 +449,27 @@ client_free(struct client *c)
 	L.nclients--;
 	if (c->dirty)
 		TAILQ_REMOVE(&L.dirty, c, dentry);
-	bufferevent_free(c->bev);
+	if (c->kicked)
+		TAILQ_REMOVE(&L.kicks, c, kentry);
+	event_free(c->rev);
+	event_free(c->wev);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	close(c->fd);
 	free(c);
 	stop_check();
+}
+
+static void
+client_set_reading(struct client *c, int on)
+{
+	if (on == c->reading)
+		return;
+	c->reading = on;
+	if (on)
+		event_add(c->rev, NULL);
+	else
+		event_del(c->rev);
 }
 
 /* Close a client that is done once its last reply is out. */
@@ -425,14 +482,13 @@ client_maybe_close(struct client *c)
 		return;
 	/* Stopping: every client goes once it has all its replies. */
 	if (L.stopping) {
-		if (TAILQ_EMPTY(&c->reqs) && evbuffer_get_length(
-		    bufferevent_get_output(c->bev)) == 0)
+		if (TAILQ_EMPTY(&c->reqs) && evbuffer_get_length(c->out) == 0)
 			client_stop_close(c);
 		return;
 	}
 	if (!(c->eof || c->closing) || !TAILQ_EMPTY(&c->reqs))
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+	if (evbuffer_get_length(c->out) > 0)
 		return;		/* client_write comes back */
 	if (c->eof) {
 		client_free(c);
@@ -441,13 +497,14 @@ client_maybe_close(struct client *c)
 	/*
 	 * We stop reading a client we throw out, so unread bytes may be
 	 * left: closing now would send a reset that can destroy our last
-	 * reply.  Say end-of-file instead and read to its end-of-file.
+	 * reply.  Say end-of-file instead and read to its end-of-file, for
+	 * LINK_LINGER_MS at most (client_read_cb).
 	 */
 	c->lingering = 1;
-	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_set_timeouts(c->bev, link_tv(LINK_LINGER_MS, &tv), NULL);
-	bufferevent_enable(c->bev, EV_READ);
+	c->linger_end = now_ms() + LINK_LINGER_MS;
+	(void)shutdown(c->fd, SHUT_WR);
+	c->reading = 1;
+	event_add(c->rev, link_tv(LINK_LINGER_MS, &tv));
 }
 
 /*
@@ -458,37 +515,32 @@ client_maybe_close(struct client *c)
 static void
 client_update_read(struct client *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
-
 	if (c->lingering)
 		return;
 	if (c->eof || c->closing || c->npending >= L.max_pending ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) >=
-	    LINK_CLIENT_OUT_MAX) {
-		bufferevent_disable(c->bev, EV_READ);
+	    evbuffer_get_length(c->out) >= LINK_CLIENT_OUT_MAX) {
+		client_set_reading(c, 0);
 		return;
 	}
-	if (bufferevent_get_enabled(c->bev) & EV_READ)
+	if (c->reading)
 		return;
-	bufferevent_enable(c->bev, EV_READ);
+	client_set_reading(c, 1);
 	/* Lines already read will not wake us: come back from the loop. */
-	if (evbuffer_get_length(in) > 0)
-		bufferevent_trigger(c->bev, EV_READ,
-		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	if (evbuffer_get_length(c->in) > 0)
+		client_kick(c);
 }
 
 /* Write out the answered requests at the head of the client's FIFO. */
 static void
 client_flush(struct client *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	struct req	*r;
 
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL && r->answered) {
 		TAILQ_REMOVE(&c->reqs, r, centry);
 		c->npending--;
-		evbuffer_add(out, r->reply, r->rlen);
-		evbuffer_add(out, "\n", 1);
+		evbuffer_add(c->out, r->reply, r->rlen);
+		evbuffer_add(c->out, "\n", 1);
 		req_free(r);
 		client_dirty(c);
 	}
@@ -498,7 +550,7 @@ client_flush(struct client *c)
 	 * with them, or they would be dropped unanswered.
 	 */
 	if (c->eof && !c->closing && c->busy == 0 &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+	    evbuffer_get_length(c->in) > 0) {
 		client_process(c);
 		return;
 	}
@@ -506,15 +558,26 @@ client_flush(struct client *c)
 	client_maybe_close(c);
 }
 
+/*
+ * A request: line is in the client's input buffer, which the caller
+ * drains afterwards.  An ordinary request is written to the link from
+ * there; a critical one is kept, as it may have to be queued later.
+ */
 static void
-client_request(struct client *c, char *line, size_t len)
+client_request(struct client *c, const char *line, size_t len)
 {
 	struct req	*r;
 
 	r = req_new(c, linkproto_is_critical(line, len) ? REQ_CRITICAL :
-	    REQ_ORDINARY, line, len);
+	    REQ_ORDINARY, NULL, 0);
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	c->npending++;
+	if (r->kind == REQ_CRITICAL) {
+		r->line = xmalloc(len + 1);
+		memcpy(r->line, line, len);
+		r->line[len] = '\0';
+		r->len = len;
+	}
 	/*
 	 * Behind queued ones, a critical request must queue too: order.
 	 * Stopping, the clients' reading sides are shut at once (client_stop),
@@ -531,40 +594,48 @@ client_request(struct client *c, char *line, size_t len)
 		req_answer_str(r, "con_lost");
 		return;
 	}
-	link_send(r);
+	link_send(r, line, len);
 }
 
 /* A line longer than max_line: answer in turn, then close the client. */
 static void
 client_too_long(struct client *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct req	*r;
 
 	log_warnx("a client of the link to %s sent a line longer than %zu "
 	    "bytes: closing it", L.peer, L.max_line);
 	c->closing = 1;
-	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	c->scan = 0;
 	r = req_new(c, REQ_LOCAL, NULL, 0);
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	c->npending++;
 	req_answer_str(r, "error: line too long");
 }
 
-/* Turn complete lines into requests while the client has room. */
+/*
+ * Turn complete lines into requests while the client has room.  In the
+ * loop nothing reads, drains or frees the client (busy holds client_flush
+ * and client_maybe_close back), so a line stays where it is in the input
+ * buffer until we drain it; the client may be gone afterwards.
+ */
 static void
 client_process(struct client *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer_ptr	 p;
-	size_t			 eol_len, len, avail;
-	char			*line;
+	const char	*line;
+	size_t		 len, eol, avail;
 
 	c->busy++;
 	while (!c->closing && c->npending < L.max_pending) {
-		avail = evbuffer_get_length(in);
-		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (p.pos == -1) {
+		if ((line = lineio_line(c->in, &c->scan, &len)) != NULL) {
+			if (len > L.max_line) {
+				client_too_long(c);
+				break;
+			}
+			eol = 1;
+		} else {
+			avail = evbuffer_get_length(c->in);
 			if (avail > L.max_line) {
 				client_too_long(c);
 				break;
@@ -572,37 +643,58 @@ client_process(struct client *c)
 			/* At end-of-file, an unterminated last line counts. */
 			if (!c->eof || avail == 0)
 				break;
+			line = (const char *)evbuffer_pullup(c->in,
+			    (ssize_t)avail);
 			len = avail;
-			eol_len = 0;
-		} else {
-			len = (size_t)p.pos;
-			if (len > L.max_line) {
-				client_too_long(c);
-				break;
-			}
+			eol = 0;
 		}
-		line = xmalloc(len + 1);
-		if (evbuffer_remove(in, line, len) != (int)len)
-			fatalx("evbuffer_remove: short read from a buffer");
-		line[len] = '\0';
-		evbuffer_drain(in, eol_len);
 		client_request(c, line, len);
+		evbuffer_drain(c->in, len + eol);
+		c->scan = 0;
 	}
 	c->busy--;
 	client_update_read(c);
 	client_maybe_close(c);
 }
 
+/*
+ * One read(2), then the lines it completed.  A client thrown out is read
+ * only to its end-of-file, and not listened to: that has a deadline (the
+ * read event's timeout, set again after every read to what is left).
+ */
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_read_cb(int fd, short what, void *arg)
 {
 	struct client	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct timeval	 tv;
+	long long	 left;
+	ssize_t		 n;
+	int		 again;
 
-	if (c->lingering) {
-		evbuffer_drain(in, evbuffer_get_length(in));
+	if (what & EV_TIMEOUT) {
+		client_free(c);		/* only lingering has a timeout */
 		return;
 	}
+	n = lineio_read(fd, c->in, LINEIO_READ);
+	again = n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	if (c->lingering) {
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		left = c->linger_end - now_ms();
+		if ((n <= 0 && !again) || left <= 0)
+			client_free(c);
+		else
+			event_add(c->rev, link_tv(left, &tv));
+		return;
+	}
+	if (again)
+		return;
+	if (n == -1) {
+		client_free(c);
+		return;
+	}
+	/* A half-close still gets its replies. */
+	if (n == 0)
+		c->eof = 1;
 	client_process(c);
 }
 
@@ -611,60 +703,20 @@ client_read_cb(struct bufferevent *bev, void *arg)
  * leaves something again; read again, or close a client that is done.
  */
 static void
-client_write_cb(struct bufferevent *bev, void *arg)
+client_write_cb(int fd, short what, void *arg)
 {
 	struct client	*c = arg;
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		return;
-	bufferevent_disable(bev, EV_WRITE);
-	client_update_read(c);
-	client_maybe_close(c);
-}
-
-static void
-client_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct client	*c = arg;
-
-	if (!c->lingering && (what & BEV_EVENT_EOF) &&
-	    (what & BEV_EVENT_READING)) {
-		/* A half-close still gets its replies. */
-		c->eof = 1;
-		client_process(c);
+	if (lineio_write(fd, c->out) == -1) {
+		client_free(c);
 		return;
 	}
-	client_free(c);
-}
-
-/*
- * Read or write a client's socket ourselves, outside the bufferevent's
- * callbacks.  A socket bufferevent keeps its input frozen at the end and
- * its output frozen at the front except while it does its own I/O, and
- * so must we, or the call just fails.
- */
-static int
-client_read_now(struct client *c)
-{
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	int		 n, e;
-
-	evbuffer_unfreeze(in, 0);
-	n = evbuffer_read(in, bufferevent_getfd(c->bev), -1);
-	e = errno;
-	evbuffer_freeze(in, 0);
-	errno = e;
-	return n;
-}
-
-static void
-client_write_now(struct client *c)
-{
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
-	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(c->out) > 0)
+		return;
+	event_del(c->wev);
+	c->writing = 0;
+	client_update_read(c);
+	client_maybe_close(c);
 }
 
 /*
@@ -672,42 +724,38 @@ client_write_now(struct client *c)
  * request unanswered and never with a reset.  Shutting down our reading
  * side first makes the client's next write fail (EPIPE: on Linux a unix
  * stream socket passes the shutdown on to its peer), so what it sent is
- * then all in our buffer: each complete line is served (sent on the
- * link before it is handed over), an unterminated last one answered, and
- * once those answers
- * are written (client_write comes back here) we close with nothing
- * left unread, which the client sees as an end-of-file after its
- * replies.
+ * then all in its socket buffer, and we read it all now (the buffer
+ * bounds it; LINK_STOP_READS guards against surprises): each complete
+ * line is served (sent on the link before it is handed over), an
+ * unterminated last one answered, and once those answers are written
+ * (client_write comes back here) we close with nothing left unread,
+ * which the client sees as an end-of-file after its replies.
  */
 static void
 client_stop_close(struct client *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	int		 i, n;
+	ssize_t	 n;
+	int	 i;
 
 	if (!c->shut) {
-		(void)shutdown(bufferevent_getfd(c->bev), SHUT_RD);
+		(void)shutdown(c->fd, SHUT_RD);
 		c->shut = 1;
 	}
 	c->busy++;
-	/* Bounded by the socket buffer; the cap guards against surprises. */
 	for (i = 0; i < LINK_STOP_READS && !c->eof; i++) {
-		n = client_read_now(c);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
+		if ((n = lineio_read(c->fd, c->in, LINEIO_READ)) == -1)
 			break;		/* a broken client */
 		if (n == 0)
 			c->eof = 1;
-		if (c->closing || c->lingering)
+		if (c->closing || c->lingering) {
 			/* Thrown out: what it says is not answered. */
-			evbuffer_drain(in, evbuffer_get_length(in));
-		else
+			evbuffer_drain(c->in, evbuffer_get_length(c->in));
+			c->scan = 0;
+		} else
 			client_process(c);
 	}
 	c->busy--;
-	if (!TAILQ_EMPTY(&c->reqs) || evbuffer_get_length(out) > 0)
+	if (!TAILQ_EMPTY(&c->reqs) || evbuffer_get_length(c->out) > 0)
 		return;
 	client_free(c);
 }
@@ -720,18 +768,14 @@ client_stop_close(struct client *c)
 static void
 client_drop(struct client *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	int		 i, n;
+	int	 i;
 
-	client_write_now(c);
-	(void)shutdown(bufferevent_getfd(c->bev), SHUT_RD);
+	(void)lineio_write(c->fd, c->out);
+	(void)shutdown(c->fd, SHUT_RD);
 	for (i = 0; i < LINK_STOP_READS; i++) {
-		n = client_read_now(c);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if (lineio_read(c->fd, c->in, LINEIO_READ) <= 0)
 			break;
-		evbuffer_drain(in, evbuffer_get_length(in));
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
 	}
 	client_free(c);
 }
@@ -754,17 +798,18 @@ client_new(int fd)
 
 	c = xcalloc(1, sizeof(*c));
 	TAILQ_INIT(&c->reqs);
-	if ((c->bev = bufferevent_socket_new(L.base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("bufferevent_socket_new failed");
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
-	    client_event_cb, c);
-	/* Never buffer more than one line beyond the limit. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, L.max_line + 1);
-	/* Write interest only while a write is unfinished (client_write). */
-	bufferevent_enable(c->bev, EV_READ);
+	c->fd = fd;
+	if ((c->in = evbuffer_new()) == NULL ||
+	    (c->out = evbuffer_new()) == NULL ||
+	    (c->rev = event_new(L.base, fd, EV_READ | EV_PERSIST,
+	    client_read_cb, c)) == NULL ||
+	    (c->wev = event_new(L.base, fd, EV_WRITE | EV_PERSIST,
+	    client_write_cb, c)) == NULL)
+		fatalx("cannot create events");
 	TAILQ_INSERT_TAIL(&L.clients, c, entry);
 	L.nclients++;
+	/* Write interest only while a write is unfinished (client_write). */
+	client_set_reading(c, 1);
 }
 
 static void
@@ -829,35 +874,6 @@ client_accept_cb(int lfd, short ev, void *arg)
 
 /* --- writing, once per loop round ------------------------------------- */
 
-/*
- * Write out as much of a bufferevent's output as its socket takes, now:
- * 0, or -1 with errno.  The bufferevent keeps its output frozen at the
- * front except while it writes itself, and so must we (client_write_now).
- */
-static int
-bev_write(struct bufferevent *bev)
-{
-	struct evbuffer	*out = bufferevent_get_output(bev);
-	int		 n, e = 0;
-
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) > 0) {
-		if ((n = evbuffer_write(out, bufferevent_getfd(bev))) > 0)
-			continue;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
-			e = errno;
-		break;
-	}
-	evbuffer_freeze(out, 1);
-	if (e != 0) {
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 /* Write what this round produced once every callback of it has run. */
 static void
 flush_soon(void)
@@ -886,58 +902,77 @@ client_dirty(struct client *c)
 }
 
 /*
+ * The client has room again and lines in its buffer, which no read will
+ * announce: take them up at the end of the round (flush_cb), not here,
+ * where we may be deep in answering requests.
+ */
+static void
+client_kick(struct client *c)
+{
+	if (c->kicked)
+		return;
+	c->kicked = 1;
+	TAILQ_INSERT_TAIL(&L.kicks, c, kentry);
+	flush_soon();
+}
+
+/*
  * The link's output, written at once; only what the socket did not take
  * waits for write interest (link_write_cb).  Never once handed over.
  */
 static void
 link_write(void)
 {
-	struct evbuffer	*out;
-	char		 e[128];
+	char	 e[128];
 
 	L.link_dirty = 0;
-	if (L.bev == NULL || L.handed_over ||
-	    (bufferevent_get_enabled(L.bev) & EV_WRITE))
+	if (L.fd == -1 || L.handed_over || L.writing ||
+	    evbuffer_get_length(L.out) == 0)
 		return;
-	out = bufferevent_get_output(L.bev);
-	if (evbuffer_get_length(out) == 0)
-		return;
-	if (bev_write(L.bev) == -1) {
+	if (lineio_write(L.fd, L.out) == -1) {
 		linkproto_errstr(errno, e, sizeof(e));
 		link_down(e);
 		return;
 	}
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(L.bev, EV_WRITE);
+	if (evbuffer_get_length(L.out) > 0) {
+		L.writing = 1;
+		event_add(L.wev, NULL);
+	}
 }
 
 static void
-link_write_cb(struct bufferevent *bev, void *arg)
+link_write_cb(int fd, short what, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
+	char	 e[128];
+
+	if (lineio_write(fd, L.out) == -1) {
+		linkproto_errstr(errno, e, sizeof(e));
+		link_down(e);
+		return;
+	}
+	if (evbuffer_get_length(L.out) > 0)
+		return;
+	event_del(L.wev);
+	L.writing = 0;
 }
 
 /*
- * A client's replies, written at once.  A broken client goes, as the
- * bufferevent's error event would have had it; what the socket did not
- * take waits for write interest (client_write_cb); all out, do what that
- * callback does.
+ * A client's replies, written at once.  A broken client goes; what the
+ * socket did not take waits for write interest (client_write_cb); all
+ * out, do what that callback does.
  */
 static void
 client_write(struct client *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-
-	if ((bufferevent_get_enabled(c->bev) & EV_WRITE) ||
-	    evbuffer_get_length(out) == 0)
+	if (c->writing || evbuffer_get_length(c->out) == 0)
 		return;
-	if (bev_write(c->bev) == -1) {
+	if (lineio_write(c->fd, c->out) == -1) {
 		client_free(c);
 		return;
 	}
-	if (evbuffer_get_length(out) > 0) {
-		bufferevent_enable(c->bev, EV_WRITE);
+	if (evbuffer_get_length(c->out) > 0) {
+		c->writing = 1;
+		event_add(c->wev, NULL);
 		return;
 	}
 	client_update_read(c);
@@ -945,10 +980,12 @@ client_write(struct client *c)
 }
 
 /*
- * The end of a loop round: the link first (requests on their way sooner),
- * then the clients.  What the writing produces (a broken link fails its
- * requests; a stopping client closes or sends more) goes out in this
- * same pass.
+ * The end of a loop round: first the lines that waited for room (they
+ * make requests), then the link (requests on their way sooner), then the
+ * clients.  What this produces (a broken link fails its requests; a
+ * client with room again is taken up; a stopping client closes or sends
+ * more) is dealt with in this same pass; it ends, as every pass over a
+ * kicked client's buffer consumes lines or leaves it unread.
  */
 static void
 flush_cb(int fd, short ev, void *arg)
@@ -956,7 +993,11 @@ flush_cb(int fd, short ev, void *arg)
 	struct client	*c;
 
 	for (;;) {
-		if (L.link_dirty)
+		if ((c = TAILQ_FIRST(&L.kicks)) != NULL) {
+			TAILQ_REMOVE(&L.kicks, c, kentry);
+			c->kicked = 0;
+			client_process(c);
+		} else if (L.link_dirty)
 			link_write();
 		else if ((c = TAILQ_FIRST(&L.dirty)) != NULL) {
 			TAILQ_REMOVE(&L.dirty, c, dentry);
@@ -1001,24 +1042,22 @@ link_timer_arm(void)
 	evtimer_add(L.timeout_ev, link_tv(left < 0 ? 0 : left, &tv));
 }
 
+/*
+ * r goes on the link, its payload line (which only critical and replayed
+ * requests keep, as they may have to be sent again).
+ */
 static void
-link_send(struct req *r)
+link_send(struct req *r, const char *line, size_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(L.bev);
 	char		 hdr[LINKPROTO_HDR_MAX + 1];
 	size_t		 n;
 
 	r->id = ++L.last_id;
 	n = linkproto_format_hdr(hdr, sizeof(hdr), r->id);
-	evbuffer_add(out, hdr, n);
-	evbuffer_add(out, r->line, r->len);
-	evbuffer_add(out, "\n", 1);
+	evbuffer_add(L.out, hdr, n);
+	evbuffer_add(L.out, line, len);
+	evbuffer_add(L.out, "\n", 1);
 	link_dirty();
-	/* Only critical and replayed requests may have to be sent again. */
-	if (r->kind == REQ_ORDINARY) {
-		free(r->line);
-		r->line = NULL;
-	}
 	r->deadline = now_ms() + L.timeout_ms;
 	inflight_add(r);
 	/* Every deadline is later than those already waiting. */
@@ -1116,7 +1155,7 @@ link_up(int took_over)
 {
 	L.state = LINK_UP;
 	L.attempt = 0;
-	bufferevent_set_timeouts(L.bev, NULL, NULL);
+	event_remove_timer(L.rev);
 	if (took_over)
 		log_info("took over the link to %s", L.peer);
 	else
@@ -1185,54 +1224,54 @@ link_line(const char *line, size_t len)
 	link_reply(id, payload, plen);
 }
 
+/*
+ * One read(2), then the lines it completed.  While the hello is out, the
+ * read event has connect_timeout as its timeout, which libevent sets
+ * again at each read.
+ */
 static void
-link_read_cb(struct bufferevent *bev, void *arg)
+link_read_cb(int fd, short what, void *arg)
 {
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 p;
-	size_t			 eol_len, len, max;
-	const char		*line;
+	const char	*line;
+	size_t		 len, max;
+	ssize_t		 n;
+	char		 e[128];
 
-	max = L.max_line + LINKPROTO_HDR_MAX;
-	while (L.bev == bev) {
-		p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (p.pos == -1) {
-			len = evbuffer_get_length(in);
-			if (len > LINKPROTO_EXCERPT)
-				len = LINKPROTO_EXCERPT;
-			if (evbuffer_get_length(in) > max)
-				link_protocol_error("line too long",
-				    (const char *)evbuffer_pullup(in,
-				    (ssize_t)len), len);
+	if (what & EV_TIMEOUT) {
+		link_down(L.state == LINK_HELLO ? "no answer to hello" :
+		    "timed out");
+		return;
+	}
+	if ((n = lineio_read(fd, L.in, LINEIO_READ)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
-		}
-		len = (size_t)p.pos;
-		line = (const char *)evbuffer_pullup(in, (ssize_t)(len + 1));
+		linkproto_errstr(errno, e, sizeof(e));
+		link_down(e);
+		return;
+	}
+	max = L.max_line + LINKPROTO_HDR_MAX;
+	while ((line = lineio_line(L.in, &L.scan, &len)) != NULL) {
 		if (len > max) {
 			link_protocol_error("line too long", line, len);
 			return;
 		}
 		link_line(line, len);
-		if (L.bev != bev)
+		/* Gone (link_down), the link's buffers are emptied. */
+		if (L.fd != fd)
 			return;
-		evbuffer_drain(in, len + eol_len);
+		evbuffer_drain(L.in, len + 1);
+		L.scan = 0;
 	}
-}
-
-static void
-link_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	char	 reason[128];
-
-	if (what & BEV_EVENT_TIMEOUT)
-		strlcpy(reason, L.state == LINK_HELLO ? "no answer to hello" :
-		    "timed out", sizeof(reason));
-	else if (what & BEV_EVENT_EOF)
-		strlcpy(reason, "connection closed by peer", sizeof(reason));
-	else
-		linkproto_errstr(EVUTIL_SOCKET_ERROR(), reason,
-		    sizeof(reason));
-	link_down(reason);
+	if (L.scan > max) {
+		len = evbuffer_get_length(L.in);
+		if (len > LINKPROTO_EXCERPT)
+			len = LINKPROTO_EXCERPT;
+		link_protocol_error("line too long",
+		    (const char *)evbuffer_pullup(L.in, (ssize_t)len), len);
+		return;
+	}
+	if (n == 0)
+		link_down("connection closed by peer");
 }
 
 /* A connected socket: say hello, or (handed over) it is up already. */
@@ -1246,24 +1285,23 @@ link_established(int fd, int greeted)
 		L.ai = L.aicur = NULL;
 	}
 	linkproto_sockopts(fd);
-	if ((L.bev = bufferevent_socket_new(L.base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("bufferevent_socket_new failed");
-	bufferevent_setcb(L.bev, link_read_cb, link_write_cb, link_event_cb,
-	    NULL);
-	bufferevent_setwatermark(L.bev, EV_READ, 0,
-	    L.max_line + LINKPROTO_HDR_MAX + 1);
+	L.fd = fd;
+	if ((L.rev = event_new(L.base, fd, EV_READ | EV_PERSIST,
+	    link_read_cb, NULL)) == NULL ||
+	    (L.wev = event_new(L.base, fd, EV_WRITE | EV_PERSIST,
+	    link_write_cb, NULL)) == NULL)
+		fatalx("cannot create events");
 	/* Write interest only while a write is unfinished (link_write). */
-	bufferevent_enable(L.bev, EV_READ);
 	if (greeted) {
+		event_add(L.rev, NULL);
 		link_up(1);
 		return;
 	}
 	L.state = LINK_HELLO;
-	evbuffer_add_printf(bufferevent_get_output(L.bev), "HELLO %d %s\n",
-	    LINKPROTO_VERSION, L.host);
+	event_add(L.rev, link_tv(L.connect_ms, &tv));
+	evbuffer_add_printf(L.out, "HELLO %d %s\n", LINKPROTO_VERSION,
+	    L.host);
 	link_dirty();
-	bufferevent_set_timeouts(L.bev, link_tv(L.connect_ms, &tv), NULL);
 }
 
 static void	link_connect_next(void);
@@ -1396,9 +1434,16 @@ link_down(const char *why)
 		freeaddrinfo(L.ai);
 		L.ai = L.aicur = NULL;
 	}
-	if (L.bev != NULL) {
-		bufferevent_free(L.bev);
-		L.bev = NULL;
+	if (L.fd != -1) {
+		event_free(L.rev);
+		event_free(L.wev);
+		L.rev = L.wev = NULL;
+		close(L.fd);
+		L.fd = -1;
+		L.writing = 0;
+		evbuffer_drain(L.in, evbuffer_get_length(L.in));
+		evbuffer_drain(L.out, evbuffer_get_length(L.out));
+		L.scan = 0;
 	}
 	L.state = LINK_DOWN;
 	link_fail_all();
@@ -1433,10 +1478,9 @@ link_handoff(void)
 
 	if (L.handed_over || L.state != LINK_UP || L.no_handoff ||
 	    service_status_fd() == -1 || !RB_EMPTY(&L.inflight) ||
-	    evbuffer_get_length(bufferevent_get_input(L.bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(L.bev)) > 0)
+	    evbuffer_get_length(L.in) > 0 || evbuffer_get_length(L.out) > 0)
 		return;
-	fd = bufferevent_getfd(L.bev);
+	fd = L.fd;
 	if (fdpass_send(service_status_fd(), fd, LINK_HANDOFF,
 	    sizeof(LINK_HANDOFF) - 1) == -1) {
 		log_warn("cannot hand the link to %s over", L.peer);
@@ -1449,8 +1493,9 @@ link_handoff(void)
 	 * the peer sends next is for the next generation), and no graceful
 	 * close either; our copy of the fd goes at exit.
 	 */
-	bufferevent_disable(L.bev, EV_READ | EV_WRITE);
-	bufferevent_set_timeouts(L.bev, NULL, NULL);
+	event_del(L.rev);
+	event_del(L.wev);
+	L.writing = 0;
 	log_info("handing the link to %s over to the master", L.peer);
 }
 
@@ -1746,6 +1791,10 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&L.deadlines);
 	TAILQ_INIT(&L.clients);
 	TAILQ_INIT(&L.dirty);
+	TAILQ_INIT(&L.kicks);
+	if ((L.in = evbuffer_new()) == NULL ||
+	    (L.out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
 	handoff = link_fds();
 	if ((L.retry_ev = evtimer_new(L.base, link_retry_cb, NULL)) == NULL ||
 	    (L.timeout_ev = evtimer_new(L.base, link_timeout_cb,
