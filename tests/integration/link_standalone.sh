@@ -21,7 +21,7 @@ for _f in "$LINK" "$LINKD" "$ECHO_SVC"; do
 done
 command -v socat >/dev/null 2>&1 || skip_all "needs socat"
 
-plan 62
+plan 63
 lm_setup link_standalone
 SOCK=$T/link.sock
 QDIR=$T/state/link/beta/queue
@@ -148,6 +148,13 @@ is "$(req "$SOCK" "$LONG" after)" "error: line too long" \
     "a line over max_line: 'error: line too long', the client is closed"
 ok 'has "$T/link.err" "warning: a client of the link to beta sent a line longer than 65536 bytes"' \
     "the long line is logged"
+# A thrown-out client that never stops sending is still closed: the
+# link reads it to its end-of-file for 2 s at most (LINK_LINGER_MS), so
+# socat's next write fails and it exits well before timeout's 10 s.
+timeout 10 sh -c "yes | tr -d '\\n' | socat -u - UNIX-CONNECT:$SOCK" \
+    >/dev/null 2>&1
+ok "[ $? -ne 124 ]" \
+    "a client that keeps sending after its over-long line is closed anyway"
 is "$(req "$SOCK" still-up)" still-up "the link serves others after that"
 
 # --- linkd killed: con_lost at once, critical requests queued ---------------
