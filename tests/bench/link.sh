@@ -12,7 +12,11 @@
 #    round trip timed; 0.3 s warm-up, 1.2 s measured; three runs round
 #    robin, median of each figure.  Target: >= 0.5x the direct
 #    requests/s with 8 clients.  Diagnostics, one run each: 1 request in
-#    flight (plain round trips), and 16 in flight sent in a write each.
+#    flight (plain round trips), and 16 in flight sent in a write each;
+#    and, in the rounds, 8 x 16 through a second linkd service of beta
+#    with pool=1 (alpha's peer "beta1"): one backend connection, so every
+#    request of a round reaches echo in one write (what the manual
+#    advises for a backend that answers in microseconds).
 # 2. alpha with 200 peer sections (p000..p199, all beta's linkd; they
 #    all say hello as alpha, so beta has one peer "alpha"): from just
 #    before "linkmaster start" to the first "linkmaster status" that
@@ -123,16 +127,20 @@ mem() {
 
 # --- beta, and alpha with one peer ----------------------------------------------
 PORT=$(free_port)
-[ -n "$PORT" ] || { say "no free port"; exit 1; }
+PORT1=$(free_port)
+[ -n "$PORT" ] && [ -n "$PORT1" ] && [ "$PORT" != "$PORT1" ] ||
+    { say "no free ports"; exit 1; }
 # linkd: one process per link; room for the 200 links of alpha, the 200
 # standalone ones and the first.
 host_conf beta "default_process_limit = 1000" \
     'peer "alpha" { address = "127.0.0.1" port = 1 }'
 cat >"$T/beta/master.cf" <<EOF
 127.0.0.1:$PORT	inet	n	n	n	-	$((2 * NPEERS + 20))	linkd -o backend=echo -o pool=8
+127.0.0.1:$PORT1	inet	n	n	n	-	4	linkd -o backend=echo -o pool=1
 echo	unix	n	n	n	-	64	echo
 EOF
-host_conf alpha "peer \"beta\" { address = \"127.0.0.1\" port = $PORT }"
+host_conf alpha "peer \"beta\" { address = \"127.0.0.1\" port = $PORT }" \
+    "peer \"beta1\" { address = \"127.0.0.1\" port = $PORT1 }"
 cat >"$T/alpha/master.cf" <<EOF
 link	link	-	n	n	-	-	link
 EOF
@@ -142,8 +150,9 @@ host_start alpha || exit 1
 ALPHA_PID=$HOST_PID
 ECHO_SOCK=$T/beta/sock/public/echo
 LINK_SOCK=$T/alpha/sock/private/link/beta
-wait_for 10 eval '[ "$(up_links alpha)" -eq 1 ]' ||
-    { say "link/beta not up within 10 s"; exit 1; }
+LINK1_SOCK=$T/alpha/sock/private/link/beta1
+wait_for 10 eval '[ "$(up_links alpha)" -eq 2 ]' ||
+    { say "link/beta and link/beta1 not up within 10 s"; exit 1; }
 
 # --- 1. throughput and latency ------------------------------------------------
 
@@ -176,8 +185,13 @@ med() {
 # Warm-up: echo children for the direct clients and for linkd's pool.
 run warm "$ECHO_SOCK" -c 8 -t 0.3
 run warm "$LINK_SOCK" -c 8 -t 0.3
+run warm "$LINK1_SOCK" -c 8 -t 0.3
 LINKDS=$(children linkd "$BETA_PID")
-LINKP=$(children link "$ALPHA_PID")
+# link/beta's helper (not link/beta1's): its PEER_NAME.
+for p in $(children link "$ALPHA_PID"); do
+	tr '\0' '\n' <"/proc/$p/environ" | grep -qx PEER_NAME=beta &&
+	    LINKP=$p
+done
 c0=0
 l0=0
 d0=0
@@ -198,6 +212,7 @@ while [ $i -lt $ROUNDS ]; do
 	{ l0=$((l0 + $(ticks "$LINKP") - l1))
 	  d0=$((d0 + $(sum_ticks $LINKDS) - d1))
 	  e0=$((e0 + $(sum_ticks $ECHOS) - e1)); }
+	run link8p1 "$LINK1_SOCK" -c 8 -W 16
 	i=$((i + 1))
 done
 for c in 1 8; do
@@ -231,6 +246,10 @@ for c in 1 8; do
 	    "$(med wdirect$c 2) ($(med wdirect$c 3))" \
 	    "$(ratio "$(med wlink$c 2)" "$(med wdirect$c 2)")x" "(none)" -
 done
+result link "req/s (p50 us), 8 clients x 16 in flight, linkd pool=1 (diagnostic)" \
+    "$(med link8p1 2) ($(med link8p1 3))" "direct to echo" \
+    "$(med direct8 2) ($(med direct8 3))" \
+    "$(ratio "$(med link8p1 2)" "$(med direct8 2)")x" "(none)" -
 result link "req/s (p50 us), 8 clients x 16 in flight, a write per request (diagnostic)" \
     "$(med slink8 2) ($(med slink8 3))" "direct to echo" \
     "$(med sdirect8 2) ($(med sdirect8 3))" \
