@@ -264,7 +264,10 @@ note "CPU ticks in the 8-client x 16 runs through the link: alpha's link" \
     "each request still crosses two more processes and is parsed and" \
     "framed twice, while a direct client's 16 requests reach its echo" \
     "child in one write and come back in one read (echo does not parse" \
-    "lines): compare the one-write-per-request row"
+    "lines): compare the one-write-per-request row.  And linkd's pool" \
+    "of 8 spreads each burst over up to 8 echo processes to wake, where" \
+    "pool=1 sends it to one: compare the pool=1 row (linkmaster-link(8)" \
+    "says when to choose which)"
 host_stop alpha
 if [ "${LINK_BENCH_ONLY:-}" = throughput ]; then
 	log_problems 'calls itself'
