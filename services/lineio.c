@@ -5,15 +5,17 @@
  * themselves, to keep them few per request: one read(2) per readiness
  * event (no FIONREAD first, as evbuffer_read() does: the space is
  * reserved, and whatever did not arrive costs nothing), and one writev(2)
- * per socket per event loop round.  Nothing here logs or allocates
- * beyond the evbuffers; a failed system call is returned with errno for
- * the caller to judge, and only libevent failing to manage its own
- * memory is fatal.
+ * per socket per event loop round; read interest is toggled only when
+ * it changes (each toggle is an epoll_ctl(2)).  Nothing here logs or
+ * allocates beyond the evbuffers; a failed system call is returned with
+ * errno for the caller to judge, and only libevent failing to manage its
+ * own memory is fatal.
  */
 #include <sys/types.h>
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,4 +95,17 @@ lineio_line(struct evbuffer *in, size_t *scan, size_t *len)
 	}
 	*len = (size_t)p.pos;
 	return (const char *)evbuffer_pullup(in, (ssize_t)(*len + 1));
+}
+
+/* Toggling interest costs an epoll_ctl(2): only when it changes. */
+void
+lineio_interest(struct event *ev, int *state, int on)
+{
+	if (on == *state)
+		return;
+	*state = on;
+	if (on)
+		event_add(ev, NULL);
+	else
+		event_del(ev);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct evbuffer;
+struct event;
 
 /*
  * Asked of one read(2): room for a good batch of pipelined lines, and
@@ -26,5 +27,11 @@ int		 lineio_write(int fd, struct evbuffer *out);
  * newline; NULL when there is none yet.  *scan: see lineio.c.
  */
 const char	*lineio_line(struct evbuffer *in, size_t *scan, size_t *len);
+
+/*
+ * Register ev (on) or drop it, only when that changes anything: *state
+ * says whether it is registered now.
+ */
+void		 lineio_interest(struct event *ev, int *state, int on);
 
 #endif

@@ -460,18 +460,6 @@ client_free(struct client *c)
 	stop_check();
 }
 
-static void
-client_set_reading(struct client *c, int on)
-{
-	if (on == c->reading)
-		return;
-	c->reading = on;
-	if (on)
-		event_add(c->rev, NULL);
-	else
-		event_del(c->rev);
-}
-
 /* Close a client that is done once its last reply is out. */
 static void
 client_maybe_close(struct client *c)
@@ -519,12 +507,12 @@ client_update_read(struct client *c)
 		return;
 	if (c->eof || c->closing || c->npending >= L.max_pending ||
 	    evbuffer_get_length(c->out) >= LINK_CLIENT_OUT_MAX) {
-		client_set_reading(c, 0);
+		lineio_interest(c->rev, &c->reading, 0);
 		return;
 	}
 	if (c->reading)
 		return;
-	client_set_reading(c, 1);
+	lineio_interest(c->rev, &c->reading, 1);
 	/* Lines already read will not wake us: come back from the loop. */
 	if (evbuffer_get_length(c->in) > 0)
 		client_kick(c);
@@ -809,7 +797,7 @@ client_new(int fd)
 	TAILQ_INSERT_TAIL(&L.clients, c, entry);
 	L.nclients++;
 	/* Write interest only while a write is unfinished (client_write). */
-	client_set_reading(c, 1);
+	lineio_interest(c->rev, &c->reading, 1);
 }
 
 static void

@@ -202,18 +202,6 @@ sess_end(struct sess *s, const char *reason)
 	event_base_loopbreak(s->base);
 }
 
-static void
-sess_set_reading(struct sess *s, int on)
-{
-	if (on == s->reading)
-		return;
-	s->reading = on;
-	if (on)
-		event_add(s->rev, NULL);
-	else
-		event_del(s->rev);
-}
-
 /* Write what this round produced once every callback of it has run. */
 static void
 sess_flush_soon(struct sess *s)
@@ -284,7 +272,7 @@ sess_close(struct sess *s, const char *reason)
 		return;
 	s->closing = 1;
 	strlcpy(s->reason, reason, sizeof(s->reason));
-	sess_set_reading(s, 0);
+	lineio_interest(s->rev, &s->reading, 0);
 	if (s->writing) {
 		/* From now on the link must take our last words in time. */
 		event_add(s->wev, linkd_tv(LINKD_FLUSH_MS, &tv));
@@ -366,11 +354,11 @@ sess_update_read(struct sess *s)
 	int	 room;
 
 	if (s->ended || s->closing || s->stopping) {
-		sess_set_reading(s, 0);
+		lineio_interest(s->rev, &s->reading, 0);
 		return;
 	}
 	room = !s->up || s->nwait + s->nsent < D.max_pending;
-	sess_set_reading(s, room && !s->peer_eof);
+	lineio_interest(s->rev, &s->reading, room && !s->peer_eof);
 	if (room && s->held && !s->kicked) {
 		s->kicked = 1;
 		event_active(s->kick_ev, EV_TIMEOUT, 1);
@@ -917,7 +905,7 @@ sess_eof(struct sess *s)
 		 * it is gone for good, our writes fail and end it).
 		 */
 		s->peer_eof = 1;
-		sess_set_reading(s, 0);
+		lineio_interest(s->rev, &s->reading, 0);
 		sess_check_stop(s);
 	} else
 		sess_end(s, "connection closed");
@@ -1002,7 +990,7 @@ sess_status_cb(int fd, short ev, void *arg)
 		return;
 	event_del(s->status_ev);
 	s->stopping = 1;
-	sess_set_reading(s, 0);
+	lineio_interest(s->rev, &s->reading, 0);
 	if (!s->up) {
 		sess_end(s, "stopping");
 		return;
@@ -1077,7 +1065,7 @@ linkd_serve(int fd, void *arg)
 	    (s.kick_ev = event_new(s.base, -1, 0, sess_kick_cb, &s)) == NULL ||
 	    (s.hello_ev = evtimer_new(s.base, sess_hello_cb, &s)) == NULL)
 		fatalx("cannot create events");
-	sess_set_reading(&s, 1);
+	lineio_interest(s.rev, &s.reading, 1);
 	evtimer_add(s.hello_ev, linkd_tv(D.hello_ms, &tv));
 	if (service_status_fd() != -1) {
 		if ((s.status_ev = event_new(s.base, service_status_fd(),

@@ -277,12 +277,31 @@ fi
 
 # --- 2. 200 peers -------------------------------------------------------------
 
-# Baseline: 200 standalone link processes, one shell loop.
-mkdir -p "$T/sa"
-: >"$T/sa.log"
-SA=
-sa_up() {
-	[ "$(grep -c ': link to p[0-9]* up$' "$T/sa.log")" -ge "$NPEERS" ]
+# start_links PROG NAME N: N standalone helpers of PROG for peers p000...
+# (all beta's linkd), sockets and queue under $T/NAME, log in
+# $T/NAME.log; their pids in STARTED.
+start_links() {
+	_sp=$1
+	_sn=$2
+	_sc=$3
+	mkdir -p "$T/$_sn"
+	: >"$T/$_sn.log"
+	STARTED=
+	_si=0
+	while [ $_si -lt "$_sc" ]; do
+		_pn=$(printf 'p%03d' $_si)
+		"$_sp" -o listen="$T/$_sn/$_pn" -o peer_name="$_pn" \
+		    -o peer_address=127.0.0.1 -o peer_port="$PORT" \
+		    -o host_name=alpha -o state_dir="$T/$_sn/state" -o drain=1 \
+		    </dev/null >>"$T/$_sn.log" 2>&1 &
+		STARTED="$STARTED $!"
+		B_PIDS="$! $B_PIDS"
+		_si=$((_si + 1))
+	done
+}
+# links_up NAME N: N helpers of $T/NAME.log have said they are up.
+links_up() {
+	[ "$(grep -c ': link to p[0-9]* up$' "$T/$1.log")" -ge "$2" ]
 }
 # poll_until TIMEOUT_S CMD...: CMD every 50 ms until it succeeds; the
 # number of polls in POLLS; 1 at the deadline.
@@ -297,19 +316,11 @@ poll_until() {
 	done
 	return 0
 }
+# Baseline: 200 standalone link processes, one shell loop.
 t0=$(now_ns)
-i=0
-while [ $i -lt "$NPEERS" ]; do
-	n=$(printf 'p%03d' $i)
-	"$LINK" -o listen="$T/sa/$n" -o peer_name="$n" \
-	    -o peer_address=127.0.0.1 -o peer_port="$PORT" -o host_name=alpha \
-	    -o state_dir="$T/sa/state" -o drain=1 \
-	    </dev/null >>"$T/sa.log" 2>&1 &
-	SA="$SA $!"
-	B_PIDS="$! $B_PIDS"
-	i=$((i + 1))
-done
-if poll_until 20 sa_up; then
+start_links "$LINK" sa "$NPEERS"
+SA=$STARTED
+if poll_until 20 links_up sa "$NPEERS"; then
 	sa_ms=$(ms_since "$t0")
 	sa_polls=$POLLS
 else
@@ -324,24 +335,9 @@ done
 # The same, 20 of them, from the dynamically linked build of the helper
 # (tests/bench/link-dynamic), for its memory.
 NDYN=20
-mkdir -p "$T/dyn"
-: >"$T/dyn.log"
-DYN=
-i=0
-while [ $i -lt $NDYN ]; do
-	n=$(printf 'p%03d' $i)
-	"$LINK_DYN" -o listen="$T/dyn/$n" -o peer_name="$n" \
-	    -o peer_address=127.0.0.1 -o peer_port="$PORT" -o host_name=alpha \
-	    -o state_dir="$T/dyn/state" -o drain=1 \
-	    </dev/null >>"$T/dyn.log" 2>&1 &
-	DYN="$DYN $!"
-	B_PIDS="$! $B_PIDS"
-	i=$((i + 1))
-done
-dyn_up() {
-	[ "$(grep -c ': link to p[0-9]* up$' "$T/dyn.log")" -ge "$NDYN" ]
-}
-poll_until 20 dyn_up ||
+start_links "$LINK_DYN" dyn $NDYN
+DYN=$STARTED
+poll_until 20 links_up dyn $NDYN ||
     say "dynamic links: only $(grep -c 'up$' "$T/dyn.log") up after 20 s"
 for f in VmRSS RssAnon; do
 	# shellcheck disable=SC2086
