@@ -192,26 +192,49 @@ for p in $(children link "$ALPHA_PID"); do
 	tr '\0' '\n' <"/proc/$p/environ" | grep -qx PEER_NAME=beta &&
 	    LINKP=$p
 done
+# rw_calls PID...: their read- and write-type system calls so far
+# (syscr + syscw of /proc/PID/io), summed.
+rw_calls() {
+	for _p in "$@"; do
+		cat "/proc/$_p/io" 2>/dev/null
+	done | awk '$1 == "syscr:" || $1 == "syscw:" { n += $2 } END { print n + 0 }'
+}
+
 c0=0
 l0=0
 d0=0
 e0=0
+# The same for system calls, and for the direct runs' echo children.
+sl0=0
+sd0=0
+se0=0
+sx0=0
 i=0
 while [ $i -lt $ROUNDS ]; do
 	run direct1 "$ECHO_SOCK" -c 1 -W 16
 	run link1 "$LINK_SOCK" -c 1 -W 16
+	ECHOS=$(children echo "$BETA_PID")
+	# shellcheck disable=SC2086
+	x1=$(rw_calls $ECHOS)
 	run direct8 "$ECHO_SOCK" -c 8 -W 16
+	# shellcheck disable=SC2086
+	sx0=$((sx0 + $(rw_calls $ECHOS) - x1))
 	# CPU of each hop during the 8-client runs through the link.
 	ECHOS=$(children echo "$BETA_PID")
 	# shellcheck disable=SC2086
-	{ l1=$(ticks "$LINKP"); d1=$(sum_ticks $LINKDS); e1=$(sum_ticks $ECHOS); }
+	{ l1=$(ticks "$LINKP"); d1=$(sum_ticks $LINKDS); e1=$(sum_ticks $ECHOS)
+	  sl1=$(rw_calls "$LINKP"); sd1=$(rw_calls $LINKDS)
+	  se1=$(rw_calls $ECHOS); }
 	t1=$(now_ns)
 	run link8 "$LINK_SOCK" -c 8 -W 16
 	c0=$((c0 + $(now_ns) - t1))
 	# shellcheck disable=SC2086
 	{ l0=$((l0 + $(ticks "$LINKP") - l1))
 	  d0=$((d0 + $(sum_ticks $LINKDS) - d1))
-	  e0=$((e0 + $(sum_ticks $ECHOS) - e1)); }
+	  e0=$((e0 + $(sum_ticks $ECHOS) - e1))
+	  sl0=$((sl0 + $(rw_calls "$LINKP") - sl1))
+	  sd0=$((sd0 + $(rw_calls $LINKDS) - sd1))
+	  se0=$((se0 + $(rw_calls $ECHOS) - se1)); }
 	run link8p1 "$LINK1_SOCK" -c 8 -W 16
 	i=$((i + 1))
 done
@@ -255,6 +278,17 @@ result link "req/s (p50 us), 8 clients x 16 in flight, a write per request (diag
     "$(med sdirect8 2) ($(med sdirect8 3))" \
     "$(ratio "$(med slink8 2)" "$(med sdirect8 2)")x" "(none)" -
 HZ=$(getconf CLK_TCK)
+# Requests in all the 8 x 16 runs, warm-up included: rate x (u + t).
+nl=$(awk '$1 == "link8" { n += $2 * 1.5 } END { print n }' "$T/runs")
+nx=$(awk '$1 == "direct8" { n += $2 * 1.5 } END { print n }' "$T/runs")
+per() {
+	awk -v a="$1" -v n="$2" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) }'
+}
+note "read/write-type system calls per request in the 8-client x 16" \
+    "runs (/proc/PID/io; requests counted as rate x 1.5 s, warm-up" \
+    "included; epoll_wait and poll come on top): through the link," \
+    "alpha's link $(per "$sl0" "$nl"), beta's linkd $(per "$sd0" "$nl")," \
+    "echo $(per "$se0" "$nl"); direct, echo $(per "$sx0" "$nx")"
 note "CPU ticks in the 8-client x 16 runs through the link: alpha's link" \
     "$l0, beta's linkd $d0, echo children $e0, of" \
     "$(awk -v n="$c0" -v hz="$HZ" -v c="$(nproc)" \

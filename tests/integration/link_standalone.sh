@@ -21,7 +21,7 @@ for _f in "$LINK" "$LINKD" "$ECHO_SVC"; do
 done
 command -v socat >/dev/null 2>&1 || skip_all "needs socat"
 
-plan 63
+plan 65
 lm_setup link_standalone
 SOCK=$T/link.sock
 QDIR=$T/state/link/beta/queue
@@ -295,6 +295,20 @@ wait_has "$T/bad-addr.err" \
 stop_link
 is "$(count "$T/linkd3.err" 'link from (delta|alpha \(127\.0\.0\.2\)) up')" \
     0 "no refused link came up"
+
+# --- a peer given by host name -----------------------------------------------
+# A statically linked helper resolves it at run time through glibc's NSS
+# (README, "Static link helper"), the path numeric addresses never take.
+if getent ahostsv4 localhost 2>/dev/null | grep -q '^127\.0\.0\.1 '; then
+	start_link byname "$P2" "$T/state-byname" -o peer_address=localhost
+	wait_has "$T/byname.err" 'link to beta up$' \
+	    "a peer given as 'localhost' is resolved and the link comes up"
+	is "$(req "$T/byname.sock" by-name)" by-name "... and carries requests"
+	stop_link
+else
+	skip "localhost does not resolve to 127.0.0.1 here"
+	skip "localhost does not resolve to 127.0.0.1 here"
+fi
 
 # --- nothing listening: growing retry delays; an unwritable queue -----------
 
