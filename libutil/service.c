@@ -287,6 +287,36 @@ service_option_num(const char *name, long long dflt, long long min,
 	return n;
 }
 
+long long
+service_option_time(const char *name, long long dflt, long long min,
+    long long max)
+{
+	const char	*v;
+	long long	 ms;
+	char		 lo[32], hi[32];
+
+	if ((v = service_option(name)) == NULL)
+		return dflt;
+	if (parse_time(v, max, &ms) == -1 || ms < min)
+		fatalx("bad option \"-o %s=%s\": expected a time such as 5, "
+		    "5s or 200ms, from %s to %s", name, v,
+		    fmt_time(min, lo, sizeof(lo)),
+		    fmt_time(max, hi, sizeof(hi)));
+	return ms;
+}
+
+const char *
+service_option_env(const char *name, const char *env)
+{
+	const char	*v;
+
+	if ((v = service_option(name)) != NULL && *v != '\0')
+		return v;
+	if (env != NULL && (v = getenv(env)) != NULL && *v != '\0')
+		return v;
+	return NULL;
+}
+
 int
 service_nlisten(void)
 {

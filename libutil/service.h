@@ -31,6 +31,11 @@ const char *service_option(const char *name);
 /* The same as a number in [min, max]; absent: dflt; malformed: fatalx. */
 long long service_option_num(const char *name, long long dflt, long long min,
 	    long long max);
+/* The same as a time (parse_time) in [min, max] ms; absent: dflt. */
+long long service_option_time(const char *name, long long dflt, long long min,
+	    long long max);
+/* The option, else the environment variable env; "" counts as unset. */
+const char *service_option_env(const char *name, const char *env);
 
 int	 service_nlisten(void);
 int	 service_listen_fd(int);

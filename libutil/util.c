@@ -150,6 +150,52 @@ parse_num(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+int
+parse_time(const char *s, long long max, long long *ms)
+{
+	long long	 v = 0, mult;
+	const char	*p;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		/* Checked at each digit: no overflow, whatever the unit. */
+		if (v > max)
+			return -1;
+	}
+	if (*p == '\0' || strcmp(p, "s") == 0)
+		mult = 1000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(p, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	if (v > max / mult)
+		return -1;
+	*ms = v * mult;
+	return 0;
+}
+
+const char *
+fmt_time(long long ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		(void)snprintf(buf, len, "0");
+	else if (ms % (3600 * 1000) == 0)
+		(void)snprintf(buf, len, "%lldh", ms / (3600 * 1000));
+	else if (ms % (60 * 1000) == 0)
+		(void)snprintf(buf, len, "%lldm", ms / (60 * 1000));
+	else if (ms % 1000 == 0)
+		(void)snprintf(buf, len, "%llds", ms / 1000);
+	else
+		(void)snprintf(buf, len, "%lldms", ms);
+	return buf;
+}
+
 long long
 now_ms(void)
 {

@@ -39,6 +39,15 @@ void	 errbuf_set(char *err, size_t errlen, const char *, ...) LM_PRINTF(3, 4);
 /* Parse a whole decimal number in [min, max]; trailing junk is an error. */
 int	 parse_num(const char *, long long, long long, long long *);
 
+/*
+ * A time: a whole number with an optional unit, ms, s, m or h; a bare
+ * number means seconds, as in Postfix.  No sign, blanks or fractions.
+ * 0 with *ms, -1 when malformed or above max (ms).
+ */
+int	 parse_time(const char *, long long max, long long *ms);
+/* ms with the largest unit that shows it exactly ("0", "2h", "150ms"). */
+const char *fmt_time(long long ms, char *buf, size_t len);
+
 /* Milliseconds on the monotonic clock. */
 long long now_ms(void);
 

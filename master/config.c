@@ -47,6 +47,8 @@
 #define MINUTE		(60 * SECOND)
 #define HOUR		(60 * MINUTE)
 #define DAY		(24 * HOUR)
+/* 12 digits of seconds: absurd, but each option's range says so. */
+#define CONFIG_TIME_MAX	(999999999999LL * SECOND)
 
 /* What the error function and the include function need during a parse. */
 static struct {
@@ -146,57 +148,6 @@ static cfg_opt_t config_opts[] = {
 	CFG_FUNC(CONFIG_EOF, config_fn_eof),
 	CFG_END()
 };
-
-/* Format a time in ms with the largest unit that shows it exactly. */
-static const char *
-config_fmt_time(long long ms, char *buf, size_t len)
-{
-	if (ms == 0)
-		snprintf(buf, len, "0");
-	else if (ms % HOUR == 0)
-		snprintf(buf, len, "%lldh", ms / HOUR);
-	else if (ms % MINUTE == 0)
-		snprintf(buf, len, "%lldm", ms / MINUTE);
-	else if (ms % SECOND == 0)
-		snprintf(buf, len, "%llds", ms / SECOND);
-	else
-		snprintf(buf, len, "%lldms", ms);
-	return buf;
-}
-
-/*
- * A time is a whole number with an optional unit: ms, s, m or h; a bare
- * number means seconds, as in Postfix.  No sign, no blanks, no fractions.
- */
-static int
-config_parse_time(const char *s, long long *ms)
-{
-	static const struct {
-		const char	*unit;
-		long long	 mult;
-	} units[] = {
-		{ "", SECOND }, { "ms", 1 }, { "s", SECOND },
-		{ "m", MINUTE }, { "h", HOUR },
-	};
-	char		 num[16];
-	size_t		 n, i;
-	long long	 v;
-
-	n = strspn(s, "0123456789");
-	/* 12 digits times an hour still fits in a long long. */
-	if (n == 0 || n > 12)
-		return -1;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (parse_num(num, 0, 999999999999LL, &v) == -1)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(s + n, units[i].unit) == 0) {
-			*ms = v * units[i].mult;
-			return 0;
-		}
-	return -1;
-}
 
 /*
  * Resolve p against the (realpath'd) directory dir.  Leading "." and ".."
@@ -325,7 +276,7 @@ config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		return -1;
 	}
 	if (r->time) {
-		if (config_parse_time(value, &v) == -1) {
+		if (parse_time(value, CONFIG_TIME_MAX, &v) == -1) {
 			cfg_error(cfg, "option \"%s\": bad time value: \"%s\"",
 			    opt->name, value);
 			return -1;
@@ -333,8 +284,8 @@ config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		if (v < r->min || v > r->max) {
 			cfg_error(cfg, "option \"%s\": out of range (%s..%s): "
 			    "\"%s\"", opt->name,
-			    config_fmt_time(r->min, lo, sizeof(lo)),
-			    config_fmt_time(r->max, hi, sizeof(hi)), value);
+			    fmt_time(r->min, lo, sizeof(lo)),
+			    fmt_time(r->max, hi, sizeof(hi)), value);
 			return -1;
 		}
 	} else {
@@ -792,8 +743,8 @@ config_check(const struct config *c, struct errlist *errs)
 	if (c->throttle_max < c->throttle_min)
 		errlist_add(errs, "%s: throttle_max (%s) is less than "
 		    "throttle_min (%s)", c->conf_file,
-		    config_fmt_time(c->throttle_max, a, sizeof(a)),
-		    config_fmt_time(c->throttle_min, b, sizeof(b)));
+		    fmt_time(c->throttle_max, a, sizeof(a)),
+		    fmt_time(c->throttle_min, b, sizeof(b)));
 }
 
 struct config *

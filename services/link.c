@@ -1596,42 +1596,15 @@ signal_cb(int sig, short ev, void *arg)
 
 /* --- start-up ---------------------------------------------------------- */
 
-/* An option, else an environment variable ("" counts as unset). */
-static const char *
-link_opt(const char *opt, const char *env)
-{
-	const char	*v;
-
-	if ((v = service_option(opt)) != NULL && *v != '\0')
-		return v;
-	if (env != NULL && (v = getenv(env)) != NULL && *v != '\0')
-		return v;
-	return NULL;
-}
-
 static const char *
 link_need(const char *opt, const char *env, const char *what)
 {
 	const char	*v;
 
-	if ((v = link_opt(opt, env)) == NULL)
+	if ((v = service_option_env(opt, env)) == NULL)
 		fatalx("no %s: %s is not set and there is no -o %s=...", what,
 		    env, opt);
 	return v;
-}
-
-static long long
-link_opt_time(const char *name, long long dflt, long long min)
-{
-	const char	*v;
-	long long	 ms;
-
-	if ((v = service_option(name)) == NULL)
-		return dflt;
-	if (linkproto_parse_time(v, &ms) == -1 || ms < min)
-		fatalx("bad option \"-o %s=%s\": expected a time such as 5, "
-		    "5s or 200ms (at least %lldms, at most 24h)", name, v, min);
-	return ms;
 }
 
 static void
@@ -1655,7 +1628,8 @@ link_options(void)
 		fatalx("bad peer port \"%s\": expected 1 to 65535", L.port);
 	if (*dir != '/')
 		fatalx("bad state directory \"%s\": not an absolute path", dir);
-	if ((L.host = link_opt("host_name", "MASTER_HOST_NAME")) == NULL) {
+	if ((L.host = service_option_env("host_name",
+	    "MASTER_HOST_NAME")) == NULL) {
 		if (gethostname(hostbuf, sizeof(hostbuf)) == -1)
 			fatal("gethostname");
 		hostbuf[sizeof(hostbuf) - 1] = '\0';
@@ -1665,13 +1639,18 @@ link_options(void)
 		fatalx("bad host name \"%s\" for the hello: use letters, "
 		    "digits, \".\", \"_\" and \"-\"", L.host);
 
-	L.timeout_ms = link_opt_time("timeout", 300 * 1000, 1);
-	L.retry_min = link_opt_time("retry_min", 1000, 1);
-	L.retry_max = link_opt_time("retry_max", 60 * 1000, 1);
+	L.timeout_ms = service_option_time("timeout", 300 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
+	L.retry_min = service_option_time("retry_min", 1000, 1,
+	    LINKPROTO_TIME_MAX);
+	L.retry_max = service_option_time("retry_max", 60 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
 	if (L.retry_max < L.retry_min)
 		fatalx("retry_max is less than retry_min");
-	L.drain_ms = link_opt_time("drain", 5 * 1000, 0);
-	L.connect_ms = link_opt_time("connect_timeout", 10 * 1000, 1);
+	L.drain_ms = service_option_time("drain", 5 * 1000, 0,
+	    LINKPROTO_TIME_MAX);
+	L.connect_ms = service_option_time("connect_timeout", 10 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
 	L.max_line = (size_t)service_option_num("max_line", 65536, 1,
 	    64 * 1024 * 1024);
 	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);

@@ -1110,32 +1110,6 @@ linkd_parse_peers(const char *spec)
 		fatalx("bad option \"-o peers=%s\": no peer", spec);
 }
 
-static long long
-linkd_opt_time(const char *name, long long dflt)
-{
-	const char	*v;
-	long long	 ms;
-
-	if ((v = service_option(name)) == NULL)
-		return dflt;
-	if (linkproto_parse_time(v, &ms) == -1 || ms < 1)
-		fatalx("bad option \"-o %s=%s\": expected a time such as 5, "
-		    "5s or 200ms (at most 24h)", name, v);
-	return ms;
-}
-
-static const char *
-linkd_opt(const char *opt, const char *env)
-{
-	const char	*v;
-
-	if ((v = service_option(opt)) != NULL && *v != '\0')
-		return v;
-	if (env != NULL && (v = getenv(env)) != NULL && *v != '\0')
-		return v;
-	return NULL;
-}
-
 static void
 linkd_options(void)
 {
@@ -1145,7 +1119,8 @@ linkd_options(void)
 	const char	*v;
 	size_t		 i;
 
-	if ((D.host = linkd_opt("host_name", "MASTER_HOST_NAME")) == NULL) {
+	if ((D.host = service_option_env("host_name",
+	    "MASTER_HOST_NAME")) == NULL) {
 		if (gethostname(hostbuf, sizeof(hostbuf)) == -1)
 			fatal("gethostname");
 		hostbuf[sizeof(hostbuf) - 1] = '\0';
@@ -1160,8 +1135,10 @@ linkd_options(void)
 	    1000000);
 	D.max_line = (size_t)service_option_num("max_line", 65536, 1,
 	    64 * 1024 * 1024);
-	D.hello_ms = linkd_opt_time("hello_timeout", 10 * 1000);
-	D.backend_ms = linkd_opt_time("backend_timeout", 300 * 1000);
+	D.hello_ms = service_option_time("hello_timeout", 10 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
+	D.backend_ms = service_option_time("backend_timeout", 300 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
 	D.socket_dir = service_option("socket_dir");
 
 	D.backend_path = service_option("backend_path");
@@ -1182,7 +1159,8 @@ linkd_options(void)
 			    "with -o peers", D.backend_name);
 		return;
 	}
-	if ((D.confdir = linkd_opt("config_dir", "MASTER_CONFIG_DIR")) == NULL)
+	if ((D.confdir = service_option_env("config_dir",
+	    "MASTER_CONFIG_DIR")) == NULL)
 		fatalx("no peer list: MASTER_CONFIG_DIR is not set and there "
 		    "is no -o peers=NAME@ADDRESS,...");
 	/* Read it once now, so that a broken one is a bad startup. */

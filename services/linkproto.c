@@ -22,7 +22,6 @@
 
 #include "linkproto.h"
 
-#define LINKPROTO_TIME_MAX	(24LL * 3600 * 1000)	/* a day, in ms */
 
 /* Decimal id at buf[0..len): no sign, no leading zero, 1..2^63. */
 static int
@@ -221,35 +220,6 @@ linkproto_excerpt(const char *buf, size_t len, size_t max, char *out,
 		o += 3;
 	}
 	out[o] = '\0';
-}
-
-int
-linkproto_parse_time(const char *s, long long *ms)
-{
-	long long	 v = 0, mult;
-	const char	*p;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	for (p = s; isdigit((unsigned char)*p); p++) {
-		v = v * 10 + (*p - '0');
-		if (v > LINKPROTO_TIME_MAX)
-			return -1;
-	}
-	if (*p == '\0' || strcmp(p, "s") == 0)
-		mult = 1000;
-	else if (strcmp(p, "ms") == 0)
-		mult = 1;
-	else if (strcmp(p, "m") == 0)
-		mult = 60 * 1000;
-	else if (strcmp(p, "h") == 0)
-		mult = 3600 * 1000;
-	else
-		return -1;
-	if (v > LINKPROTO_TIME_MAX / mult)
-		return -1;
-	*ms = v * mult;
-	return 0;
 }
 
 void

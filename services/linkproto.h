@@ -24,6 +24,7 @@
 #define LINKPROTO_NAME_MAX	255	/* host and peer names */
 #define LINKPROTO_CRITICAL	"critical:"
 #define LINKPROTO_EXCERPT	64	/* of a bad line, logged */
+#define LINKPROTO_TIME_MAX	(24LL * 3600 * 1000)	/* ms: a day */
 
 enum linkproto_answer {
 	LINKPROTO_BAD = 0,
@@ -67,11 +68,6 @@ int	 linkproto_is_critical(const char *line, size_t len);
 void	 linkproto_excerpt(const char *buf, size_t len, size_t max,
 	    char *out, size_t outlen);
 
-/*
- * A time: a number of seconds, or a number with a unit (ms, s, m, h).
- * 0 with *ms, -1 when malformed or above 24 hours.
- */
-int	 linkproto_parse_time(const char *s, long long *ms);
 /* "200ms", "8s", "1.5s": how the retry delay is shown. */
 void	 linkproto_fmt_delay(long long ms, char *buf, size_t len);
 /*

@@ -271,7 +271,7 @@ ptime(const char *s)
 {
 	long long	 ms = -42;
 
-	if (linkproto_parse_time(s, &ms) == -1)
+	if (parse_time(s, LINKPROTO_TIME_MAX, &ms) == -1)
 		return -1;
 	return ms;
 }
