@@ -6,7 +6,7 @@
 
 plan 29
 lm_setup echo
-PORT=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port on 127.0.0.1"
+free_port PORT
 INET=127.0.0.1:$PORT
 PUB=$T/sock/public
 PRIV=$T/sock/private

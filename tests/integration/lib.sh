@@ -448,6 +448,23 @@ lm_host() {
 	eval "MASTER_PID=\${LM_PID_$LM_HOST:-}"
 }
 
+# free_port VAR: VAR = a free TCP port of 127.0.0.1 that this test has
+# not been given before (the whole of 127/8 is one loopback: a port free
+# there is free on 127.0.0.2 too).  Called in the test's own shell, not
+# in $(...), so that it remembers what it gave.
+PORTS=
+free_port() {
+	while :; do
+		_fp=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
+		case " $PORTS " in
+		*" $_fp "*) continue ;;
+		esac
+		PORTS="$PORTS $_fp"
+		eval "$1=\$_fp"
+		return
+	done
+}
+
 # --- shared by the link tests ----------------------------------------------------
 
 # has FILE REGEX, count FILE REGEX, count_at_least N FILE REGEX
@@ -474,9 +491,24 @@ wait_pass() {
 	fi
 }
 
-# The log from line N+1 on (N from log_mark).
+# log_mark: the number of lines in the log now, for log_since.
 log_mark() {
 	wc -l <"$LOG" | tr -d ' '
+}
+
+# log_since N: the log from line N+1 on.
+log_since() {
+	tail -n +"$(($1 + 1))" "$LOG"
+}
+
+# unit_pids UNIT: the current host's children serving UNIT
+# (MASTER_SERVICE), sorted, on one line.
+unit_pids() {
+	for _up in $(lm_children); do
+		tr '\0' '\n' <"/proc/$_up/environ" 2>/dev/null |
+		    grep -qx "MASTER_SERVICE=$1" && echo "$_up"
+	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+	return 0
 }
 
 status_matches() {
@@ -488,6 +520,20 @@ req() {
 	_rs=$1
 	shift
 	printf '%s\n' "$@" | timeout 15 socat -t 15 - UNIX-CONNECT:"$_rs"
+}
+
+# req_best3 SOCK LINE: LINE three times, on a connection each: the last
+# reply in REQ_REPLY, the fastest round trip in ms in REQ_BEST (the best
+# of three, so that what is timed is the service, not socat's start-up).
+req_best3() {
+	REQ_BEST=999999
+	for _rb in 1 2 3; do
+		_r0=$(lm_now_ms)
+		REQ_REPLY=$(req "$1" "$2")
+		_r1=$(lm_now_ms)
+		[ $((_r1 - _r0)) -lt "$REQ_BEST" ] && REQ_BEST=$((_r1 - _r0))
+	done
+	return 0
 }
 
 peer() {

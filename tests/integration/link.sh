@@ -36,44 +36,18 @@ LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 
 # --- helpers ----------------------------------------------------------------
 
-PORTS=
-# A free port of 127.0.0.1 that this test did not pick already (the whole
-# of 127/8 is one loopback: a port free there is free on 127.0.0.2 too).
-free_port() {
-	while :; do
-		_fp=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
-		case " $PORTS " in
-		*" $_fp "*) continue ;;
-		esac
-		PORTS="$PORTS $_fp"
-		echo "$_fp"
-		return
-	done
-}
-
 # raw ADDR:PORT BIND LINE: one line to a linkd from address BIND; the answer.
 raw() {
 	printf '%s\n' "$3" | timeout 10 socat -t 5 - \
 	    TCP:"$1",bind="$2" 2>/dev/null
 }
 
-log_since() {
-	tail -n +"$(($1 + 1))" "$LOG"
-}
-
-# Pids of the current host's children serving UNIT (MASTER_SERVICE).
-unit_pids() {
-	for _up in $(lm_children); do
-		tr '\0' '\n' <"/proc/$_up/environ" 2>/dev/null |
-		    grep -qx "MASTER_SERVICE=$1" && echo "$_up"
-	done
-	return 0
-}
-
 # One pid of UNIT's helper, different from $2 (if given).
 new_unit_pid() {
-	_np=$(unit_pids "$1" | grep -vx "${2:-x}" | head -n 1)
-	[ -n "$_np" ] && echo "$_np"
+	for _np in $(unit_pids "$1"); do
+		[ "$_np" != "${2:-x}" ] && { echo "$_np"; return 0; }
+	done
+	return 1
 }
 
 has_new_unit_pid() {
@@ -95,8 +69,8 @@ delivered_seqs() {
 
 # --- the hosts ---------------------------------------------------------------
 
-PB=$(free_port)		# beta's linkd
-PG=$(free_port)		# gamma: nothing listens there
+free_port PB		# beta's linkd
+free_port PG		# gamma: nothing listens there
 ALPHA_SOCK=$T/alpha/sock/public/link/beta
 QDIR=$T/alpha/state/link/beta/queue
 
@@ -204,15 +178,9 @@ is "$LM_RC" 0 "beta's master stopped"
 lm_host alpha
 wait_pass "alpha: 'link to beta down: connection closed by peer, retry in 100ms'" \
     10 has "$LOG" '^alpha/link[^[]*\[[0-9]+\]: link to beta down: connection (closed|reset) by peer, retry in 100ms$'
-best=999999
-for _i in 1 2 3; do
-	t0=$(lm_now_ms)
-	r=$(req "$ALPHA_SOCK" ordinary)
-	t1=$(lm_now_ms)
-	[ $((t1 - t0)) -lt "$best" ] && best=$((t1 - t0))
-done
-is "$r" con_lost "an ordinary request gets con_lost"
-ok '[ "$best" -lt 100 ]' "... within 100 ms (${best} ms, best of 3)"
+req_best3 "$ALPHA_SOCK" ordinary
+is "$REQ_REPLY" con_lost "an ordinary request gets con_lost"
+ok '[ "$REQ_BEST" -lt 100 ]' "... within 100 ms (${REQ_BEST} ms, best of 3)"
 
 is "$(req "$ALPHA_SOCK" critical:q01 plain critical:q02 critical:q03 |
     one_line)" "queued|con_lost|queued|queued" \

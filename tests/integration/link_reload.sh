@@ -30,35 +30,13 @@ SOCK_G=$T/alpha/sock/public/link/gamma
 
 # --- helpers ----------------------------------------------------------------
 
-PORTS=
-free_port() {
-	while :; do
-		_fp=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
-		case " $PORTS " in
-		*" $_fp "*) continue ;;
-		esac
-		PORTS="$PORTS $_fp"
-		echo "$_fp"
-		return
-	done
-}
-
 # log_since_has N REGEX: a log line after line N matches.
 log_since_has() {
-	tail -n +"$(($1 + 1))" "$LOG" | grep -Eq -- "$2"
+	log_since "$1" | grep -Eq -- "$2"
 }
 
 log_since_count() {
-	tail -n +"$(($1 + 1))" "$LOG" | grep -Ec -- "$2" || true
-}
-
-# Pids of alpha's children serving UNIT (MASTER_SERVICE), sorted.
-unit_pids() {
-	for _up in $(lm_children); do
-		tr '\0' '\n' <"/proc/$_up/environ" 2>/dev/null |
-		    grep -qx "MASTER_SERVICE=$1" && echo "$_up"
-	done | sort -n | tr '\n' ' ' | sed 's/ $//'
-	return 0
+	log_since "$1" | grep -Ec -- "$2" || true
 }
 
 # unit_pid_is UNIT PID: UNIT has exactly one helper, PID.
@@ -159,8 +137,8 @@ loops_ok_total() {
 
 # --- the hosts ----------------------------------------------------------------
 
-PB=$(free_port)
-PG=$(free_port)
+free_port PB
+free_port PG
 
 lm_host beta
 lm_conf "$(peer alpha 127.0.0.1 1)"

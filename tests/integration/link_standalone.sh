@@ -31,10 +31,6 @@ export SEEN
 
 # --- helpers ----------------------------------------------------------------
 
-free_port() {
-	"$TCLIENT" -P 127.0.0.1 || bail_out "no free port on 127.0.0.1"
-}
-
 # wait_has FILE REGEX DESC: one test, a line of FILE matches within 10 s.
 wait_has() {
 	if wait_for "/$2/ in ${1##*/}" 10 has "$1" "$2"; then
@@ -123,7 +119,7 @@ wait_for "logger backend" 5 test -S "$T/back.sock" ||
 
 # --- link and linkd ---------------------------------------------------------
 
-PORT=$(free_port)
+free_port PORT
 start_linkd linkd "$PORT" -o backend_path="$T/echo.sock" -o pool=1
 start_link link "$PORT" "$T/state" -o timeout=1
 wait_has "$T/link.err" 'link to beta up$' "link connects and says hello"
@@ -164,16 +160,10 @@ wait_has "$T/link.err" 'link to beta down: ' "link notices linkd is gone"
 ok 'has "$T/link.err" "link to beta down: connection (closed|reset) by peer, retry in 100ms\$"' \
     "'link to beta down: connection closed by peer, retry in 100ms'"
 
-# Best of three: the 100 ms are the link's, not socat's start-up.
-best=999999
-for _i in 1 2 3; do
-	t0=$(lm_now_ms)
-	r=$(req "$SOCK" ordinary)
-	t1=$(lm_now_ms)
-	[ $((t1 - t0)) -lt "$best" ] && best=$((t1 - t0))
-done
-is "$r" con_lost "an ordinary request gets con_lost while the link is down"
-ok '[ "$best" -lt 100 ]' "... within 100 ms (${best} ms)"
+req_best3 "$SOCK" ordinary
+is "$REQ_REPLY" con_lost \
+    "an ordinary request gets con_lost while the link is down"
+ok '[ "$REQ_BEST" -lt 100 ]' "... within 100 ms (${REQ_BEST} ms, best of 3)"
 
 is "$(req "$SOCK" critical:1 plain critical:2 | one_line)" \
     "queued|con_lost|queued" "critical requests: 'queued'; others con_lost"
@@ -257,7 +247,7 @@ wait_for "linkd to exit" 5 dead "$LINKD_PID" && pass "linkd ends on SIGTERM" ||
 
 # --- backend unreachable: errors, and queued requests wait for it ------------
 
-P2=$(free_port)
+free_port P2
 start_link good "$P2" "$T/state-good"
 wait_for "link down" 5 has "$T/good.err" 'down: connection refused' ||
     diag "the link never reported down"
@@ -312,7 +302,7 @@ fi
 
 # --- nothing listening: growing retry delays; an unwritable queue -----------
 
-P3=$(free_port)
+free_port P3
 start_link nobody "$P3" "$T/state-nb"
 wait_for "4 retries" 10 count_at_least 4 "$T/nobody.err" \
     'link to beta down: connection refused, retry in ' &&

@@ -32,25 +32,13 @@ export T	# the backend scripts write to it
 
 # --- helpers ----------------------------------------------------------------
 
-free_port() {
-	"$TCLIENT" -P 127.0.0.1 || bail_out "no free port on 127.0.0.1"
-}
-
-has() {
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
-
-one_line() {
-	paste -sd '|' -
-}
-
 # start_linkd NAME OPTION...: linkd as host beta for peer alpha on a
 # fresh port (in PORT), its stderr in $T/linkd-NAME.err; waits until it
 # listens.
 start_linkd() {
 	_ln=$1
 	shift
-	PORT=$(free_port)
+	free_port PORT
 	lm_bg "$T/linkd-$_ln.err" "$LINKD" -o listen=127.0.0.1:"$PORT" \
 	    -o peers=alpha@127.0.0.1 -o host_name=beta "$@"
 	LINKD_PID=$LM_BG_PID
@@ -200,7 +188,8 @@ kill -TERM "$LINKD_PID"
 
 # --- 7. bad option -----------------------------------------------------------
 
-"$LINKD" -o listen=127.0.0.1:"$(free_port)" -o peers=alpha@127.0.0.1 \
+free_port P7
+"$LINKD" -o listen=127.0.0.1:"$P7" -o peers=alpha@127.0.0.1 \
     -o backend_path="$T/rec.sock" -o backend_depth=0 >"$T/bad.err" 2>&1
 is $? 1 "backend_depth=0: exit 1"
 ok 'has "$T/bad.err" "fatal: .*backend_depth"' "... naming the option"

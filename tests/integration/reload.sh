@@ -8,9 +8,8 @@
 
 plan 54
 lm_setup reload
-P1=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
-P2=$("$TCLIENT" -P 127.0.0.1) || bail_out "no free port"
-while [ "$P2" = "$P1" ]; do P2=$("$TCLIENT" -P 127.0.0.1); done
+free_port P1
+free_port P2
 PUB=$T/sock/public
 
 # table VARIANT: a and b differ only in chg's arguments (a restart).
