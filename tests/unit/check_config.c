@@ -25,6 +25,7 @@
  */
 #include "config.h"
 #include "util.h"
+#include "unit.h"
 
 static char		 tdir[PATH_MAX];	/* realpath of the test dir */
 static char		 conf[PATH_MAX + 32];	/* tdir/linkmaster.conf */
@@ -923,9 +924,7 @@ suite(void)
 int
 main(void)
 {
-	SRunner		*sr = srunner_create(suite());
 	const char	*top;
-	int		 nf;
 
 	/* Resolved now: the tests change directory. */
 	if ((top = getenv("top_srcdir")) == NULL)
@@ -934,8 +933,5 @@ main(void)
 		perror(top);
 		return 99;
 	}
-	srunner_run_all(sr, CK_ENV);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return unit_run(suite());
 }

@@ -43,6 +43,7 @@
 #include "proto.h"
 #include "sock.h"
 #include "util.h"
+#include "unit.h"
 
 
 /* --- fixtures --------------------------------------------------------- */
@@ -1621,12 +1622,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nf;
-
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_ENV);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return unit_run(suite());
 }

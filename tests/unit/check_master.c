@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "unit.h"
 
 START_TEST(test_throttle_schedule)
 {
@@ -60,44 +61,57 @@ env_count(char **envp)
 	return n;
 }
 
-START_TEST(test_env_exact)
-{
-	static char	*imp[] = { "TZ", "LANG", "NOT_SET_HERE", NULL };
-	static char	*argv[] = { "echo", NULL };
+/* What env_build reads: a configuration, a table entry, its unit. */
+struct envfix {
 	struct config	 cfg;
 	struct tentry	 te;
 	struct service	 s;
 	struct unit	 u;
+};
+
+/* Zeroed and linked up; syslog to daemon on /dev/log. */
+static void
+envfix_init(struct envfix *f, char *svc, char *unit, enum svc_type type,
+    char **argv)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg.syslog_facility = "daemon";
+	f->cfg.syslog_socket = "/dev/log";
+	f->te.name = svc;
+	f->te.type = type;
+	f->te.argv = argv;
+	while (argv[f->te.argc] != NULL)
+		f->te.argc++;
+	f->s.te = &f->te;
+	f->u.svc = &f->s;
+	f->u.name = unit;
+}
+
+START_TEST(test_env_exact)
+{
+	static char	*imp[] = { "TZ", "LANG", "NOT_SET_HERE", NULL };
+	static char	*argv[] = { "echo", NULL };
+	struct envfix	 f;
 	char		**envp;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&te, 0, sizeof(te));
-	memset(&s, 0, sizeof(s));
-	memset(&u, 0, sizeof(u));
-	cfg.import_environment = imp;
-	cfg.nimport = 3;
-	cfg.syslog_facility = "local3";
-	cfg.syslog_socket = "/tmp/x/log.sock";
-	cfg.confdir = "/etc/lm";
-	cfg.state_dir = "/var/lib/lm";
-	cfg.host_name = "alpha";
-	cfg.max_use = 7;
-	cfg.max_idle = 42000;
-	te.name = "127.0.0.1:7001";
-	te.type = SVC_INET;
-	te.argv = argv;
-	te.argc = 1;
-	s.te = &te;
-	u.svc = &s;
-	u.name = "127.0.0.1:7001";
-	u.ident = "linkmaster/echo";
-	u.nlisten = 2;
+	envfix_init(&f, "127.0.0.1:7001", "127.0.0.1:7001", SVC_INET, argv);
+	f.cfg.import_environment = imp;
+	f.cfg.nimport = 3;
+	f.cfg.syslog_facility = "local3";
+	f.cfg.syslog_socket = "/tmp/x/log.sock";
+	f.cfg.confdir = "/etc/lm";
+	f.cfg.state_dir = "/var/lib/lm";
+	f.cfg.host_name = "alpha";
+	f.cfg.max_use = 7;
+	f.cfg.max_idle = 42000;
+	f.u.ident = "linkmaster/echo";
+	f.u.nlisten = 2;
 
 	setenv("TZ", "UTC", 1);
 	setenv("LANG", "C", 1);
 	setenv("FOO", "bar", 1);
 	unsetenv("NOT_SET_HERE");
-	envp = env_build(&cfg, &u, 5, 3, 4242, 0);
+	envp = env_build(&f.cfg, &f.u, 5, 3, 4242, 0);
 	ck_assert(env_has(envp, "TZ=UTC"));
 	ck_assert(env_has(envp, "LANG=C"));
 	ck_assert(env_has(envp, "MASTER_SERVICE=127.0.0.1:7001"));
@@ -126,28 +140,14 @@ END_TEST
 START_TEST(test_env_daemon_no_listen)
 {
 	static char	*argv[] = { "/bin/sleep", "1000", NULL };
-	struct config	 cfg;
-	struct tentry	 te;
-	struct service	 s;
-	struct unit	 u;
+	struct envfix	 f;
 	char		**envp, **p;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&te, 0, sizeof(te));
-	memset(&s, 0, sizeof(s));
-	memset(&u, 0, sizeof(u));
-	cfg.syslog_facility = "daemon";
-	cfg.syslog_socket = "/dev/log";
-	cfg.max_idle = 500;	/* ms: must not become 0, "never" */
-	cfg.host_name = "h";
-	te.name = "keep";
-	te.type = SVC_DAEMON;
-	te.argv = argv;
-	s.te = &te;
-	u.svc = &s;
-	u.name = "keep";
-	u.ident = "linkmaster/keep";
-	envp = env_build(&cfg, &u, 3, 1, 99, 0);
+	envfix_init(&f, "keep", "keep", SVC_DAEMON, argv);
+	f.cfg.max_idle = 500;	/* ms: must not become 0, "never" */
+	f.cfg.host_name = "h";
+	f.u.ident = "linkmaster/keep";
+	envp = env_build(&f.cfg, &f.u, 3, 1, 99, 0);
 	for (p = envp; *p != NULL; p++)
 		ck_assert_msg(strncmp(*p, "LISTEN_", 7) != 0,
 		    "daemon got %s", *p);
@@ -162,32 +162,18 @@ END_TEST
 START_TEST(test_env_link_handoff)
 {
 	static char	*argv[] = { "link", NULL };
-	struct config	 cfg;
-	struct tentry	 te;
-	struct service	 s;
-	struct unit	 u;
+	struct envfix	 f;
 	char		**envp;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&te, 0, sizeof(te));
-	memset(&s, 0, sizeof(s));
-	memset(&u, 0, sizeof(u));
-	cfg.syslog_facility = "daemon";
-	cfg.syslog_socket = "/dev/log";
-	cfg.host_name = "alpha";
-	te.name = "link";
-	te.type = SVC_LINK;
-	te.argv = argv;
-	s.te = &te;
-	u.svc = &s;
-	u.name = "link/beta";
-	u.ident = "linkmaster/link/beta";
-	u.nlisten = 1;
-	u.peer.name = "beta";
-	u.peer.address = "127.0.0.2";
-	u.peer.port = "7070";
+	envfix_init(&f, "link", "link/beta", SVC_LINK, argv);
+	f.cfg.host_name = "alpha";
+	f.u.ident = "linkmaster/link/beta";
+	f.u.nlisten = 1;
+	f.u.peer.name = "beta";
+	f.u.peer.address = "127.0.0.2";
+	f.u.peer.port = "7070";
 	/* The handed-over TCP link follows the listen socket. */
-	envp = env_build(&cfg, &u, 5, 2, 77, 1);
+	envp = env_build(&f.cfg, &f.u, 5, 2, 77, 1);
 	ck_assert(env_has(envp, "MASTER_TYPE=link"));
 	ck_assert(env_has(envp, "MASTER_HOST_NAME=alpha"));
 	ck_assert(env_has(envp, "PEER_NAME=beta"));
@@ -196,7 +182,7 @@ START_TEST(test_env_link_handoff)
 	ck_assert(env_has(envp, "LISTEN_FDS=2"));
 	ck_assert(env_has(envp, "LISTEN_FDNAMES=link/beta:handoff"));
 	env_free(envp);
-	envp = env_build(&cfg, &u, 4, 2, 77, 0);
+	envp = env_build(&f.cfg, &f.u, 4, 2, 77, 0);
 	ck_assert(env_has(envp, "LISTEN_FDS=1"));
 	ck_assert(env_has(envp, "LISTEN_FDNAMES=link/beta"));
 	env_free(envp);
@@ -249,11 +235,5 @@ master_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(master_suite());
-	int	 nf;
-
-	srunner_run_all(sr, CK_ENV);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return unit_run(master_suite());
 }

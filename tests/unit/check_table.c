@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "table.h"
+#include "unit.h"
 
 static Suite	*suite(void);
 
@@ -1100,12 +1101,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nf;
-
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_ENV);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return unit_run(suite());
 }
