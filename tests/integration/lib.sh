@@ -123,6 +123,19 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
 }
 
+# need_built FILE...: bail out unless each is built (make check builds
+# them all; run by hand, a test may come first).
+need_built() {
+	for _nb in "$@"; do
+		[ -x "$_nb" ] || bail_out "$_nb is not built (make check builds it)"
+	done
+}
+
+# need_cmd CMD WHAT: skip the whole test unless CMD is installed.
+need_cmd() {
+	command -v "$1" >/dev/null 2>&1 || skip_all "needs $2"
+}
+
 # --- time and waiting ------------------------------------------------------
 
 # Milliseconds since boot (monotonic; 10 ms resolution, no fork).

@@ -22,11 +22,9 @@
 . "$(dirname "$0")/lib.sh"
 
 RECORDER=$top_builddir/tests/helpers/recorder
-for _f in "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"; do
-	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
-done
-command -v socat >/dev/null 2>&1 || skip_all "needs socat"
+need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
+    "$RECORDER"
+need_cmd socat "socat"
 
 plan 51
 lm_setup link

@@ -20,13 +20,11 @@
 . "$(dirname "$0")/lib.sh"
 
 RECORDER=$top_builddir/tests/helpers/recorder
-for _f in "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"; do
-	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
-done
+need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
+    "$RECORDER"
 need_root
-command -v ip >/dev/null 2>&1 || skip_all "needs ip (iproute2)"
-command -v socat >/dev/null 2>&1 || skip_all "needs socat"
+need_cmd ip "ip (iproute2)"
+need_cmd socat "socat"
 
 lm_setup link_netns
 

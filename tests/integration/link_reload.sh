@@ -15,12 +15,10 @@
 . "$(dirname "$0")/lib.sh"
 
 RECORDER=$top_builddir/tests/helpers/recorder
-for _f in "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"; do
-	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
-done
-command -v socat >/dev/null 2>&1 || skip_all "needs socat"
-command -v ss >/dev/null 2>&1 || skip_all "needs ss (iproute2)"
+need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
+    "$RECORDER"
+need_cmd socat "socat"
+need_cmd ss "ss (iproute2)"
 
 plan 40
 lm_setup link_reload

@@ -16,10 +16,8 @@
 
 LINK=$top_builddir/services/link
 LINKD=$top_builddir/services/linkd
-for _f in "$LINK" "$LINKD" "$ECHO_SVC"; do
-	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
-done
-command -v socat >/dev/null 2>&1 || skip_all "needs socat"
+need_built "$LINK" "$LINKD" "$ECHO_SVC"
+need_cmd socat "socat"
 
 plan 65
 lm_setup link_standalone

@@ -20,11 +20,9 @@
 
 LINKD=$top_builddir/services/linkd
 RECORDER=$top_builddir/tests/helpers/recorder
-for _f in "$LINKD" "$RECORDER"; do
-	[ -x "$_f" ] || bail_out "$_f is not built (make check builds it)"
-done
-command -v socat >/dev/null 2>&1 || skip_all "needs socat"
-command -v ss >/dev/null 2>&1 || skip_all "needs ss (iproute2)"
+need_built "$LINKD" "$RECORDER"
+need_cmd socat "socat"
+need_cmd ss "ss (iproute2)"
 
 plan 20
 lm_setup linkd_pipeline
