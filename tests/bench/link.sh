@@ -16,7 +16,12 @@
 #    and, in the rounds, 8 x 16 through a second linkd service of beta
 #    with pool=1 (alpha's peer "beta1"): one backend connection, so every
 #    request of a round reaches echo in one write (what the manual
-#    advises for a backend that answers in microseconds).
+#    advises for a backend that answers in microseconds).  The floor,
+#    1 and 8 clients: tests/bench/relay in link's and linkd's places, a
+#    bare relay that tags lines with their client and writes them on,
+#    no protocol (its header says what it leaves out): a link does all
+#    it does and more, so its ratio to direct is what bounds a link
+#    on this machine.
 # 2. alpha with 200 peer sections (p000..p199, all beta's linkd; they
 #    all say hello as alpha, so beta has one peer "alpha"): from just
 #    before "linkmaster start" to the first "linkmaster status" that
@@ -38,12 +43,13 @@ LINK=$top_builddir/services/link
 LINK_DYN=$top_builddir/tests/bench/link-dynamic
 LINKD=$top_builddir/services/linkd
 LCLIENT=$top_builddir/tests/bench/lclient
+RELAY=$top_builddir/tests/bench/relay
 NPEERS=${BENCH_LINK_PEERS:-200}
 WINDOW=${BENCH_LINK_IDLE:-10}
 ROUNDS=3
 
 bench_setup link
-need "$LINK" "$LINKD" "$LCLIENT" "$LINK_DYN"
+need "$LINK" "$LINKD" "$LCLIENT" "$LINK_DYN" "$RELAY"
 
 # --- two masters -------------------------------------------------------------
 # Each host NAME has its configuration in $T/NAME and its sockets, state
@@ -153,6 +159,15 @@ LINK_SOCK=$T/alpha/sock/private/link/beta
 LINK1_SOCK=$T/alpha/sock/private/link/beta1
 wait_for 10 eval '[ "$(up_links alpha)" -eq 2 ]' ||
     { say "link/beta and link/beta1 not up within 10 s"; exit 1; }
+# The floor: tests/bench/relay in link's and linkd's places, on beta's
+# echo service.
+RPORT=$(free_port)
+RELAY_SOCK=$T/relay.sock
+bench_bg "$T/relay-far.out" "$RELAY" far "$RPORT" "$ECHO_SOCK"
+wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
+    bench_bg "$T/relay-near.out" "$RELAY" near "$RELAY_SOCK" "$RPORT" &&
+    wait_for 5 grep -q '^ready' "$T/relay-near.out" ||
+    { say "relay did not start:" $(cat "$T"/relay-*.out); exit 1; }
 
 # --- 1. throughput and latency ------------------------------------------------
 
@@ -186,6 +201,7 @@ med() {
 run warm "$ECHO_SOCK" -c 8 -t 0.3
 run warm "$LINK_SOCK" -c 8 -t 0.3
 run warm "$LINK1_SOCK" -c 8 -t 0.3
+run warm "$RELAY_SOCK" -c 8 -t 0.3
 LINKDS=$(children linkd "$BETA_PID")
 # link/beta's helper (not link/beta1's): its PEER_NAME.
 for p in $(children link "$ALPHA_PID"); do
@@ -236,6 +252,8 @@ while [ $i -lt $ROUNDS ]; do
 	  sd0=$((sd0 + $(rw_calls $LINKDS) - sd1))
 	  se0=$((se0 + $(rw_calls $ECHOS) - se1)); }
 	run link8p1 "$LINK1_SOCK" -c 8 -W 16
+	run relay1 "$RELAY_SOCK" -c 1 -W 16
+	run relay8 "$RELAY_SOCK" -c 8 -W 16
 	i=$((i + 1))
 done
 for c in 1 8; do
@@ -273,6 +291,20 @@ result link "req/s (p50 us), 8 clients x 16 in flight, linkd pool=1 (diagnostic)
     "$(med link8p1 2) ($(med link8p1 3))" "direct to echo" \
     "$(med direct8 2) ($(med direct8 3))" \
     "$(ratio "$(med link8p1 2)" "$(med direct8 2)")x" "(none)" -
+for c in 1 8; do
+	result link "req/s (p50 us), $c client(s) x 16 in flight, the floor: tests/bench/relay in link's and linkd's places (diagnostic)" \
+	    "$(med relay$c 2) ($(med relay$c 3))" "direct to echo" \
+	    "$(med direct$c 2) ($(med direct$c 3))" \
+	    "$(ratio "$(med relay$c 2)" "$(med direct$c 2)")x" "(none)" -
+done
+note "against the floor, 8 x 16: link $(ratio "$(med link8 2)" \
+    "$(med relay8 2)")x the relay's requests/s (linkd pool=1:" \
+    "$(ratio "$(med link8p1 2)" "$(med relay8 2)")x).  The relay does" \
+    "nothing a link could leave out (it reads, tags and writes lines," \
+    "once per descriptor per round), so a target above its ratio to" \
+    "direct cannot be met by any link on this machine: what is left is" \
+    "the cost of waking four processes in turn per batch, not work done" \
+    "per request"
 result link "req/s (p50 us), 8 clients x 16 in flight, a write per request (diagnostic)" \
     "$(med slink8 2) ($(med slink8 3))" "direct to echo" \
     "$(med sdirect8 2) ($(med sdirect8 3))" \
