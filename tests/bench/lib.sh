@@ -212,16 +212,24 @@ max_stamp() {
 
 # --- arithmetic (awk: the shell has no floats) ---------------------------------
 
-# ratio A B [DECIMALS]: A / B.
+# A number, as the figures are written: awk would take anything else as 0.
+NUM_RE='^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$'
+
+# ratio A B [DECIMALS]: A / B; "-" unless both are numbers and B is not 0.
 ratio() {
-	awk -v a="$1" -v b="$2" -v d="${3:-2}" \
-	    'BEGIN { if (b == 0) print "-"; else printf "%.*f\n", d, a / b }'
+	awk -v a="$1" -v b="$2" -v d="${3:-2}" -v re="$NUM_RE" 'BEGIN {
+		if (a !~ re || b !~ re || b == 0) print "-"
+		else printf "%.*f\n", d, a / b }'
 }
 
-# median N...
+# median N...: "-", and a complaint on stderr, if one is not a number.
 median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-	END { if (NR % 2) print v[(NR + 1) / 2];
+	printf '%s\n' "$@" | sort -g | awk -v re="$NUM_RE" '
+	$1 !~ re { printf "median: not a number: %s\n", $1 | "cat >&2"
+	    bad = 1 }
+	{ v[NR] = $1 }
+	END { if (bad || NR == 0) print "-"; else if (NR % 2)
+	    print v[(NR + 1) / 2];
 	    else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 

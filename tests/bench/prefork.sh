@@ -90,7 +90,9 @@ run() {
 	case $_out in
 	*" errors=0 "*" rate="*)
 		case $_out in *" refused=0 "*)
-			echo "${_out##*rate=}"
+			# The rate alone: other fields follow it.
+			_rate=${_out##*rate=}
+			echo "${_rate%% *}"
 			return 0 ;;
 		esac ;;
 	esac
@@ -126,9 +128,15 @@ for C in 1 8; do
 	NX=$(size "$(run "$C" $((200 / C)) "$PX")" "$C")
 	N1=$(size "$(run "$C" $((2000 / C)) "$P1")" "$C")
 	RM= RS= RX= R1=
+	MT=0
+	MN=0
 	i=0
 	while [ $i -lt "$REPS" ]; do
+		t0=$(ticks "$MASTER_PID")
+		n0=$(now_ns)
 		RM="$RM $(run "$C" "$NM" "$PM")"
+		MT=$((MT + $(ticks "$MASTER_PID") - t0))
+		MN=$((MN + $(now_ns) - n0))
 		RS="$RS $(run "$C" "$NS" "$PS")"
 		RX="$RX $(run "$C" "$NX" "$PX")"
 		[ "$C" = 1 ] && R1="$R1 $(run "$C" "$N1" "$P1")"
@@ -137,6 +145,9 @@ for C in 1 8; do
 	say "$C client(s): master:$RM  standalone:$RS  xinetd:$RX (conn/s);" \
 	    "master children busy/idle/limit: $(procs "$PM")"
 	[ "$C" = 1 ] && say "$C client(s): master, maxproc 1:$R1 (conn/s)"
+	note "$C client(s): the master process itself used $MT CPU ticks" \
+	    "in its $REPS runs ($(awk -v n="$MN" 'BEGIN { printf "%.1f", n / 1e9 }') s;" \
+	    "$(getconf CLK_TCK) ticks a second per CPU, $(nproc) CPUs)"
 	case "$RM $RS $RX" in
 	*-*)
 		say "$C client(s): some runs failed; no figure"
