@@ -1,5 +1,6 @@
 /*
- * proto.c: the status-channel messages (READY, TAKEN, AVAIL, STATUS text).
+ * proto.c: the status-channel messages (READY, TAKEN, AVAIL [count],
+ * STATUS text).
  *
  * The channel is a SOCK_SEQPACKET socketpair, so each message is one packet
  * and needs no framing; parsing is exact and case-sensitive so that a child
@@ -44,6 +45,33 @@ proto_name(enum proto_kind kind)
 	return "BAD";
 }
 
+/* An AVAIL count: digits, no leading zero, 1 to PROTO_COUNT_MAX. */
+static int
+proto_count_ok(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > 10 || s[0] == '0')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return proto_count(s, len) <= PROTO_COUNT_MAX;
+}
+
+int
+proto_count(const char *text, size_t textlen)
+{
+	long long	 n = 0;
+	size_t		 i;
+
+	if (text == NULL || textlen == 0)
+		return 1;
+	for (i = 0; i < textlen && i < 10; i++)
+		n = n * 10 + (text[i] - '0');
+	return n > PROTO_COUNT_MAX ? PROTO_COUNT_MAX + 1 : (int)n;
+}
+
 enum proto_kind
 proto_parse(const char *buf, size_t len, const char **text, size_t *textlen)
 {
@@ -68,14 +96,19 @@ proto_parse(const char *buf, size_t len, const char **text, size_t *textlen)
 				*text = buf + n;	/* empty text */
 			return proto_names[i].kind;
 		}
-		/* Only STATUS takes an argument, after exactly one space. */
-		if (proto_names[i].kind != PROTO_STATUS || buf[n] != ' ')
+		/* STATUS and AVAIL take an argument, after exactly one space. */
+		if (buf[n] != ' ')
+			return PROTO_BAD;
+		if (proto_names[i].kind == PROTO_AVAIL) {
+			if (!proto_count_ok(buf + n + 1, len - n - 1))
+				return PROTO_BAD;
+		} else if (proto_names[i].kind != PROTO_STATUS)
 			return PROTO_BAD;
 		if (text != NULL)
 			*text = buf + n + 1;
 		if (textlen != NULL)
 			*textlen = len - n - 1;
-		return PROTO_STATUS;
+		return proto_names[i].kind;
 	}
 	return PROTO_BAD;
 }
@@ -114,7 +147,8 @@ proto_send(int fd, enum proto_kind kind, const char *text)
 	name = proto_name(kind);
 	len = strlen(name);
 	memcpy(buf, name, len);
-	if (kind == PROTO_STATUS && text != NULL && *text != '\0') {
+	if ((kind == PROTO_STATUS || kind == PROTO_AVAIL) && text != NULL &&
+	    *text != '\0') {
 		tlen = proto_cut(text, PROTO_TEXT_MAX);
 		buf[len++] = ' ';
 		memcpy(buf + len, text, tlen);

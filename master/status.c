@@ -2,7 +2,9 @@
  * status.c: read what children say on their private status channels.
  *
  * READY and TAKEN mark a child started (its unit's throttle level resets);
- * TAKEN and AVAIL move it between busy and idle, which drives spawning;
+ * TAKEN and AVAIL move it between busy and idle, which drives spawning,
+ * and AVAIL says how many clients it served (a busy child may go on to
+ * the next client without a word; it counts them when it stops);
  * STATUS text is kept for "linkmaster status".  A malformed message is
  * logged and ignored: a child cannot confuse the master's counts by
  * talking nonsense.  End-of-file only closes the channel: whether the
@@ -58,10 +60,13 @@ status_message(struct child *c, const char *buf, size_t len)
 		}
 		break;
 	case PROTO_AVAIL:
-		if (c->avail || c->stopping)
+		if (c->avail)
 			break;
-		c->uses++;
-		u->uses++;
+		/* A stopping child's last clients count too. */
+		c->uses += (unsigned long)proto_count(text, tlen);
+		u->uses += (unsigned long)proto_count(text, tlen);
+		if (c->stopping)
+			break;
 		/* Over a lowered limit: this one goes, instead of idling. */
 		if (u->limit != 0 && u->total > u->limit)
 			child_stop(c);

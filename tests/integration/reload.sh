@@ -6,7 +6,7 @@
 # configuration is rejected with nothing changed.  SIGHUP is the same.
 . "$(dirname "$0")/lib.sh"
 
-plan 54
+plan 55
 lm_setup reload
 free_port P1
 free_port P2
@@ -65,6 +65,11 @@ is $? 0 "new clients of chg are served by the new generation meanwhile"
 fifo_stop
 wait_for "chg drained" 5 svc_is chg state up &&
     pass "chg is up again once the old child finished" || fail "chg drained"
+# 4 clients before, 8 during, and the session: a retired child's last
+# clients count too.
+wait_for "status chg USES 13" 5 svc_is chg uses 13 &&
+    pass "status: chg USES 13, the drained child's session counted" ||
+    { fail "status: chg USES 13"; diag_file "$T/status.out"; }
 
 # --- 2. unchanged services keep their children ------------------------------
 STILL=0

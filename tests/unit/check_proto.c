@@ -81,6 +81,15 @@ START_TEST(test_parse_kinds)
 	ck_assert_int_eq(parse_str("HANDOFF", &text, &tlen), PROTO_HANDOFF);
 	ck_assert_ptr_null(text);
 
+	/* AVAIL counts the clients of a run; alone it is one. */
+	ck_assert_int_eq(parse_str("AVAIL", &text, &tlen), PROTO_AVAIL);
+	ck_assert_int_eq(proto_count(text, tlen), 1);
+	ck_assert_int_eq(parse_str("AVAIL 17", &text, &tlen), PROTO_AVAIL);
+	ck_assert_int_eq(proto_count(text, tlen), 17);
+	ck_assert_int_eq(parse_str("AVAIL 1000000000\n", &text, &tlen),
+	    PROTO_AVAIL);
+	ck_assert_int_eq(proto_count(text, tlen), PROTO_COUNT_MAX);
+
 	ck_assert_int_eq(parse_str("STATUS 3 links up", &text, &tlen),
 	    PROTO_STATUS);
 	ck_assert_uint_eq(tlen, 10);
@@ -124,6 +133,20 @@ START_TEST(test_parse_junk)
 	ck_assert_int_eq(parse_str("STATUSX", &text, &tlen), PROTO_BAD);
 	ck_assert_int_eq(parse_str("STATUS\tx", &text, &tlen), PROTO_BAD);
 	ck_assert_int_eq(parse_str("status x", &text, &tlen), PROTO_BAD);
+	/* An AVAIL count is a plain positive number, nothing else. */
+	ck_assert_int_eq(parse_str("AVAIL 0", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL 07", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL -1", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL +1", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL 2x", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL  2", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL ", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL2", &text, &tlen), PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL 1000000001", &text, &tlen),
+	    PROTO_BAD);
+	ck_assert_int_eq(parse_str("AVAIL 99999999999", &text, &tlen),
+	    PROTO_BAD);
+	ck_assert_int_eq(parse_str("TAKEN 2", &text, &tlen), PROTO_BAD);
 	ck_assert_int_eq(proto_parse("READY\0", 6, &text, &tlen), PROTO_BAD);
 	ck_assert_ptr_null(text);
 
@@ -172,6 +195,7 @@ START_TEST(test_proto_roundtrip)
 	ck_assert_int_eq(proto_send(sv[0], PROTO_READY, NULL), 0);
 	ck_assert_int_eq(proto_send(sv[0], PROTO_TAKEN, "ignored"), 0);
 	ck_assert_int_eq(proto_send(sv[0], PROTO_AVAIL, NULL), 0);
+	ck_assert_int_eq(proto_send(sv[0], PROTO_AVAIL, "3"), 0);
 	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, "12 clients"), 0);
 	ck_assert_int_eq(proto_send(sv[0], PROTO_STATUS, NULL), 0);
 	memset(longtext, 'y', sizeof(longtext) - 1);
@@ -189,6 +213,10 @@ START_TEST(test_proto_roundtrip)
 	    PROTO_TAKEN);
 	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
 	    PROTO_AVAIL);
+	ck_assert_int_eq(proto_count(text, tlen), 1);
+	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
+	    PROTO_AVAIL);
+	ck_assert_int_eq(proto_count(text, tlen), 3);
 	ck_assert_int_eq(recv_kind(sv[1], buf, sizeof(buf), &text, &tlen),
 	    PROTO_STATUS);
 	ck_assert_uint_eq(tlen, 10);
@@ -660,6 +688,104 @@ START_TEST(test_service_echo)
 }
 END_TEST
 
+/* Nothing from the child on its status channel right now. */
+static void
+expect_silence(struct fm_child *ch)
+{
+	struct pollfd	 pfd = { ch->status, POLLIN, 0 };
+
+	ck_assert_msg(poll(&pfd, 1, 0) == 0, "unexpected status message");
+}
+
+static void
+service_run_setup(struct fm_child *ch, const char *name, char **path,
+    int *lfd)
+{
+	char		 err[256];
+	const char	*env[16] = { BASE_ENV(NOLOG) };
+
+	*path = fm_tmp_path(name);
+	*lfd = sock_unix_listen(*path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(*lfd != -1, "%s", err);
+	fm_spawn(ch, "echo", lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(ch, NULL), "READY");
+}
+
+/*
+ * Clients waiting when one is done are served in the same run: TAKEN
+ * once, then one AVAIL that counts them all.
+ */
+START_TEST(test_service_run)
+{
+	struct fm_child	 ch;
+	char		*path;
+	int		 lfd, a, b, c;
+
+	service_run_setup(&ch, "run", &path, &lfd);
+	a = fm_unix_client(path);
+	echo_roundtrip(a, "a\n");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	/* Two more queue up while the child is busy with the first. */
+	b = fm_unix_client(path);
+	c = fm_unix_client(path);
+	close(a);
+	echo_roundtrip(b, "b\n");
+	expect_silence(&ch);
+	close(b);
+	echo_roundtrip(c, "c\n");
+	expect_silence(&ch);
+	close(c);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL 3");
+
+	/* Alone again: one client, plain TAKEN and AVAIL. */
+	a = fm_unix_client(path);
+	echo_roundtrip(a, "a\n");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	close(a);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
+	close(ch.status);
+	fm_expect_exit(&ch, 0);
+	close(lfd);
+	free(path);
+}
+END_TEST
+
+/*
+ * A run ends after a second even with clients waiting, so that the
+ * master's counts are never further behind than that.
+ */
+START_TEST(test_service_run_bound)
+{
+	struct fm_child	 ch;
+	char		*path;
+	long long	 end;
+	int		 lfd, a, b;
+
+	service_run_setup(&ch, "runb", &path, &lfd);
+	a = fm_unix_client(path);
+	echo_roundtrip(a, "a\n");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	b = fm_unix_client(path);
+	/*
+	 * Keep the first client for longer than a run may last (1 s): the
+	 * time itself is what is tested, so this waits for the clock.
+	 */
+	end = now_ms() + 1100;
+	while (now_ms() < end)
+		(void)poll(NULL, 0, (int)(end - now_ms()));
+	close(a);
+	echo_roundtrip(b, "b\n");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
+	close(b);
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
+	close(ch.status);
+	fm_expect_exit(&ch, 0);
+	close(lfd);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_service_stop_midclient)
 {
 	struct fm_child	 ch;
@@ -944,6 +1070,8 @@ suite(void)
 	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_service_echo);
+	tcase_add_test(tc, test_service_run);
+	tcase_add_test(tc, test_service_run_bound);
 	tcase_add_test(tc, test_service_stop_midclient);
 	tcase_add_test(tc, test_service_max_use);
 	tcase_add_test(tc, test_service_max_idle);
