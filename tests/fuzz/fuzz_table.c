@@ -1,12 +1,8 @@
 /*
  * fuzz_table.c: libFuzzer target for the master.cf parser and printer.
  *
- * Build and run (from the top of the tree):
- *   clang -g -fsanitize=fuzzer,address,undefined -I libutil -I master \
- *       -D_GNU_SOURCE $(pkg-config --cflags libbsd-overlay) \
- *       tests/fuzz/fuzz_table.c master/table.c libutil/util.c \
- *       libutil/log.c $(pkg-config --libs libbsd-overlay) -o fuzz_table
- *   ./fuzz_table -max_total_time=60 -max_len=4096
+ * Built and run by "make fuzz" (clang); "make check" runs it over
+ * tests/fuzz/corpus/table through tests/fuzz/fuzz_main.c.
  *
  * Any input must parse without a crash; whatever parses must print, and
  * the printout must parse back into an equal table that prints the same.
