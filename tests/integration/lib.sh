@@ -549,6 +549,18 @@ req_best3() {
 	return 0
 }
 
+# link_loads SOCK: two tests, many clients on a link's socket at once:
+# 8 clients x 20 interleaved lines, then 4 clients x 10 connections x 3
+# lines; each client must get exactly its own replies, in order.
+link_loads() {
+	"$TCLIENT" -w 20 -c 8 -l 20 "$1" >"$T/tc.out" 2>&1
+	is $? 0 "8 concurrent clients x 20 interleaved lines: each its own replies, in order"
+	diag_file "$T/tc.out"
+	"$TCLIENT" -w 20 -c 4 -n 10 -l 3 "$1" >"$T/tc2.out" 2>&1
+	is $? 0 "4 clients x 10 connections x 3 lines"
+	diag_file "$T/tc2.out"
+}
+
 peer() {
 	printf 'peer "%s" { address = "%s" port = %s }' "$1" "$2" "$3"
 }

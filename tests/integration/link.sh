@@ -100,12 +100,7 @@ is "$(req "$ALPHA_SOCK" hello)" hello \
 ok 'grep -qx hello "$REC_OUT"' "beta's recorder saw it"
 is "$(req "$ALPHA_SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
     "pipelined requests come back in order, empty payload included"
-"$TCLIENT" -w 20 -c 8 -l 20 "$ALPHA_SOCK" >"$T/tc.out" 2>&1
-is $? 0 "8 concurrent clients x 20 interleaved lines: each its own replies, in order"
-diag_file "$T/tc.out"
-"$TCLIENT" -w 20 -c 4 -n 10 -l 3 "$ALPHA_SOCK" >"$T/tc2.out" 2>&1
-is $? 0 "4 clients x 10 connections x 3 lines"
-diag_file "$T/tc2.out"
+link_loads "$ALPHA_SOCK"
 ok '! has "$LOG" "peer beta calls itself"' \
     "beta's linkd answers the hello with beta's host_name"
 grep 'calls itself' "$LOG" | head -n 1 | sed 's/^/# /'

@@ -130,12 +130,7 @@ is "$(req "$SOCK" hello)" hello "a request comes back through the link"
 is "$(req "$SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
     "pipelined requests come back in order, empty payload included"
 
-"$TCLIENT" -w 20 -c 8 -l 20 "$SOCK" >"$T/tc.out" 2>&1
-is $? 0 "8 concurrent clients x 20 lines: each gets its replies in order"
-diag_file "$T/tc.out"
-"$TCLIENT" -w 20 -c 4 -n 10 -l 3 "$SOCK" >"$T/tc2.out" 2>&1
-is $? 0 "4 clients x 10 connections x 3 lines"
-diag_file "$T/tc2.out"
+link_loads "$SOCK"
 
 LONG=$(head -c 70000 /dev/zero | tr '\0' x)
 is "$(req "$SOCK" "$LONG" after)" "error: line too long" \
