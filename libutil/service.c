@@ -8,7 +8,8 @@
  * that clients served back to back make one run: one TAKEN, one AVAIL.
  *
  * Failure policy: anything wrong with what we were given (bad -o syntax, a
- * malformed number, a status fd that is not open, no listen socket) is
+ * malformed number, an option the helper never asked for by the time it
+ * is ready, a status fd that is not open, no listen socket) is
  * fatal with exit 1, before READY, so the master counts a bad startup and
  * throttles instead of respawning a broken helper in a tight loop.  Once
  * running, every way out is exit 0: end-of-file on the status channel
@@ -45,9 +46,11 @@
 struct service_opt {
 	char	*name;
 	char	*value;
+	int	 used;		/* looked up by the helper */
 };
 
 static struct {
+	const char	*name;
 	int		 argc;
 	char		**argv;
 	struct service_opt *opts;
@@ -58,6 +61,7 @@ static struct {
 	int		 max_use;
 	int		 max_idle;
 	int		 stopping;
+	int		 checked;	/* service_options_check() done */
 } svc = { .status_fd = -1 };
 
 /* An environment variable, treating "" as absent. */
@@ -86,16 +90,47 @@ service_env_num(const char *name, long long dflt, long long min,
 	return n;
 }
 
+static int
+service_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * "-o name=value", or Postfix's "-o { name = value }", which the master
+ * hands over as the one argument "name = value": blanks around the name
+ * and the value are not part of them (Postfix's split_nameval).  A name
+ * is letters, digits and "_", so that a typo such as "-o timeout 1" is
+ * an error and not an option nobody asks for.
+ */
 static void
 service_opt_add(const char *arg)
 {
-	const char	*eq;
+	const char	*eq, *s, *e, *v, *ve, *p;
 
-	if ((eq = strchr(arg, '=')) == NULL || eq == arg)
-		fatalx("bad option \"-o %s\": expected -o name=value", arg);
+	if ((eq = strchr(arg, '=')) == NULL)
+		fatalx("bad option \"-o %s\": expected -o name=value or "
+		    "-o { name = value }", arg);
+	for (s = arg; s < eq && service_is_blank(*s); s++)
+		;
+	for (e = eq; e > s && service_is_blank(e[-1]); e--)
+		;
+	for (p = s; p < e; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			break;
+	if (s == e || p != e)
+		fatalx("bad option \"-o %s\": expected -o name=value or "
+		    "-o { name = value }, a name of letters, digits and "
+		    "\"_\"", arg);
+	for (v = eq + 1; service_is_blank(*v); v++)
+		;
+	for (ve = v + strlen(v); ve > v && service_is_blank(ve[-1]); ve--)
+		;
 	svc.opts = xreallocarray(svc.opts, svc.nopts + 1, sizeof(*svc.opts));
-	svc.opts[svc.nopts].name = xstrndup(arg, eq - arg);
-	svc.opts[svc.nopts].value = xstrdup(eq + 1);
+	svc.opts[svc.nopts].name = xstrndup(s, e - s);
+	svc.opts[svc.nopts].value = xstrndup(v, ve - v);
+	svc.opts[svc.nopts].used = 0;
 	svc.nopts++;
 }
 
@@ -179,6 +214,7 @@ service_init(int argc, char *argv[], const char *name)
 
 	/* A client that goes away must be an EPIPE, not our death. */
 	(void)signal(SIGPIPE, SIG_IGN);
+	svc.name = name;
 
 	/*
 	 * Logging first, so that every complaint below goes somewhere.  An
@@ -264,13 +300,40 @@ service_argv(void)
 const char *
 service_option(const char *name)
 {
-	size_t	 i;
+	const char	*v = NULL;
+	size_t		 i;
 
-	/* The last -o of a name wins, like a later master.cf line. */
-	for (i = svc.nopts; i > 0; i--)
-		if (strcmp(svc.opts[i - 1].name, name) == 0)
-			return svc.opts[i - 1].value;
-	return NULL;
+	/*
+	 * The last -o of a name wins, like a later master.cf line; the
+	 * earlier ones were asked for too, so none of them is unknown.
+	 */
+	for (i = 0; i < svc.nopts; i++)
+		if (strcmp(svc.opts[i].name, name) == 0) {
+			svc.opts[i].used = 1;
+			v = svc.opts[i].value;
+		}
+	return v;
+}
+
+void
+service_options_check(void)
+{
+	size_t	 i, unknown = 0;
+
+	if (svc.checked)
+		return;
+	svc.checked = 1;
+	for (i = 0; i < svc.nopts; i++) {
+		if (svc.opts[i].used)
+			continue;
+		log_error("unknown option \"-o %s=%s\" (%s does not use "
+		    "\"%s\")", svc.opts[i].name, svc.opts[i].value, svc.name,
+		    svc.opts[i].name);
+		unknown++;
+	}
+	if (unknown > 0)
+		fatalx("%zu unknown option%s: not starting", unknown,
+		    unknown == 1 ? "" : "s");
 }
 
 long long
@@ -381,6 +444,7 @@ service_send(enum proto_kind kind, const char *text)
 void
 service_ready(void)
 {
+	service_options_check();
 	service_send(PROTO_READY, NULL);
 }
 

@@ -26,8 +26,16 @@ void	 service_init(int argc, char *argv[], const char *name);
 int	 service_argc(void);
 char	**service_argv(void);
 
-/* "-o name=value": the value, or NULL. */
+/*
+ * "-o name=value" (or "-o { name = value }"): the value, or NULL.  Asking
+ * marks the option known; one that nobody asked for by service_ready()
+ * (which calls service_options_check()) is a fatal startup error that
+ * names it, so a typo never passes for a default.  Read every option
+ * before READY.
+ */
 const char *service_option(const char *name);
+/* Exit 1, naming each, when an option was never asked for.  Once. */
+void	 service_options_check(void);
 /* The same as a number in [min, max]; absent: dflt; malformed: fatalx. */
 long long service_option_num(const char *name, long long dflt, long long min,
 	    long long max);

@@ -866,16 +866,19 @@ START_TEST(test_service_bad_startup)
 	char		*bad_o[] = { "echo", "-o", "timeout", NULL };
 	char		*bad_num[] = { "echo", "-o", "timeout=soon", NULL };
 	char		*bad_arg[] = { "echo", "extra", NULL };
-	char *const	*argvs[] = { bad_o, bad_num, bad_arg, echo_args };
+	char		*unknown[] = { "echo", "-o", "timeou=1", NULL };
+	char		*blank[] = { "echo", "-o", "time out = 1", NULL };
+	char *const	*argvs[] = { bad_o, bad_num, bad_arg, unknown, blank,
+			    echo_args };
 	int		 lfd, st, i;
 	const char	*env[16] = { BASE_ENV(NOLOG) };
 
 	path = fm_tmp_path("echo5");
 	lfd = sock_unix_listen(path, SOCK_STREAM, 0600, err, sizeof(err));
 	ck_assert_msg(lfd != -1, "%s", err);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		/* The last run: LISTEN_PID is someone else's, so no fds. */
-		fm_spawn(&ch, "echo", &lfd, 1, env, argvs[i], i == 3 ? 1 : 0);
+		fm_spawn(&ch, "echo", &lfd, 1, env, argvs[i], i == 5 ? 1 : 0);
 		ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
 		st = fm_wait(&ch, FM_WAIT_MS);
 		ck_assert_msg(st != -1 && WIFEXITED(st) &&
