@@ -1,12 +1,15 @@
 /*
- * util.c: allocation wrappers, error lists, number parsing, clocks.
+ * util.c: allocation wrappers, error lists, number parsing, clocks, and
+ * the small helpers every side shares (back-off, durations, log escaping).
  *
  * Allocation failure is fatal: a master that cannot allocate cannot keep
  * its promises, and saying so loudly beats limping on.
  */
 #include <sys/types.h>
+#include <sys/time.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,4 +206,146 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timeval *
+ms_timeval(long long ms, struct timeval *tv)
+{
+	if (ms < 0)
+		ms = 0;
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+const char *
+fmt_duration(long long ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		(void)snprintf(buf, len, "%lldms", ms);
+	else if (ms % 1000 == 0)
+		(void)snprintf(buf, len, "%llds", ms / 1000);
+	else if (ms % 100 == 0)
+		(void)snprintf(buf, len, "%lld.%llds", ms / 1000,
+		    (ms % 1000) / 100);
+	else
+		(void)snprintf(buf, len, "%lld.%03llds", ms / 1000, ms % 1000);
+	return buf;
+}
+
+long long
+backoff_ms(unsigned attempt, long long min, long long max, uint32_t rnd)
+{
+	long long	 base, half, delay;
+	unsigned	 i;
+
+	if (min < 1)
+		min = 1;
+	if (max < min)
+		max = min;
+	base = min;
+	for (i = 0; i < attempt && base < max; i++)
+		base = base > max / 2 ? max : base * 2;
+	half = base / 2;
+	delay = half + (long long)(rnd % (uint32_t)(base - half + 1));
+	/* Whole tenths of a second read better in "retry in 1.6s". */
+	if (delay >= 1000)
+		delay = (delay + 50) / 100 * 100;
+	if (delay < min)
+		delay = min;
+	if (delay > max)
+		delay = max;
+	return delay;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at p (at most n bytes), with
+ * its code point: shortest form only, no surrogates, at most U+10FFFF.
+ * 0 when it is not one.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t		 len, i;
+	uint32_t	 c;
+
+	if (p[0] < 0x80)
+		return 0;
+	else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		c = p[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+size_t
+log_escape(const void *in, size_t len, size_t max, char *out, size_t outlen)
+{
+	const unsigned char	*p = in;
+	size_t			 i = 0, o = 0, show, n, el;
+	uint32_t		 cp;
+	char			 esc[16];
+
+	if (outlen == 0)
+		return 0;
+	show = len < max ? len : max;
+	while (i < show) {
+		n = 1;
+		if (p[i] == '\\' || p[i] == '"')
+			(void)snprintf(esc, sizeof(esc), "\\%c", p[i]);
+		else if (p[i] == '\n')
+			strlcpy(esc, "\\n", sizeof(esc));
+		else if (p[i] == '\r')
+			strlcpy(esc, "\\r", sizeof(esc));
+		else if (p[i] == '\t')
+			strlcpy(esc, "\\t", sizeof(esc));
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			(void)snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+		else if (p[i] < 0x80) {
+			esc[0] = (char)p[i];
+			esc[1] = '\0';
+		} else if ((n = utf8_seq(p + i, show - i, &cp)) == 0) {
+			/* Not UTF-8, or cut by max: byte by byte. */
+			n = 1;
+			(void)snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+		} else if (cp <= 0x9f || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			(void)snprintf(esc, sizeof(esc), "\\u{%04" PRIx32 "}",
+			    cp);
+		else {
+			memcpy(esc, p + i, n);
+			esc[n] = '\0';
+		}
+		el = strlen(esc);
+		/* Room for "..." and the NUL after it, always. */
+		if (o + el + 4 > outlen)
+			break;
+		memcpy(out + o, esc, el);
+		o += el;
+		i += n;
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -9,6 +9,9 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct timeval;
 
 #ifndef __dead
 #define __dead __attribute__((__noreturn__))
@@ -50,5 +53,39 @@ const char *fmt_time(long long ms, char *buf, size_t len);
 
 /* Milliseconds on the monotonic clock. */
 long long now_ms(void);
+
+/* ms (below 0 counts as 0) as a timeval, for libevent; returns tv. */
+struct timeval *ms_timeval(long long ms, struct timeval *tv);
+
+/*
+ * A duration for a log line, exact to the millisecond: "200ms", "8s",
+ * "1.5s", "1.234s".  Returns buf.
+ */
+const char *fmt_duration(long long ms, char *buf, size_t len);
+
+/*
+ * Exponential back-off: the delay (ms) after attempt failures in a row
+ * (0 for the first): min doubled per attempt, capped at max, then
+ * jittered into the upper half ([base/2, base], never below min) with
+ * rnd, and rounded to 100 ms above one second.  Delays never shrink from
+ * one attempt to the next until the cap is reached.
+ */
+long long backoff_ms(unsigned attempt, long long min, long long max,
+	    uint32_t rnd);
+
+/*
+ * Untrusted bytes made safe for a log line or a status text, inside
+ * double quotes: at most max bytes of in, with \ and \" escaped; \n, \r,
+ * \t; other C0 controls, DEL and bytes that are not valid UTF-8 as
+ * \xHH; C1 controls (U+0080-U+009F) and the bidi overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069), which reorder what an operator's
+ * terminal shows, as \u{HHHH}; any other UTF-8 character as is; "..."
+ * appended when cut.  out needs LOG_ESCAPE_SIZE(max) bytes to hold it
+ * all; a smaller out cuts it shorter (never mid-escape), and it is
+ * always NUL-terminated (unless outlen is 0).  Returns its length.
+ */
+#define LOG_ESCAPE_SIZE(max)	((max) * 4 + 4)
+size_t	 log_escape(const void *in, size_t len, size_t max, char *out,
+	    size_t outlen);
 
 #endif

@@ -244,16 +244,6 @@ static void	client_kick(struct client *);
 static void	link_dirty(void);
 static void	stop_check(void);
 
-/* --- small helpers ------------------------------------------------------ */
-
-static struct timeval *
-link_tv(long long ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
-
 /* --- requests ------------------------------------------------------------- */
 
 /* A request; line (malloc'ed, or NULL) is now the request's. */
@@ -415,7 +405,7 @@ replay_done(struct req *r, const char *payload, size_t plen)
 		linkproto_fmt_delay(delay, d, sizeof(d));
 		log_warnx("queued request %" PRIu64 " to %s not delivered: "
 		    "\"%s\", retry in %s", r->seq, L.peer, ex, d);
-		evtimer_add(L.replay_ev, link_tv(delay, &tv));
+		evtimer_add(L.replay_ev, ms_timeval(delay, &tv));
 		req_free(r);
 		return;
 	}
@@ -492,7 +482,7 @@ client_maybe_close(struct client *c)
 	c->linger_end = now_ms() + LINK_LINGER_MS;
 	(void)shutdown(c->fd, SHUT_WR);
 	c->reading = 1;
-	event_add(c->rev, link_tv(LINK_LINGER_MS, &tv));
+	event_add(c->rev, ms_timeval(LINK_LINGER_MS, &tv));
 }
 
 /*
@@ -671,7 +661,7 @@ client_read_cb(int fd, short what, void *arg)
 		if ((n <= 0 && !again) || left <= 0)
 			client_free(c);
 		else
-			event_add(c->rev, link_tv(left, &tv));
+			event_add(c->rev, ms_timeval(left, &tv));
 		return;
 	}
 	if (again)
@@ -850,7 +840,7 @@ client_accept_cb(int lfd, short ev, void *arg)
 			log_warn("accept on the link to %s (pausing 1s)",
 			    L.peer);
 			listen_enable(0);
-			evtimer_add(L.pause_ev, link_tv(LINK_ACCEPT_PAUSE_MS,
+			evtimer_add(L.pause_ev, ms_timeval(LINK_ACCEPT_PAUSE_MS,
 			    &tv));
 			return;
 		default:
@@ -1027,7 +1017,7 @@ link_timer_arm(void)
 	if ((r = TAILQ_FIRST(&L.deadlines)) == NULL)
 		return;
 	left = r->deadline - now_ms();
-	evtimer_add(L.timeout_ev, link_tv(left < 0 ? 0 : left, &tv));
+	evtimer_add(L.timeout_ev, ms_timeval(left < 0 ? 0 : left, &tv));
 }
 
 /*
@@ -1286,7 +1276,7 @@ link_established(int fd, int greeted)
 		return;
 	}
 	L.state = LINK_HELLO;
-	event_add(L.rev, link_tv(L.connect_ms, &tv));
+	event_add(L.rev, ms_timeval(L.connect_ms, &tv));
 	evbuffer_add_printf(L.out, "HELLO %d %s\n", LINKPROTO_VERSION,
 	    L.host);
 	link_dirty();
@@ -1354,7 +1344,7 @@ link_connect_next(void)
 			if ((L.conn_ev = event_new(L.base, fd, EV_WRITE,
 			    link_connect_cb, NULL)) == NULL)
 				fatalx("event_new failed");
-			event_add(L.conn_ev, link_tv(L.connect_ms, &tv));
+			event_add(L.conn_ev, ms_timeval(L.connect_ms, &tv));
 			return;
 		}
 		linkproto_errstr(errno, L.lasterr, sizeof(L.lasterr));
@@ -1446,7 +1436,7 @@ link_down(const char *why)
 	linkproto_fmt_delay(delay, d, sizeof(d));
 	log_info("link to %s down: %s, retry in %s", L.peer, reason, d);
 	service_status("down: %s, retry in %s", reason, d);
-	evtimer_add(L.retry_ev, link_tv(delay, &tv));
+	evtimer_add(L.retry_ev, ms_timeval(delay, &tv));
 }
 
 /* --- stopping and handing over ------------------------------------------- */
@@ -1568,7 +1558,7 @@ stop_begin(const char *why)
 	evtimer_del(L.replay_ev);
 	if (L.state == LINK_DOWN)
 		evtimer_del(L.retry_ev);
-	evtimer_add(L.drain_ev, link_tv(L.drain_ms, &tv));
+	evtimer_add(L.drain_ev, ms_timeval(L.drain_ms, &tv));
 	TAILQ_FOREACH_SAFE(c, &L.clients, entry, next)
 		client_stop(c);
 	stop_check();

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "linkproto.h"
+#include "util.h"
 
 
 /* Decimal id at buf[0..len): no sign, no leading zero, 1..2^63. */
@@ -183,83 +184,25 @@ linkproto_parse_answer(const char *line, size_t len, char *text,
 	return LINKPROTO_OK;
 }
 
+/* The one escaper (libutil), with the protocol's historical name. */
 void
 linkproto_excerpt(const char *buf, size_t len, size_t max, char *out,
     size_t outlen)
 {
-	size_t		 i, o = 0, show;
-	unsigned char	 c;
-	char		 esc[5];
-
-	if (outlen == 0)
-		return;
-	show = len < max ? len : max;
-	for (i = 0; i < show; i++) {
-		c = (unsigned char)buf[i];
-		if (c == '\\' || c == '"')
-			(void)snprintf(esc, sizeof(esc), "\\%c", c);
-		else if (c == '\n')
-			strlcpy(esc, "\\n", sizeof(esc));
-		else if (c == '\r')
-			strlcpy(esc, "\\r", sizeof(esc));
-		else if (c == '\t')
-			strlcpy(esc, "\\t", sizeof(esc));
-		else if (c < 0x20 || c >= 0x7f)
-			(void)snprintf(esc, sizeof(esc), "\\x%02x", c);
-		else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-		}
-		if (o + strlen(esc) + 4 > outlen)
-			break;
-		memcpy(out + o, esc, strlen(esc));
-		o += strlen(esc);
-	}
-	if (i < len && o + 4 <= outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	(void)log_escape(buf, len, max, out, outlen);
 }
 
 void
 linkproto_fmt_delay(long long ms, char *buf, size_t len)
 {
-	if (ms < 1000)
-		(void)snprintf(buf, len, "%lldms", ms);
-	else if (ms % 1000 == 0)
-		(void)snprintf(buf, len, "%llds", ms / 1000);
-	else if (ms % 100 == 0)
-		(void)snprintf(buf, len, "%lld.%llds", ms / 1000,
-		    (ms % 1000) / 100);
-	else
-		(void)snprintf(buf, len, "%lld.%03llds", ms / 1000, ms % 1000);
+	(void)fmt_duration(ms, buf, len);
 }
 
 long long
 linkproto_backoff(unsigned attempt, long long min, long long max,
     uint32_t rnd)
 {
-	long long	 base, half, delay;
-	unsigned	 i;
-
-	if (min < 1)
-		min = 1;
-	if (max < min)
-		max = min;
-	base = min;
-	for (i = 0; i < attempt && base < max; i++)
-		base = base > max / 2 ? max : base * 2;
-	half = base / 2;
-	delay = half + (long long)(rnd % (uint32_t)(base - half + 1));
-	/* Whole tenths of a second read better in "retry in 1.6s". */
-	if (delay >= 1000)
-		delay = (delay + 50) / 100 * 100;
-	if (delay < min)
-		delay = min;
-	if (delay > max)
-		delay = max;
-	return delay;
+	return backoff_ms(attempt, min, max, rnd);
 }
 
 void

@@ -60,23 +60,15 @@ int	 linkproto_name_ok(const char *name, size_t len);
 int	 linkproto_is_critical(const char *line, size_t len);
 
 /*
- * A printable excerpt of untrusted bytes for a log line: at most max
- * bytes of it (LINKPROTO_EXCERPT for a bad line), \ " and non-printable
- * bytes escaped (\n, \r, \t, \xHH), "..." appended when cut.  out needs
- * max * 4 + 4 bytes to hold it all; a smaller out cuts it shorter.
+ * An excerpt of untrusted bytes for a log line: log_escape() (libutil)
+ * of at most max bytes of it (LINKPROTO_EXCERPT for a bad line).  out
+ * needs LOG_ESCAPE_SIZE(max) bytes to hold it all.
  */
 void	 linkproto_excerpt(const char *buf, size_t len, size_t max,
 	    char *out, size_t outlen);
 
-/* "200ms", "8s", "1.5s": how the retry delay is shown. */
+/* fmt_duration() and backoff_ms() of libutil, by their old names. */
 void	 linkproto_fmt_delay(long long ms, char *buf, size_t len);
-/*
- * Reconnect delay after attempt failures in a row (0 for the first):
- * min doubled per attempt, capped at max, then jittered into the upper
- * half ([base/2, base], never below min) with rnd, and rounded to 100 ms
- * above one second.  Delays never shrink from one attempt to the next
- * until the cap is reached.
- */
 long long linkproto_backoff(unsigned attempt, long long min, long long max,
 	    uint32_t rnd);
 /* strerror(e) with its first letter lowercased ("connection refused"). */

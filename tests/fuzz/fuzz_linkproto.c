@@ -11,7 +11,8 @@
  * parser must take it without a crash, and what one accepts must be
  * exactly what the other side would have sent: an accepted message or
  * hello prints back to the same bytes, a payload or name lies inside the
- * line, an id is 1..2^63, and a log excerpt of it is printable, bounded
+ * line, an id is 1..2^63, and a log excerpt of it is printable (no control,
+ * C1 or bidi override character), bounded
  * and, when it is whole, unescapes to the line.  A violation aborts, so
  * the fuzzer keeps the input.
  */
@@ -101,8 +102,9 @@ fuzz_hello(const char *line, size_t len)
 static long
 fuzz_unescape(const char *s, char *out)
 {
-	long	 n = 0;
-	char	 hex[3];
+	unsigned long	 cp;
+	long		 n = 0;
+	char		 hex[3], *end;
 
 	while (*s != '\0') {
 		if (*s != '\\') {
@@ -122,6 +124,21 @@ fuzz_unescape(const char *s, char *out)
 			break;
 		case 't':
 			out[n++] = '\t';
+			break;
+		case 'u':
+			/* \u{HHHH}: the code point back in UTF-8. */
+			if (s[2] != '{' || (cp = strtoul(s + 3, &end,
+			    16)) > 0x10ffff || *end != '}')
+				return -1;
+			if (cp < 0x800) {
+				out[n++] = (char)(0xc0 | cp >> 6);
+				out[n++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				out[n++] = (char)(0xe0 | cp >> 12);
+				out[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				out[n++] = (char)(0x80 | (cp & 0x3f));
+			}
+			s = end - 1;
 			break;
 		case 'x':
 			if (s[2] == '\0' || s[3] == '\0')
@@ -144,9 +161,10 @@ fuzz_unescape(const char *s, char *out)
 static void
 fuzz_excerpt(const char *line, size_t len)
 {
-	char	 out[FZ_OUT], back[FZ_OUT];
-	size_t	 outlen, i, n;
-	long	 m;
+	char		 out[FZ_OUT], back[FZ_OUT];
+	size_t		 outlen, i, n;
+	long		 m;
+	unsigned char	 c;
 
 	/* Every size of output buffer, from none to enough. */
 	for (outlen = 0; outlen <= sizeof(out); outlen += 7) {
@@ -158,8 +176,21 @@ fuzz_excerpt(const char *line, size_t len)
 		}
 		n = strnlen(out, outlen);
 		fuzz_check(n < outlen);
-		for (i = 0; i < n; i++)
-			fuzz_check(out[i] >= 0x20 && out[i] < 0x7f);
+		for (i = 0; i < n; i++) {
+			c = (unsigned char)out[i];
+			fuzz_check(c >= 0x20 && c != 0x7f);
+			/* No C1 control, no bidi override or isolate. */
+			fuzz_check(!(c == 0xc2 && i + 1 < n &&
+			    (unsigned char)out[i + 1] <= 0x9f));
+			fuzz_check(!(c == 0xe2 && i + 2 < n &&
+			    (unsigned char)out[i + 1] == 0x80 &&
+			    (unsigned char)out[i + 2] >= 0xaa &&
+			    (unsigned char)out[i + 2] <= 0xae));
+			fuzz_check(!(c == 0xe2 && i + 2 < n &&
+			    (unsigned char)out[i + 1] == 0x81 &&
+			    (unsigned char)out[i + 2] >= 0xa6 &&
+			    (unsigned char)out[i + 2] <= 0xa9));
+		}
 	}
 	linkproto_excerpt(line, len, LINKPROTO_EXCERPT, out, sizeof(out));
 	if (len <= LINKPROTO_EXCERPT) {

@@ -1,0 +1,425 @@
+/*
+ * check_lconn.c: the shared pieces of the link code: the buffered line
+ * connection (services/lconn.c) over real socket pairs and a real event
+ * loop, and libutil's log escaping, durations and timevals.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <check.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../services/lconn.h"
+#include "util.h"
+#include "unit.h"
+
+/* --- log_escape ------------------------------------------------------- */
+
+static const char *
+esc(const char *s, size_t len)
+{
+	static char	 out[LOG_ESCAPE_SIZE(64)];
+
+	(void)log_escape(s, len, 64, out, sizeof(out));
+	return out;
+}
+
+#define ESC(lit)	esc(lit, sizeof(lit) - 1)
+
+START_TEST(test_escape_plain)
+{
+	ck_assert_str_eq(ESC("plain text"), "plain text");
+	ck_assert_str_eq(ESC("a\"b\\c"), "a\\\"b\\\\c");
+	ck_assert_str_eq(ESC("\r\n\t"), "\\r\\n\\t");
+	ck_assert_str_eq(ESC("nul\0here"), "nul\\x00here");
+	ck_assert_str_eq(ESC("\001\033[31m\177"), "\\x01\\x1b[31m\\x7f");
+	ck_assert_str_eq(ESC(""), "");
+}
+END_TEST
+
+START_TEST(test_escape_unicode)
+{
+	/* Ordinary UTF-8 stays as it is. */
+	ck_assert_str_eq(ESC("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	/* C1 controls: U+0080, U+0085 (NEL), U+009B (CSI), U+009F. */
+	ck_assert_str_eq(ESC("\xc2\x80\xc2\x85\xc2\x9b\xc2\x9f"),
+	    "\\u{0080}\\u{0085}\\u{009b}\\u{009f}");
+	/* U+00A0 is past them. */
+	ck_assert_str_eq(ESC("\xc2\xa0"), "\xc2\xa0");
+	/* Bidi embeddings and overrides U+202A..U+202E. */
+	ck_assert_str_eq(ESC("a\xe2\x80\xaa\xe2\x80\xae" "b"),
+	    "a\\u{202a}\\u{202e}b");
+	ck_assert_str_eq(ESC("\xe2\x80\xa9\xe2\x80\xaf"),
+	    "\xe2\x80\xa9\xe2\x80\xaf");
+	/* Isolates U+2066..U+2069, not U+2065 nor U+206A. */
+	ck_assert_str_eq(ESC("\xe2\x81\xa6\xe2\x81\xa9"),
+	    "\\u{2066}\\u{2069}");
+	ck_assert_str_eq(ESC("\xe2\x81\xa5\xe2\x81\xaa"),
+	    "\xe2\x81\xa5\xe2\x81\xaa");
+	/* Not UTF-8: a lone byte, a cut sequence, overlong, surrogate. */
+	ck_assert_str_eq(ESC("\377"), "\\xff");
+	ck_assert_str_eq(ESC("\xe2\x80"), "\\xe2\\x80");
+	ck_assert_str_eq(ESC("\xc0\x80"), "\\xc0\\x80");
+	ck_assert_str_eq(ESC("\xe0\x80\xae"), "\\xe0\\x80\\xae");
+	ck_assert_str_eq(ESC("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	ck_assert_str_eq(ESC("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+}
+END_TEST
+
+START_TEST(test_escape_bounds)
+{
+	char	 out[LOG_ESCAPE_SIZE(64)], big[200];
+	size_t	 n;
+
+	memset(big, 'x', sizeof(big));
+	n = log_escape(big, sizeof(big), 64, out, sizeof(out));
+	ck_assert_uint_eq(n, 64 + 3);
+	ck_assert_uint_eq(strlen(out), n);
+	ck_assert_str_eq(out + 64, "...");
+	log_escape(big, sizeof(big), 5, out, sizeof(out));
+	ck_assert_str_eq(out, "xxxxx...");
+	/* A small buffer is never overrun, and never cut mid-escape. */
+	memset(out, 'Z', sizeof(out));
+	log_escape(big, sizeof(big), 64, out, 10);
+	ck_assert_uint_lt(strlen(out), 10);
+	ck_assert_int_eq(out[10], 'Z');
+	log_escape("\001\001\001", 3, 64, out, 10);
+	ck_assert_str_eq(out, "\\x01...");
+	/* Nothing written at all into no room. */
+	out[0] = 'Z';
+	ck_assert_uint_eq(log_escape("abc", 3, 64, out, 0), 0);
+	ck_assert_int_eq(out[0], 'Z');
+	/* Escapes at the limit fit the documented size. */
+	memset(big, '\001', sizeof(big));
+	n = log_escape(big, sizeof(big), 64, out, sizeof(out));
+	ck_assert_uint_eq(n, 64 * 4 + 3);
+	for (n = 0; n + 3 <= sizeof(big); n += 3)
+		memcpy(big + n, "\xe2\x80\xae", 3);
+	n = log_escape(big, sizeof(big), 64, out, sizeof(out));
+	ck_assert_uint_lt(n, sizeof(out));
+	ck_assert_str_eq(out + n - 3, "...");
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	struct timeval	 tv;
+	char		 buf[32];
+
+	ck_assert_str_eq(fmt_duration(0, buf, sizeof(buf)), "0ms");
+	ck_assert_str_eq(fmt_duration(200, buf, sizeof(buf)), "200ms");
+	ck_assert_str_eq(fmt_duration(8000, buf, sizeof(buf)), "8s");
+	ck_assert_str_eq(fmt_duration(1500, buf, sizeof(buf)), "1.5s");
+	ck_assert_str_eq(fmt_duration(1234, buf, sizeof(buf)), "1.234s");
+	ms_timeval(1234, &tv);
+	ck_assert_int_eq(tv.tv_sec, 1);
+	ck_assert_int_eq(tv.tv_usec, 234000);
+	ms_timeval(-5, &tv);
+	ck_assert_int_eq(tv.tv_sec, 0);
+	ck_assert_int_eq(tv.tv_usec, 0);
+	ck_assert_int_eq(backoff_ms(0, 1000, 60000, 0), 1000);
+	ck_assert_int_eq(backoff_ms(3, 1000, 60000, 4000), 8000);
+	ck_assert_int_eq(backoff_ms(1000, 1000, 60000, 30000), 60000);
+}
+END_TEST
+
+/* --- lconn ------------------------------------------------------------ */
+
+struct side {
+	struct lconn	*c;
+	int		 reads;
+	int		 written;
+	int		 errors;
+	int		 eof;
+	int		 big;		/* lines too long to keep */
+	char		 got[8192];
+	size_t		 ngot;
+};
+
+static struct event_base	*base;
+static struct lconn_flusher	*fl;
+static char			 order[64];
+
+static void
+t_readable(struct lconn *c, short what, void *arg)
+{
+	struct side	*s = arg;
+	const char	*line;
+	size_t		 len;
+	ssize_t		 n;
+
+	s->reads++;
+	if ((n = lconn_read(c)) == 0)
+		s->eof = 1;
+	while ((line = lconn_line(c, &len)) != NULL) {
+		if (s->ngot + len + 1 < sizeof(s->got)) {
+			memcpy(s->got + s->ngot, line, len);
+			s->ngot += len;
+			s->got[s->ngot++] = '|';
+		} else
+			s->big++;
+		lconn_consume(c, len + 1);
+	}
+}
+
+static void
+t_written(struct lconn *c, int error, void *arg)
+{
+	struct side	*s = arg;
+
+	if (error)
+		s->errors++;
+	else
+		s->written++;
+	(void)strlcat(order, s == NULL ? "?" : "w", sizeof(order));
+}
+
+static void
+pair(struct side *a, struct side *b, int aflags)
+{
+	int	 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	a->c = lconn_new(fl, sv[0], aflags, t_readable, t_written, a);
+	b->c = lconn_new(fl, sv[1], 0, t_readable, t_written, b);
+}
+
+static void
+loop_setup(void)
+{
+	base = event_base_new();
+	ck_assert_ptr_nonnull(base);
+	fl = lconn_flusher_new(base, NULL, NULL);
+	order[0] = '\0';
+}
+
+static void
+loop_teardown(void)
+{
+	lconn_flusher_free(fl);
+	event_base_free(base);
+}
+
+/* Run the loop until cond holds (a few seconds at most). */
+#define RUN_UNTIL(cond) do {						\
+	int	 _i;							\
+	for (_i = 0; _i < 20000 && !(cond); _i++)			\
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);	\
+	ck_assert_msg((cond), "not so: %s", #cond);			\
+} while (0)
+
+START_TEST(test_lconn_lines)
+{
+	struct side	 a, b;
+
+	pair(&a, &b, 0);
+	lconn_read_on(b.c, 1, NULL);
+	lconn_add(a.c, "12 ", 3, "hello", 5);
+	lconn_add(a.c, NULL, 0, "", 0);
+	lconn_add(a.c, "x", 1, NULL, 0);
+	/* Nothing is written before the loop's round ends. */
+	ck_assert_uint_eq(lconn_outlen(a.c), 3 + 5 + 1 + 1 + 2);
+	RUN_UNTIL(b.ngot == 12);
+	ck_assert(memcmp(b.got, "12 hello||x|", 12) == 0);
+	/* All written at once, in one round: written() was told so. */
+	ck_assert_int_eq(a.written, 1);
+	ck_assert_int_eq(a.c->writing, 0);
+	lconn_free(a.c);
+	RUN_UNTIL(b.eof);
+	lconn_free(b.c);
+}
+END_TEST
+
+START_TEST(test_lconn_pieces)
+{
+	struct side	 a, b;
+	const char	*line;
+	size_t		 len;
+	int		 fd;
+
+	pair(&a, &b, 0);
+	fd = a.c->fd;
+	/* A line in pieces: no line until its newline, scanned once. */
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	ck_assert_int_gt(lconn_read(b.c), 0);
+	ck_assert_ptr_null(lconn_line(b.c, &len));
+	ck_assert_uint_eq(b.c->scan, 3);
+	ck_assert_int_eq(write(fd, "def\ntail", 8), 8);
+	ck_assert_int_gt(lconn_read(b.c), 0);
+	line = lconn_line(b.c, &len);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_eq(len, 6);
+	ck_assert(memcmp(line, "abcdef", 6) == 0);
+	lconn_consume(b.c, len + 1);
+	ck_assert_uint_eq(b.c->scan, 0);
+	ck_assert_ptr_null(lconn_line(b.c, &len));
+	ck_assert_uint_eq(lconn_inlen(b.c), 4);
+	ck_assert(memcmp(lconn_pullup(b.c, 4), "tail", 4) == 0);
+	/* Nothing more: EAGAIN, then end-of-file. */
+	errno = 0;
+	ck_assert_int_eq(lconn_read(b.c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	lconn_free(a.c);
+	ck_assert_int_eq(lconn_read(b.c), 0);
+	lconn_free(b.c);
+}
+END_TEST
+
+START_TEST(test_lconn_full_socket)
+{
+	struct side	 a, b;
+	static char	 big[65536];
+	int		 i;
+
+	pair(&a, &b, 0);
+	memset(big, 'y', sizeof(big));
+	/* More than the socket takes: the rest waits for write interest. */
+	for (i = 0; i < 16; i++) {
+		lconn_add(a.c, big, sizeof(big) - 1, NULL, 0);
+	}
+	ck_assert_int_eq(lconn_flush(a.c), 1);
+	ck_assert_int_eq(a.c->writing, 1);
+	ck_assert_uint_gt(lconn_outlen(a.c), 0);
+	/* The reader drains it; written() tells the end, once. */
+	lconn_read_on(b.c, 1, NULL);
+	RUN_UNTIL(b.big == 16);
+	ck_assert_int_eq(a.written, 1);
+	ck_assert_int_eq(a.errors, 0);
+	ck_assert_int_eq(a.c->writing, 0);
+	ck_assert_uint_eq(lconn_outlen(a.c), 0);
+	lconn_free(a.c);
+	lconn_free(b.c);
+}
+END_TEST
+
+START_TEST(test_lconn_broken)
+{
+	struct side	 a, b;
+
+	signal(SIGPIPE, SIG_IGN);
+	pair(&a, &b, 0);
+	lconn_free(b.c);
+	lconn_add(a.c, "lost", 4, NULL, 0);
+	RUN_UNTIL(a.errors == 1);
+	ck_assert_int_eq(a.written, 0);
+	lconn_free(a.c);
+}
+END_TEST
+
+static int	 before_left;
+
+static int
+t_before(void *arg)
+{
+	struct side	*s = arg;
+
+	if (before_left == 0)
+		return 0;
+	before_left--;
+	(void)strlcat(order, "b", sizeof(order));
+	lconn_add(s->c, "late", 4, NULL, 0);
+	return 1;
+}
+
+START_TEST(test_lconn_flusher_order)
+{
+	struct side	 a, b, c, d;
+	int		 sv[2];
+
+	/* a (FIRST) is written before c, though made dirty after it. */
+	lconn_flusher_free(fl);
+	fl = lconn_flusher_new(base, t_before, &c);
+	pair(&c, &d, 0);
+	pair(&a, &b, LCONN_FIRST);
+	before_left = 1;
+	lconn_add(c.c, "one", 3, NULL, 0);
+	lconn_add(a.c, "two", 3, NULL, 0);
+	lconn_read_on(b.c, 1, NULL);
+	lconn_read_on(d.c, 1, NULL);
+	RUN_UNTIL(b.ngot == 4 && d.ngot == 9);
+	ck_assert(memcmp(d.got, "one|late|", 9) == 0);
+	/* before() ran first; then a's and c's writes, once each. */
+	ck_assert_str_eq(order, "bww");
+	ck_assert_int_eq(a.written, 1);
+	ck_assert_int_eq(c.written, 1);
+	/* Stopped: no more events, output forgotten, fd still open. */
+	lconn_add(a.c, "gone", 4, NULL, 0);
+	sv[0] = a.c->fd;
+	lconn_stop(a.c);
+	ck_assert_uint_eq(lconn_outlen(a.c), 0);
+	ck_assert_int_eq(a.c->dirty, 0);
+	ck_assert_int_ne(fcntl(sv[0], F_GETFD), -1);
+	lconn_free(a.c);
+	lconn_free(b.c);
+	lconn_free(c.c);
+	lconn_free(d.c);
+}
+END_TEST
+
+START_TEST(test_lconn_read_timeout)
+{
+	struct side	 a, b;
+	struct timeval	 tv;
+	int		 fired = 0;
+
+	pair(&a, &b, 0);
+	/* Interest with a timeout: set again at every call. */
+	lconn_read_on(b.c, 1, ms_timeval(20, &tv));
+	ck_assert_int_eq(b.c->reading, 1);
+	lconn_read_on(b.c, 1, ms_timeval(20, &tv));
+	fired = event_pending(b.c->rev, EV_TIMEOUT, NULL) != 0;
+	ck_assert_int_eq(fired, 1);
+	lconn_read_on(b.c, 0, NULL);
+	ck_assert_int_eq(event_pending(b.c->rev, EV_READ | EV_TIMEOUT, NULL),
+	    0);
+	lconn_free(a.c);
+	lconn_free(b.c);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("lconn");
+
+	tc = tcase_create("escape");
+	tcase_add_test(tc, test_escape_plain);
+	tcase_add_test(tc, test_escape_unicode);
+	tcase_add_test(tc, test_escape_bounds);
+	tcase_add_test(tc, test_durations);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lconn");
+	tcase_add_checked_fixture(tc, loop_setup, loop_teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_lconn_lines);
+	tcase_add_test(tc, test_lconn_pieces);
+	tcase_add_test(tc, test_lconn_full_socket);
+	tcase_add_test(tc, test_lconn_broken);
+	tcase_add_test(tc, test_lconn_flusher_order);
+	tcase_add_test(tc, test_lconn_read_timeout);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
