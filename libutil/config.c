@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "names.h"
 #include "log.h"
 #include "util.h"
 
@@ -453,14 +454,15 @@ static int
 config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t		*sec;
-	const char	*name;
+	const char	*name, *why;
 
 	if ((sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1)) == NULL)
 		return 0;
 	name = cfg_title(sec);
-	if (name == NULL || !config_word_ok(name, "._-")) {
-		cfg_error(cfg, "peer \"%s\": bad name (use letters, digits, "
-		    "\".\", \"_\", \"-\")", name != NULL ? name : "");
+	/* The helper's own rule (names.c): check must not pass what it refuses. */
+	if (!peer_name_valid(name != NULL ? name : "", &why)) {
+		cfg_error(cfg, "peer \"%s\": bad name: %s",
+		    name != NULL ? name : "", why);
 		return -1;
 	}
 	if (cfg_getstr(sec, "address") == NULL) {

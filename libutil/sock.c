@@ -21,7 +21,6 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -31,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "sock.h"
 #include "util.h"
 
@@ -178,78 +178,18 @@ sock_fifo_listen(const char *path, mode_t mode, char *err, size_t errlen)
 	return fd;
 }
 
-/* A port: a number in 0..65535 or a service name ("smtp", "x11-ssh"). */
-static int
-sock_port_ok(const char *p)
-{
-	long long	 v;
-	const char	*s;
-	int		 digits = 1;
-
-	if (*p == '\0')
-		return 0;
-	for (s = p; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			digits = 0;
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
-		    *s != '.')
-			return 0;
-	}
-	if (digits)
-		return parse_num(p, 0, 65535, &v) == 0;
-	return isalpha((unsigned char)*p);	/* a name, not "-1" */
-}
-
-/* A host: non-empty, no blanks, no brackets, no colons unless v6. */
-static int
-sock_host_ok(const char *h, size_t len, int v6)
-{
-	size_t	 i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (isspace((unsigned char)h[i]) || h[i] == '[' ||
-		    h[i] == ']' || h[i] == '/')
-			return 0;
-		if (h[i] == ':' && !v6)
-			return 0;
-	}
-	return 1;
-}
-
 int
 sock_inet_split(const char *spec, char **host, char **port)
 {
-	const char	*p, *colon;
-	size_t		 hlen;
+	struct inet_spec	 sp;
 
 	*host = *port = NULL;
-	if (spec == NULL || *spec == '\0')
+	/* The grammar master.cf uses too (names.c): one rule, not two. */
+	if (spec == NULL || inet_spec_check(spec, strlen(spec), &sp) != NULL)
 		return -1;
-	if (*spec == '[') {
-		/* "[addr]:port": the brackets are what allow colons. */
-		if ((p = strchr(spec, ']')) == NULL || p[1] != ':')
-			return -1;
-		hlen = p - spec - 1;
-		if (!sock_host_ok(spec + 1, hlen, 1) || !sock_port_ok(p + 2))
-			return -1;
-		*host = xstrndup(spec + 1, hlen);
-		*port = xstrdup(p + 2);
-		return 0;
-	}
-	if ((colon = strchr(spec, ':')) == NULL) {
-		if (!sock_port_ok(spec))
-			return -1;
-		*port = xstrdup(spec);
-		return 0;
-	}
-	/* "host:port"; an empty host (":80") is an error, not a wildcard. */
-	hlen = colon - spec;
-	if (!sock_host_ok(spec, hlen, 0) || !sock_port_ok(colon + 1))
-		return -1;
-	*host = xstrndup(spec, hlen);
-	*port = xstrdup(colon + 1);
+	if (sp.host_len > 0)
+		*host = xstrndup(spec + sp.host_off, sp.host_len);
+	*port = xstrndup(spec + sp.port_off, sp.port_len);
 	return 0;
 }
 
@@ -294,7 +234,8 @@ sock_inet_listen(const char *spec, const char *default_host, int *fds,
 
 	if (sock_inet_split(spec, &host, &port) == -1) {
 		errbuf_set(err, errlen, "bad address \"%s\": expected "
-		    "[host:]port or [v6addr]:port", spec);
+		    "[host:]port or [v6addr]:port, port 1..65535 or a "
+		    "service name", spec);
 		return -1;
 	}
 	h = host;

@@ -24,7 +24,9 @@ int	 sock_fifo_listen(const char *path, mode_t mode, char *err, size_t errlen);
 
 /*
  * Split "[host:]port", "[v6addr]:port" into host (NULL when absent) and
- * port.  Returns -1 on a malformed spec.  Caller frees both.
+ * port.  Returns -1 on a spec the inet grammar (inet_spec_check(),
+ * names.h) refuses: port 0 ("any port") is refused too, as in master.cf.
+ * Caller frees both.
  */
 int	 sock_inet_split(const char *spec, char **host, char **port);
 /*

@@ -24,10 +24,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 #include "table.h"
 
 #define TABLE_NAME_MAX		100	/* non-inet service name */
-#define TABLE_INET_MAX		255	/* [host:]port */
 #define TABLE_QUOTE_MAX		200	/* bytes of a bad value in a message */
 #define TABLE_DFLT_LIMIT	100	/* default_process_limit, no defaults */
 
@@ -83,7 +83,6 @@ static int	 span_num(const struct span *, long long, long long,
 		    long long *);
 static int	 type_from_span(const struct span *, enum svc_type *);
 static int	 name_plain_ok(const struct span *);
-static const char *name_inet_check(const struct span *);
 static void	 entry_name(struct pctx *, struct tentry *,
 		    const struct span *);
 static void	 entry_private(struct pctx *, struct tentry *,
@@ -251,90 +250,14 @@ name_plain_ok(const struct span *s)
 	return 1;
 }
 
-/*
- * An inet name is [host:]port or [v6addr]:port.  The host is kept as
- * written (resolved when the socket is made), so only its characters are
- * checked here.  Returns NULL when fine, else what is wrong.
- */
-static const char *
-name_inet_check(const struct span *s)
-{
-	const char	*p, *host, *port, *end;
-	size_t		 hlen, plen, i;
-	int		 colons, digits;
-	long long	 n;
-
-	p = s->p;
-	end = s->p + s->len;
-	if (s->len == 0 || s->len > TABLE_INET_MAX)
-		return "bad inet address";
-	if (p[0] == '[') {
-		host = p + 1;
-		for (hlen = 0; host + hlen < end && host[hlen] != ']'; hlen++)
-			;
-		if (host + hlen == end || host + hlen + 1 == end ||
-		    host[hlen + 1] != ':')
-			return "bad inet address";
-		port = host + hlen + 2;
-		for (i = 0, colons = 0; i < hlen && host[i] != '%'; i++) {
-			if (host[i] == ':')
-				colons++;
-			else if (strchr("0123456789abcdefABCDEF.",
-			    host[i]) == NULL || host[i] == '\0')
-				return "bad inet address";
-		}
-		if (colons == 0 || (i < hlen && i + 1 == hlen))
-			return "bad inet address";
-		for (i++; i < hlen; i++)
-			if (strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			    host[i]) == NULL || host[i] == '\0')
-				return "bad inet address";
-	} else {
-		port = p;
-		for (i = s->len; i > 0; i--)
-			if (p[i - 1] == ':') {
-				port = p + i;
-				break;
-			}
-		hlen = port == p ? 0 : (size_t)(port - p - 1);
-		if (port != p && hlen == 0)
-			return "bad inet address";
-		for (i = 0; i < hlen; i++)
-			if (strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			    p[i]) == NULL || p[i] == '\0')
-				return "bad inet address";
-	}
-	plen = (size_t)(end - port);
-	if (plen == 0)
-		return "bad inet address";
-	for (i = 0, digits = 1; i < plen; i++)
-		if (port[i] < '0' || port[i] > '9')
-			digits = 0;
-	if (digits) {
-		struct span	 ps = { port, plen };
-
-		if (span_num(&ps, 1, 65535, &n) == -1)
-			return "bad inet port";
-		return NULL;
-	}
-	if (port[0] < 'a' || port[0] > 'z')
-		return "bad inet port";		/* "9p", "-1": not names */
-	for (i = 0; i < plen; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789-",
-		    port[i]) == NULL || port[i] == '\0')
-			return "bad inet port";
-	return NULL;
-}
-
 static void
 entry_name(struct pctx *pc, struct tentry *te, const struct span *s)
 {
 	const char	*why;
 
 	if (te->type == SVC_INET) {
-		if ((why = name_inet_check(s)) != NULL)
+		/* The one grammar (names.c), so that -o listen= agrees. */
+		if ((why = inet_spec_check(s->p, s->len, NULL)) != NULL)
 			pctx_field_err(pc, COL_SERVICE, why, s);
 	} else if (!name_plain_ok(s))
 		pctx_field_err(pc, COL_SERVICE, "bad name", s);

@@ -24,6 +24,7 @@
  * A path relative to this file is searched before any -I directory.
  */
 #include "config.h"
+#include "names.h"
 #include "util.h"
 #include "unit.h"
 
@@ -654,9 +655,60 @@ END_TEST
 
 START_TEST(test_err_peer_bad_name)
 {
+	char	 name[300], text[400], want[400];
+
 	expect_conf_error("peer \"a b\" { address = h port = 1 }\n", 1,
-	    "peer \"a b\": bad name (use letters, digits, \".\", \"_\", "
-	    "\"-\")");
+	    "peer \"a b\": bad name: use letters, digits, \".\", \"_\" "
+	    "and \"-\"");
+	/* The link helper's rule: these were accepted, then refused. */
+	errlist_free(&errs);
+	expect_conf_error("peer \"..\" {\n address = h\n port = 1\n}\n", 4,
+	    "peer \"..\": bad name: \".\" and \"..\" are not names (a "
+	    "peer's name is a directory's)");
+	errlist_free(&errs);
+	expect_conf_error("max_use = 1\npeer \".\" { address = h port = 1 }\n",
+	    2, "peer \".\": bad name: \".\" and \"..\" are not names (a "
+	    "peer's name is a directory's)");
+	errlist_free(&errs);
+	memset(name, 'a', 256);
+	name[256] = '\0';
+	(void)snprintf(text, sizeof(text), "peer %s { address = h port = 1 }\n",
+	    name);
+	(void)snprintf(want, sizeof(want), "peer \"%s\": bad name: longer "
+	    "than 255 characters", name);
+	expect_conf_error(text, 1, want);
+}
+END_TEST
+
+/* The rule itself, as the link helper will ask it. */
+START_TEST(test_peer_name_rule)
+{
+	char		 name[300];
+	const char	*why;
+
+	ck_assert(peer_name_valid("beta", &why));
+	ck_assert_ptr_null(why);
+	ck_assert(peer_name_valid("host-1.example_org", NULL));
+	ck_assert(peer_name_valid("...", NULL));
+	ck_assert(peer_name_valid(".beta", NULL));
+	ck_assert(!peer_name_valid("", &why));
+	ck_assert_str_eq(why, "empty name");
+	ck_assert(!peer_name_valid(".", &why));
+	ck_assert(!peer_name_valid("..", &why));
+	ck_assert(strstr(why, "not names") != NULL);
+	ck_assert(!peer_name_valid("a/b", NULL));
+	ck_assert(!peer_name_valid("../x", NULL));
+	ck_assert(!peer_name_valid("a b", NULL));
+	ck_assert(!peer_name_valid("a:b", NULL));
+	ck_assert(!peer_name_valid("a\nb", NULL));
+	ck_assert(!peer_name_valid("\xc3\xa9", NULL));
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	ck_assert(peer_name_valid(name, NULL));
+	name[255] = 'a';
+	name[256] = '\0';
+	ck_assert(!peer_name_valid(name, &why));
+	ck_assert_str_eq(why, "longer than 255 characters");
 }
 END_TEST
 
@@ -901,6 +953,7 @@ suite(void)
 	tcase_add_test(tc, test_err_peer_no_port);
 	tcase_add_test(tc, test_err_peer_bad_port);
 	tcase_add_test(tc, test_err_peer_bad_name);
+	tcase_add_test(tc, test_peer_name_rule);
 	tcase_add_test(tc, test_err_peer_unknown_option);
 	tcase_add_test(tc, test_err_peer_unclosed);
 	tcase_add_test(tc, test_err_premature_eof);

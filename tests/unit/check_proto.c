@@ -294,8 +294,8 @@ START_TEST(test_inet_split)
 	split_ok("[::1]:7000", "::1", "7000");
 	split_ok("[fe80::1]:smtp", "fe80::1", "smtp");
 	split_ok("localhost:smtp", "localhost", "smtp");
-	split_ok("0", NULL, "0");
 	split_ok("65535", NULL, "65535");
+	split_ok("[fe80::1%eth0]:7000", "fe80::1%eth0", "7000");
 
 	split_bad("");
 	split_bad("host:");
@@ -310,6 +310,14 @@ START_TEST(test_inet_split)
 	split_bad("-1");
 	split_bad("host:70 00");
 	split_bad("my host:7000");
+	/* master.cf's grammar (names.c): no port 0, no upper-case names. */
+	split_bad("0");
+	split_bad("127.0.0.1:0");
+	split_bad("[::1]:0");
+	split_bad("host:SMTP");
+	split_bad("host:9p");
+	split_bad("[1.2.3.4]:25");
+	split_bad("[fe80::1%]:25");
 }
 END_TEST
 
@@ -453,21 +461,49 @@ bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * Hold a free port (bound, not listening, SO_REUSEADDR): the listeners
+ * below may bind it too, and no other test can take it meanwhile.
+ */
+static int
+port_reserve(int *port)
+{
+	struct sockaddr_in	 sin;
+	int			 fd, on = 1;
+
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	    -1);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	*port = bound_port(fd);
+	return fd;
+}
+
 START_TEST(test_inet_listen)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len;
 	char			 err[256], spec[64], want[128], port[16];
-	int			 fds[4], n, n2, c, p;
+	int			 fds[4], n, n2, c, p, hold;
 
-	n = sock_inet_listen("127.0.0.1:0", NULL, fds, 4, err, sizeof(err));
+	/* Port 0 ("any") is not in the grammar: master.cf refuses it too. */
+	ck_assert_int_eq(sock_inet_listen("127.0.0.1:0", NULL, fds, 4, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "\"127.0.0.1:0\"") != NULL, "%s", err);
+
+	hold = port_reserve(&p);
+	(void)snprintf(spec, sizeof(spec), "127.0.0.1:%d", p);
+	n = sock_inet_listen(spec, NULL, fds, 4, err, sizeof(err));
 	ck_assert_msg(n == 1, "%s", err);
 	ck_assert(is_cloexec(fds[0]));
 	ck_assert(is_nonblock(fds[0]));
-	p = bound_port(fds[0]);
+	ck_assert_int_eq(bound_port(fds[0]), p);
 
 	/* The same port again: the error names the operation and address. */
-	(void)snprintf(spec, sizeof(spec), "127.0.0.1:%d", p);
 	ck_assert_int_eq(sock_inet_listen(spec, NULL, fds + 1, 3, err,
 	    sizeof(err)), -1);
 	(void)snprintf(want, sizeof(want),
@@ -483,7 +519,7 @@ START_TEST(test_inet_listen)
 	close(fds[0]);
 
 	/* No host + loopback-only: 127.0.0.1. */
-	n = sock_inet_listen("0", "loopback-only", fds, 4, err, sizeof(err));
+	n = sock_inet_listen(port, "loopback-only", fds, 4, err, sizeof(err));
 	ck_assert_msg(n == 1, "%s", err);
 	len = sizeof(sin);
 	ck_assert_int_eq(getsockname(fds[0], (struct sockaddr *)&sin, &len),
@@ -493,17 +529,19 @@ START_TEST(test_inet_listen)
 	close(fds[0]);
 
 	/* "all": every family the kernel has, one socket each. */
-	n = sock_inet_listen("0", "all", fds, 4, err, sizeof(err));
+	n = sock_inet_listen(port, "all", fds, 4, err, sizeof(err));
 	ck_assert_msg(n >= 1 && n <= 2, "%s", err);
 	while (n > 0)
 		close(fds[--n]);
 
-	/* IPv6 loopback, when this machine has it. */
-	n2 = sock_inet_listen("[::1]:0", NULL, fds, 4, err, sizeof(err));
+	/* IPv6 loopback, when this machine has it (and the port is free). */
+	(void)snprintf(spec, sizeof(spec), "[::1]:%d", p);
+	n2 = sock_inet_listen(spec, NULL, fds, 4, err, sizeof(err));
 	if (n2 == 1)
 		close(fds[0]);
 	else
-		ck_assert_msg(strstr(err, "[::1]:0") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, spec) != NULL, "%s", err);
+	close(hold);
 
 	ck_assert_int_eq(sock_inet_listen("a:b:c", NULL, fds, 4, err,
 	    sizeof(err)), -1);
