@@ -7,8 +7,9 @@
  *				one connection to the unix service PATH
  *
  * The same path as client -> link -> linkd -> backend, with nothing of
- * the protocol: near tags each client's line with one byte (the client's
- * slot) and writes it to the link; far keeps the tags in order, sends
+ * the protocol: near tags each client's line with one printable byte
+ * (RELAY_TAG: '0' + the client's descriptor, so never a newline) and
+ * writes it to the link; far keeps the tags in order, sends
  * the lines to its one backend connection and tags each reply with the
  * oldest tag; near hands each reply to the client its tag names.  No
  * ids, hello, timeouts, queue or pool; fixed buffers, raw epoll, one
@@ -39,6 +40,13 @@
 #include <unistd.h>
 
 #define RL_MAXFD	64		/* clients + link + listener */
+/*
+ * A line's tag: one byte from '0' ('0' + RL_MAXFD - 1 is 'o'), never the
+ * newline that frames lines (a raw descriptor number was: a client on
+ * descriptor 10 split its own line in two).
+ */
+#define RELAY_TAG(fd)	((char)('0' + (fd)))
+#define RELAY_FD(tag)	((unsigned char)(tag) - '0')
 #define RL_BUF		(1 << 20)
 #define RL_TAGS		(1 << 16)
 
@@ -82,6 +90,7 @@ relay_add(int fd)
 	return (c);
 }
 
+/* Queue p (n bytes) on c, after tag (a RELAY_TAG byte) unless it is -1. */
 static void
 relay_put(struct rl_conn *c, int tag, const char *p, size_t n)
 {
@@ -103,17 +112,23 @@ static void
 relay_line(struct rl_conn *c, const char *p, size_t n)
 {
 	struct rl_conn	*to;
+	int		 fd;
 
 	if (!rl_far) {
 		if (c != rl_link) {			/* request */
-			relay_put(rl_link, c->fd, p, n);
+			relay_put(rl_link, RELAY_TAG(c->fd), p, n);
 			return;
 		}
-		if ((to = rl_conn[(unsigned char)p[0]]) != NULL)
+		fd = RELAY_FD(p[0]);
+		if (n < 2 || fd < 0 || fd >= RL_MAXFD)
+			errx(1, "reply with a bad tag");
+		if ((to = rl_conn[fd]) != NULL)
 			relay_put(to, -1, p + 1, n - 1);
 		return;
 	}
 	if (c == rl_link) {				/* request */
+		if (n < 2)
+			errx(1, "request without a tag");
 		if (rl_ttail - rl_thead == RL_TAGS)
 			errx(1, "too many requests");
 		rl_tag[rl_ttail++ % RL_TAGS] = (unsigned char)p[0];
