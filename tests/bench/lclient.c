@@ -1,7 +1,7 @@
 /*
  * lclient.c: pipelining latency client for line services (link, echo).
  *
- *	lclient [-S] [-c clients] [-W window] [-t seconds] [-u seconds]
+ *	lclient [-CS] [-c clients] [-W window] [-t seconds] [-u seconds]
  *	    [-s bytes] [-w seconds] PATH
  *
  * Each of the clients (a forked process) opens one connection to the unix
@@ -13,6 +13,12 @@
  * client).  Every request's round trip is taken with CLOCK_MONOTONIC,
  * from just before the write that carries it to the read that completes
  * its reply.
+ *
+ * -C (connect per request): each request on a connection of its own,
+ * one in flight per client: connect, write the line, read the reply,
+ * close; the round trip is taken from just before connect(2) to the read
+ * that completes the reply.  A connection closed before its whole reply
+ * came is an error, as is a refused connect.
  *
  * All clients connect first, then start together.  The first -u seconds
  * (default 0.5) are a warm-up; requests answered in the -t seconds after
@@ -77,6 +83,7 @@ static int		 lc_clients = 1;
 static int		 lc_window = 16;
 static int		 lc_size = 32;
 static int		 lc_single;	/* -S: one write per request */
+static int		 lc_conn_each;	/* -C: one connection per request */
 static long long	 lc_warm_ns = 500000000LL;
 static long long	 lc_run_ns = 1500000000LL;
 static long long	 lc_deadline_ns;
@@ -84,7 +91,7 @@ static long long	 lc_deadline_ns;
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: lclient [-S] [-c clients] [-W window] "
+	fprintf(stderr, "usage: lclient [-CS] [-c clients] [-W window] "
 	    "[-t seconds] [-u seconds] [-s bytes] [-w seconds] PATH\n");
 	exit(2);
 }
@@ -326,6 +333,80 @@ lc_client_run(int c, int fd)
 	return 0;
 }
 
+/*
+ * One client in -C mode: a connection per request, one request at a
+ * time.  Returns 0, or -1 with a message on stderr.
+ */
+static int
+lc_client_each(int c)
+{
+	struct lc_slot	*sl = &lc_sh->slot[c];
+	uint32_t	*samples = lc_samples + (size_t)c * LC_MAXSAMPLES;
+	long long	 from, until, t0, t, rtt, n = 0;
+	char		 req[LC_MAXSIZE + 1], rbuf[LC_MAXSIZE + 1];
+	size_t		 len, rlen;
+	ssize_t		 r;
+	int		 fd;
+
+	from = lc_sh->start_ns + lc_warm_ns;
+	until = from + lc_run_ns;
+	while ((t0 = lc_now()) < until) {
+		len = lc_request(req, c, n);
+		if ((fd = lc_connect()) == -1) {
+			fprintf(stderr, "lclient: client %d: request %lld: "
+			    "connect: %s\n", c, n, strerror(errno));
+			return -1;
+		}
+		if (lc_send(fd, req, len) == -1) {
+			fprintf(stderr, "lclient: client %d: request %lld: "
+			    "send: %s\n", c, n, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		rlen = 0;
+		while (rlen == 0 || rbuf[rlen - 1] != '\n') {
+			if (lc_wait(fd, POLLIN) == -1) {
+				fprintf(stderr, "lclient: client %d: no reply "
+				    "to request %lld: %s\n", c, n,
+				    strerror(errno));
+				close(fd);
+				return -1;
+			}
+			r = read(fd, rbuf + rlen, len - rlen);
+			if (r == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0) {
+				fprintf(stderr, "lclient: client %d: request "
+				    "%lld: %s after %zu bytes of the reply\n",
+				    c, n, r == 0 ? "end-of-file" :
+				    strerror(errno), rlen);
+				close(fd);
+				return -1;
+			}
+			rlen += (size_t)r;
+			if (rlen == len && rbuf[rlen - 1] != '\n')
+				break;
+		}
+		t = lc_now();
+		close(fd);
+		if (rlen != len || memcmp(rbuf, req, len) != 0) {
+			fprintf(stderr, "lclient: client %d: request %lld: "
+			    "unexpected reply \"%.*s\"\n", c, n,
+			    (int)(rlen > 80 ? 80 : rlen), rbuf);
+			return -1;
+		}
+		if (t >= from && t < until) {
+			sl->answered++;
+			rtt = t - t0;
+			if (sl->kept < LC_MAXSAMPLES)
+				samples[sl->kept++] = rtt > UINT32_MAX ?
+				    UINT32_MAX : (uint32_t)rtt;
+		}
+		n++;
+	}
+	return 0;
+}
+
 /* A forked client: connect, say ready, wait for go, run, exit. */
 static void __attribute__((__noreturn__))
 lc_client(int c, int ready, int go)
@@ -334,6 +415,7 @@ lc_client(int c, int ready, int go)
 	int	 fd, rc;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* -C: the first connection shows that the service is there. */
 	if ((fd = lc_connect()) == -1) {
 		fprintf(stderr, "lclient: client %d: connect %s: %s\n", c,
 		    lc_addr.sun_path, strerror(errno));
@@ -345,10 +427,15 @@ lc_client(int c, int ready, int go)
 	/* The parent closes "go" once every client is connected. */
 	while (read(go, &b, 1) == -1 && errno == EINTR)
 		;
-	rc = lc_client_run(c, fd);
+	if (lc_conn_each) {
+		close(fd);
+		rc = lc_client_each(c);
+	} else {
+		rc = lc_client_run(c, fd);
+		close(fd);
+	}
 	if (rc == -1)
 		lc_sh->slot[c].error = 1;
-	close(fd);
 	_exit(rc == -1 ? 1 : 0);
 }
 
@@ -386,10 +473,13 @@ main(int argc, char *argv[])
 	int		 ch, c, ready[2], go[2], errors = 0, st;
 	char		 b;
 
-	while ((ch = getopt(argc, argv, "Sc:W:t:u:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "CSc:W:t:u:s:w:")) != -1) {
 		switch (ch) {
 		case 'c':
 			lc_clients = (int)lc_num(optarg, 1, LC_MAXCLIENTS);
+			break;
+		case 'C':
+			lc_conn_each = 1;
 			break;
 		case 'S':
 			lc_single = 1;
@@ -415,6 +505,8 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 1)
 		usage();
+	if (lc_conn_each)
+		lc_window = 1;
 	if (lc_run_ns == 0) {
 		fprintf(stderr, "lclient: -t must be more than 0\n");
 		exit(2);

@@ -1,27 +1,38 @@
 #!/bin/sh
-# link.sh: link services between two real masters on loopback.
+# link.sh: link services between two real masters on loopback, against
+# the same job done by two chained haproxy processes.
 #
-# beta runs "linkd -o backend=echo -o pool=8" (inet, 127.0.0.1) and the
-# unix echo service (public, maxproc 64); alpha runs the link service
-# with peer beta.  Both have host_name set, max_use = 0, max_idle = 1h.
-# 1. Requests through client -> alpha's link -> beta's linkd -> echo,
-#    against the same clients on beta's public/echo socket directly
-#    (each direct client has its own echo child).  tests/bench/lclient:
-#    1 and 8 clients, one connection each, 16 requests of 32 bytes in
-#    flight per client (refilled as replies come, in one write), every
-#    round trip timed; 0.3 s warm-up, 1.2 s measured; three runs round
-#    robin, median of each figure.  Target: >= 0.5x the direct
-#    requests/s with 8 clients.  Diagnostics, one run each: 1 request in
-#    flight (plain round trips), and 16 in flight sent in a write each;
-#    and, in the rounds, 8 x 16 through a second linkd service of beta
-#    with pool=1 (alpha's peer "beta1"): one backend connection, so every
-#    request of a round reaches echo in one write (what the manual
-#    advises for a backend that answers in microseconds).  The floor,
-#    1 and 8 clients: tests/bench/relay in link's and linkd's places, a
-#    bare relay that tags lines with their client and writes them on,
-#    no protocol (its header says what it leaves out): a link does all
-#    it does and more, so its ratio to direct is what bounds a link
-#    on this machine.
+# beta runs "linkd -o backend=echo" (inet, 127.0.0.1, the default pool)
+# and the unix echo service (public, maxproc 160); alpha runs the link
+# service with peer beta.  Both have host_name set, max_use = 0,
+# max_idle = 1h.  The peer: haproxy 2.6 (Debian), two processes started
+# by this script, client -> haproxy "near" (unix socket) -> TCP
+# 127.0.0.1 -> haproxy "far" -> beta's echo socket: the link's job, line
+# requests from local clients reach the peer host's echo and back.  Each
+# is "mode tcp" with "nbthread 1" (one thread per process, as a link
+# helper and a linkd are one single-threaded process each), maxconn
+# 4096, timeouts 5 s connect and 1 min client/server, no logging, all
+# else default: what an operator would write for a TCP relay.  haproxy
+# in tcp mode opens one server connection per client connection; the
+# link keeps one TCP link and linkd a pool of echo connections.
+# 1. Requests through client -> alpha's link -> beta's linkd -> echo
+#    and through the haproxy chain, with tests/bench/lclient (32-byte
+#    lines; every round trip timed; 0.3 s warm-up, 1.2 s measured), four
+#    workloads: 1 client x 1 request in flight (round trips), 8 clients
+#    x 16 in flight (refilled as replies come, in one write), 64 clients
+#    x 1 in flight, and 1 client with a connection per request (connect,
+#    one line, reply, close; timed from connect).  Three rounds; in each
+#    the two contenders of a workload run back to back, link first in
+#    even rounds and haproxy first in odd ones; median of each figure.
+#    A run with an error (a refused connect, a wrong or missing reply)
+#    makes its row "failed" with the reason: no ratio is printed from it.
+#    Targets, link / haproxy requests/s: >= 1.3x on 8 x 16 and on 64 x 1,
+#    >= 1.0x on 1 x 1, >= 2x on connect per request.  Diagnostics (no
+#    target): 8 x 16 through a second linkd of beta with pool=1 (alpha's
+#    peer "beta1"; in the rounds), and one run each of 8 x 16 straight
+#    to beta's echo socket (no chain) and through tests/bench/relay in
+#    link's and linkd's places (a bare relay, no protocol: the floor of
+#    a process in the link's place on this machine).
 # 2. alpha with 200 peer sections (p000..p199, all beta's linkd; they
 #    all say hello as alpha, so beta has one peer "alpha"): from just
 #    before "linkmaster start" to the first "linkmaster status" that
@@ -36,7 +47,9 @@
 # 3. With all of that up and idle (after a settling second): CPU ticks
 #    over 10 s of both masters, the 200 link helpers and beta's linkd
 #    children.  Target: 0 in all.  Baseline: the 200 standalone links.
-# LINK_BENCH_ONLY=throughput: part 1 only (about 20 s).
+# LINK_BENCH_ONLY=throughput: part 1 only (about 60 s).
+# LINK_BENCH_QUICK=1: part 1 only, one round of shorter runs (about 20 s),
+# for a look while developing; not for the README.
 . "$(dirname "$0")/lib.sh"
 
 LINK=$top_builddir/services/link
@@ -47,9 +60,18 @@ RELAY=$top_builddir/tests/bench/relay
 NPEERS=${BENCH_LINK_PEERS:-200}
 WINDOW=${BENCH_LINK_IDLE:-10}
 ROUNDS=3
+RUN_T=1.2		# lclient: seconds measured
+RUN_U=0.3		# and of warm-up before them
+if [ -n "${LINK_BENCH_QUICK:-}" ]; then
+	ROUNDS=1
+	RUN_T=0.5
+	RUN_U=0.2
+	LINK_BENCH_ONLY=throughput
+fi
 
 bench_setup link
 need "$LINK" "$LINKD" "$LCLIENT" "$LINK_DYN" "$RELAY"
+need_cmd haproxy
 
 # --- two masters -------------------------------------------------------------
 # Each host NAME has its configuration in $T/NAME and its sockets, state
@@ -134,16 +156,19 @@ mem() {
 # --- beta, and alpha with one peer ----------------------------------------------
 PORT=$(free_port)
 PORT1=$(free_port)
-[ -n "$PORT" ] && [ -n "$PORT1" ] && [ "$PORT" != "$PORT1" ] ||
-    { say "no free ports"; exit 1; }
+HPORT=$(free_port)
+RPORT=$(free_port)
+[ "$(printf '%s\n' "$PORT" "$PORT1" "$HPORT" "$RPORT" | sort -u |
+    grep -c .)" = 4 ] || { say "no four distinct free ports"; exit 1; }
 # linkd: one process per link; room for the 200 links of alpha, the 200
-# standalone ones and the first.
+# standalone ones and the first.  echo: room for the pools of both linkd
+# services, the relay, 8 direct clients and haproxy's 64 connections.
 host_conf beta "default_process_limit = 1000" \
     'peer "alpha" { address = "127.0.0.1" port = 1 }'
 cat >"$T/beta/master.cf" <<EOF
-127.0.0.1:$PORT	inet	n	n	n	-	$((2 * NPEERS + 20))	linkd -o backend=echo -o pool=8
+127.0.0.1:$PORT	inet	n	n	n	-	$((2 * NPEERS + 20))	linkd -o backend=echo
 127.0.0.1:$PORT1	inet	n	n	n	-	4	linkd -o backend=echo -o pool=1
-echo	unix	n	n	n	-	64	echo
+echo	unix	n	n	n	-	160	echo
 EOF
 host_conf alpha "peer \"beta\" { address = \"127.0.0.1\" port = $PORT }" \
     "peer \"beta1\" { address = \"127.0.0.1\" port = $PORT1 }"
@@ -159,9 +184,46 @@ LINK_SOCK=$T/alpha/sock/private/link/beta
 LINK1_SOCK=$T/alpha/sock/private/link/beta1
 wait_for 10 eval '[ "$(up_links alpha)" -eq 2 ]' ||
     { say "link/beta and link/beta1 not up within 10 s"; exit 1; }
+
+# --- the peer: two haproxy processes --------------------------------------------
+# hap_conf NAME BIND SERVER: $T/hap-NAME.cfg, one frontend to one server.
+hap_conf() {
+	cat >"$T/hap-$1.cfg" <<EOF
+# written by tests/bench/link.sh: haproxy "$1" of the chain
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 1m
+	timeout server 1m
+frontend $1
+	bind $2
+	default_backend $1-out
+backend $1-out
+	server s1 $3
+EOF
+}
+HAP_SOCK=$T/hap.sock
+hap_conf far "127.0.0.1:$HPORT" "$ECHO_SOCK"
+hap_conf near "$HAP_SOCK" "127.0.0.1:$HPORT"
+HAP_PIDS=
+for h in far near; do
+	haproxy -c -q -f "$T/hap-$h.cfg" >"$T/hap-$h.out" 2>&1 ||
+	    { say "haproxy $h: configuration refused:"
+	      sed 's/^/    /' "$T/hap-$h.out"; exit 1; }
+	# -db: in the foreground, no master-worker: BG_PID is haproxy.
+	bench_bg "$T/hap-$h.out" haproxy -db -f "$T/hap-$h.cfg"
+	HAP_PIDS="$HAP_PIDS $BG_PID"
+	eval "HAP_$h=\$BG_PID"
+done
+wait_for 5 test -S "$HAP_SOCK" ||
+    { say "haproxy did not start:"; sed 's/^/    /' "$T"/hap-*.out; exit 1; }
+HAP_V=$(haproxy -v | sed -n '1s/^HA-*Proxy version \([^ ]*\).*/\1/p')
+
 # The floor: tests/bench/relay in link's and linkd's places, on beta's
 # echo service.
-RPORT=$(free_port)
 RELAY_SOCK=$T/relay.sock
 bench_bg "$T/relay-far.out" "$RELAY" far "$RPORT" "$ECHO_SOCK"
 wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
@@ -172,22 +234,34 @@ wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
 # --- 1. throughput and latency ------------------------------------------------
 
 # run LABEL SOCK LCLIENT-OPTION...: one lclient run; appends
-# "LABEL rate p50 p99" to $T/runs; shows what went wrong if a client erred.
+# "LABEL rate p50 p99" to $T/runs, or, if anything went wrong (lclient
+# counted an error or printed no figures), "LABEL why" to $T/fails and
+# says so.
 run() {
 	_rl=$1
 	_rs=$2
 	shift 2
-	"$LCLIENT" -w 30 -u 0.3 -t 1.2 "$@" "$_rs" >"$T/lc.out" 2>"$T/lc.err"
+	"$LCLIENT" -w 30 -u "$RUN_U" -t "$RUN_T" "$@" "$_rs" \
+	    >"$T/lc.out" 2>"$T/lc.err"
+	_rc=$?
 	_line=$(cat "$T/lc.out")
-	case $_line in
-	*" errors=0 "*) ;;
-	*) say "$_rl: lclient: $_line"; sed -n '1,3s/^/    /p' "$T/lc.err" ;;
+	case "$_rc $_line" in
+	"0 "*" errors=0 "*" rate="*" p99_us="*)
+		echo "$_line" | awk -v l="$_rl" '{
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "="); v[kv[1]] = kv[2]
+			}
+			printf "%s %.1f %.1f %.1f\n", l, v["rate"],
+			    v["p50_us"], v["p99_us"] }' >>"$T/runs"
+		return 0 ;;
 	esac
-	echo "$_line" | awk -v l="$_rl" '{
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%s %.1f %.1f %.1f\n", l, v["rate"], v["p50_us"],
-		    v["p99_us"]
-	}' >>"$T/runs"
+	# The first client's complaint, or the summary: one line, no '|'.
+	_why=$(head -n 1 "$T/lc.err")
+	[ -n "$_why" ] || _why="lclient exit $_rc: ${_line:-no output}"
+	_why=$(printf '%s' "$_why" | tr '|' '/' | cut -c 1-160)
+	say "$_rl: run failed: $_why"
+	printf '%s %s\n' "$_rl" "$_why" >>"$T/fails"
+	return 1
 }
 
 # med LABEL FIELD: median of FIELD (2 rate, 3 p50, 4 p99) over LABEL's runs.
@@ -196,12 +270,65 @@ med() {
 	median $(awk -v l="$1" -v f="$2" '$1 == l { print $f }' "$T/runs")
 }
 
+# why LABEL: the first failure of LABEL's runs (and how many failed);
+# empty if none failed.
+why() {
+	awk -v l="$1" '$1 == l { n++; if (n == 1) { $1 = ""; w = $0 } }
+	    END { if (n) printf "%d run(s) failed:%s\n", n, w }' "$T/fails"
+}
+
+# fig LABEL: "rate (p50 / p99 us)" of LABEL, or "failed".
+fig() {
+	if [ -n "$(why "$1")" ]; then
+		echo failed
+	else
+		echo "$(med "$1" 2) ($(med "$1" 3) / $(med "$1" 4) us)"
+	fi
+}
+
+# versus WHAT L H OP TARGET: one row, requests/s of runs L (linkmaster)
+# against runs H (a baseline named BASE), target "OP TARGETx" (OP "-" for
+# a diagnostic).  A failed run on either side fails the row: the reason
+# instead of a ratio.
+BASE="haproxy chain"
+versus() {
+	_vw=$1 _vl=$2 _vh=$3 _vo=$4 _vt=$5
+	_vf="$(why "$_vl")$(why "$_vh")"
+	if [ "$_vo" = - ]; then
+		_vg="(none)"
+	else
+		_vg="$_vo ${_vt}x"
+	fi
+	if [ -n "$_vf" ]; then
+		_vwho=$_vl
+		[ -n "$(why "$_vl")" ] || _vwho=$_vh
+		result link "$_vw" "$(fig "$_vl")" "$BASE" "$(fig "$_vh")" \
+		    "failed ($_vwho: $(why "$_vwho"))" "$_vg" \
+		    "$([ "$_vo" = - ] && echo - || echo no)"
+		return
+	fi
+	_vr=$(ratio "$(med "$_vl" 2)" "$(med "$_vh" 2)")
+	if [ "$_vo" = - ]; then
+		_vm=-
+	else
+		_vm=$(yesno cmp_ok "$_vr" "$_vo" "$_vt")
+	fi
+	result link "$_vw" "$(fig "$_vl")" "$BASE" "$(fig "$_vh")" \
+	    "${_vr}x" "$_vg" "$_vm"
+}
+
 : >"$T/runs"
-# Warm-up: echo children for the direct clients and for linkd's pool.
+: >"$T/fails"
+# Warm-up: echo children for linkd's pools, for haproxy's connections and
+# for the direct clients; the relay's echo connection.
+run warm "$LINK_SOCK" -c 64 -W 1 -t 0.3
+run warm "$LINK1_SOCK" -c 8 -W 16 -t 0.3
+run warm "$HAP_SOCK" -c 64 -W 1 -t 0.3
+run warm "$HAP_SOCK" -C -t 0.3
+run warm "$LINK_SOCK" -C -t 0.3
 run warm "$ECHO_SOCK" -c 8 -t 0.3
-run warm "$LINK_SOCK" -c 8 -t 0.3
-run warm "$LINK1_SOCK" -c 8 -t 0.3
 run warm "$RELAY_SOCK" -c 8 -t 0.3
+[ -s "$T/fails" ] && say "warm-up had errors (above); going on"
 LINKDS=$(children linkd "$BETA_PID")
 # link/beta's helper (not link/beta1's): its PEER_NAME.
 for p in $(children link "$ALPHA_PID"); do
@@ -216,124 +343,126 @@ rw_calls() {
 	done | awk '$1 == "syscr:" || $1 == "syscw:" { n += $2 } END { print n + 0 }'
 }
 
-c0=0
-l0=0
-d0=0
-e0=0
-# The same for system calls, and for the direct runs' echo children.
-sl0=0
-sd0=0
-se0=0
-sx0=0
+# The workloads: NAME and lclient options.
+W11="-c 1 -W 1"
+W816="-c 8 -W 16"
+W641="-c 64 -W 1"
+WCPR="-c 1 -C"
+# CPU ticks and system calls of each hop in the 8 x 16 runs: link, linkd,
+# echo children and wall time (ns) through the link; haproxy's two and
+# echo's through haproxy.
+cl=0 cd=0 ce=0 cn=0 sl=0 sd=0 se=0 ch=0 che=0 chn=0
+# pair NAME OPTIONS...: NAME through the link (link-NAME) and through
+# haproxy (hap-NAME), in this round's ORDER.
+pair() {
+	_pn=$1
+	shift
+	for _ps in $ORDER; do
+		if [ "$_ps" = link ]; then
+			run "link-$_pn" "$LINK_SOCK" "$@"
+		else
+			run "hap-$_pn" "$HAP_SOCK" "$@"
+		fi
+	done
+}
 i=0
 while [ $i -lt $ROUNDS ]; do
-	run direct1 "$ECHO_SOCK" -c 1 -W 16
-	run link1 "$LINK_SOCK" -c 1 -W 16
-	ECHOS=$(children echo "$BETA_PID")
+	if [ $((i % 2)) = 0 ]; then
+		ORDER="link hap"
+	else
+		ORDER="hap link"
+	fi
 	# shellcheck disable=SC2086
-	x1=$(rw_calls $ECHOS)
-	run direct8 "$ECHO_SOCK" -c 8 -W 16
+	pair 11 $W11
+	# The 8 x 16 pair by hand: CPU and system calls of every hop.
+	for side in $ORDER; do
+		ECHOS=$(children echo "$BETA_PID")
+		if [ "$side" = link ]; then
+			# shellcheck disable=SC2086
+			{ l1=$(ticks "$LINKP"); d1=$(sum_ticks $LINKDS)
+			  e1=$(sum_ticks $ECHOS); sl1=$(rw_calls "$LINKP")
+			  sd1=$(rw_calls $LINKDS); se1=$(rw_calls $ECHOS)
+			  t1=$(now_ns); }
+			# shellcheck disable=SC2086
+			run link-816 "$LINK_SOCK" $W816
+			# shellcheck disable=SC2086
+			{ cn=$((cn + $(now_ns) - t1))
+			  cl=$((cl + $(ticks "$LINKP") - l1))
+			  cd=$((cd + $(sum_ticks $LINKDS) - d1))
+			  ce=$((ce + $(sum_ticks $ECHOS) - e1))
+			  sl=$((sl + $(rw_calls "$LINKP") - sl1))
+			  sd=$((sd + $(rw_calls $LINKDS) - sd1))
+			  se=$((se + $(rw_calls $ECHOS) - se1)); }
+		else
+			# shellcheck disable=SC2086
+			{ h1=$(sum_ticks $HAP_PIDS); e1=$(sum_ticks $ECHOS)
+			  t1=$(now_ns); }
+			# shellcheck disable=SC2086
+			run hap-816 "$HAP_SOCK" $W816
+			# shellcheck disable=SC2086
+			{ chn=$((chn + $(now_ns) - t1))
+			  ch=$((ch + $(sum_ticks $HAP_PIDS) - h1))
+			  che=$((che + $(sum_ticks $ECHOS) - e1)); }
+		fi
+	done
 	# shellcheck disable=SC2086
-	sx0=$((sx0 + $(rw_calls $ECHOS) - x1))
-	# CPU of each hop during the 8-client runs through the link.
-	ECHOS=$(children echo "$BETA_PID")
+	run link1-816 "$LINK1_SOCK" $W816
 	# shellcheck disable=SC2086
-	{ l1=$(ticks "$LINKP"); d1=$(sum_ticks $LINKDS); e1=$(sum_ticks $ECHOS)
-	  sl1=$(rw_calls "$LINKP"); sd1=$(rw_calls $LINKDS)
-	  se1=$(rw_calls $ECHOS); }
-	t1=$(now_ns)
-	run link8 "$LINK_SOCK" -c 8 -W 16
-	c0=$((c0 + $(now_ns) - t1))
+	pair 641 $W641
 	# shellcheck disable=SC2086
-	{ l0=$((l0 + $(ticks "$LINKP") - l1))
-	  d0=$((d0 + $(sum_ticks $LINKDS) - d1))
-	  e0=$((e0 + $(sum_ticks $ECHOS) - e1))
-	  sl0=$((sl0 + $(rw_calls "$LINKP") - sl1))
-	  sd0=$((sd0 + $(rw_calls $LINKDS) - sd1))
-	  se0=$((se0 + $(rw_calls $ECHOS) - se1)); }
-	run link8p1 "$LINK1_SOCK" -c 8 -W 16
-	run relay1 "$RELAY_SOCK" -c 1 -W 16
-	run relay8 "$RELAY_SOCK" -c 8 -W 16
+	pair cpr $WCPR
 	i=$((i + 1))
 done
-for c in 1 8; do
-	run wdirect$c "$ECHO_SOCK" -c $c -W 1
-	run wlink$c "$LINK_SOCK" -c $c -W 1
+# Diagnostics, one run each.
+# shellcheck disable=SC2086
+run direct-816 "$ECHO_SOCK" $W816
+# shellcheck disable=SC2086
+run relay-816 "$RELAY_SOCK" $W816
+for p in $HAP_PIDS; do
+	alive "$p" || say "haproxy pid $p is gone: $(tail -n 3 "$T"/hap-*.out)"
 done
-run sdirect8 "$ECHO_SOCK" -c 8 -W 16 -S
-run slink8 "$LINK_SOCK" -c 8 -W 16 -S
 
-for c in 1 8; do
-	dr=$(med direct$c 2)
-	lr=$(med link$c 2)
-	say "$c client(s), window 16: link $lr req/s (p50 $(med link$c 3)," \
-	    "p99 $(med link$c 4) us), direct $dr req/s (p50" \
-	    "$(med direct$c 3), p99 $(med direct$c 4) us)"
-	if [ $c = 8 ]; then
-		tg=">= 0.5x"
-		met=$(yesno cmp_ok "$(ratio "$lr" "$dr" 3)" ">=" 0.5)
-	else
-		tg="(none)"
-		met=-
-	fi
-	result link "req/s, $c client(s) x 16 in flight" "$lr" \
-	    "direct to echo" "$dr" "$(ratio "$lr" "$dr")x" "$tg" "$met"
-	result link "p50 / p99 us, $c client(s) x 16 in flight" \
-	    "$(med link$c 3) / $(med link$c 4)" "direct to echo" \
-	    "$(med direct$c 3) / $(med direct$c 4)" \
-	    "$(ratio "$(med link$c 3)" "$(med direct$c 3)" 1)x p50" "-" "-"
-	result link "req/s (p50 us), $c client(s) x 1 in flight (diagnostic)" \
-	    "$(med wlink$c 2) ($(med wlink$c 3))" "direct to echo" \
-	    "$(med wdirect$c 2) ($(med wdirect$c 3))" \
-	    "$(ratio "$(med wlink$c 2)" "$(med wdirect$c 2)")x" "(none)" -
-done
-result link "req/s (p50 us), 8 clients x 16 in flight, linkd pool=1 (diagnostic)" \
-    "$(med link8p1 2) ($(med link8p1 3))" "direct to echo" \
-    "$(med direct8 2) ($(med direct8 3))" \
-    "$(ratio "$(med link8p1 2)" "$(med direct8 2)")x" "(none)" -
-for c in 1 8; do
-	result link "req/s (p50 us), $c client(s) x 16 in flight, the floor: tests/bench/relay in link's and linkd's places (diagnostic)" \
-	    "$(med relay$c 2) ($(med relay$c 3))" "direct to echo" \
-	    "$(med direct$c 2) ($(med direct$c 3))" \
-	    "$(ratio "$(med relay$c 2)" "$(med direct$c 2)")x" "(none)" -
-done
-note "against the floor, 8 x 16: link $(ratio "$(med link8 2)" \
-    "$(med relay8 2)")x the relay's requests/s (linkd pool=1:" \
-    "$(ratio "$(med link8p1 2)" "$(med relay8 2)")x).  The relay does" \
-    "nothing a link could leave out (it reads, tags and writes lines," \
-    "once per descriptor per round), so a target above its ratio to" \
-    "direct cannot be met by any link on this machine: what is left is" \
-    "the cost of waking four processes in turn per batch, not work done" \
-    "per request"
-result link "req/s (p50 us), 8 clients x 16 in flight, a write per request (diagnostic)" \
-    "$(med slink8 2) ($(med slink8 3))" "direct to echo" \
-    "$(med sdirect8 2) ($(med sdirect8 3))" \
-    "$(ratio "$(med slink8 2)" "$(med sdirect8 2)")x" "(none)" -
+say "haproxy $HAP_V chain: near pid $HAP_near, far pid $HAP_far;" \
+    "$ROUNDS round(s)," \
+    "median of each figure; rate in req/s (p50 / p99 us)"
+versus "req/s (p50 / p99 us), 1 client x 1 in flight" link-11 hap-11 \
+    ">=" 1.0
+versus "req/s (p50 / p99 us), 8 clients x 16 in flight" link-816 hap-816 \
+    ">=" 1.3
+versus "req/s (p50 / p99 us), 64 clients x 1 in flight" link-641 hap-641 \
+    ">=" 1.3
+versus "req/s (p50 / p99 us), 1 client, a connection per request" \
+    link-cpr hap-cpr ">=" 2
+versus "req/s (p50 / p99 us), 8 clients x 16 in flight, linkd pool=1 (diagnostic)" \
+    link1-816 hap-816 - -
+versus "req/s (p50 / p99 us), 8 clients x 16 in flight, tests/bench/relay in link's and linkd's places, the floor (diagnostic, one run)" \
+    relay-816 hap-816 - -
+versus "req/s (p50 / p99 us), 8 clients x 16 in flight, straight to beta's echo socket, no chain (diagnostic, one run)" \
+    direct-816 hap-816 - -
 HZ=$(getconf CLK_TCK)
 # Requests in all the 8 x 16 runs, warm-up included: rate x (u + t).
-nl=$(awk '$1 == "link8" { n += $2 * 1.5 } END { print n }' "$T/runs")
-nx=$(awk '$1 == "direct8" { n += $2 * 1.5 } END { print n }' "$T/runs")
 per() {
 	awk -v a="$1" -v n="$2" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) }'
 }
-note "read/write-type system calls per request in the 8-client x 16" \
-    "runs (/proc/PID/io; requests counted as rate x 1.5 s, warm-up" \
-    "included; epoll_wait and poll come on top): through the link," \
-    "alpha's link $(per "$sl0" "$nl"), beta's linkd $(per "$sd0" "$nl")," \
-    "echo $(per "$se0" "$nl"); direct, echo $(per "$sx0" "$nx")"
-note "CPU ticks in the 8-client x 16 runs through the link: alpha's link" \
-    "$l0, beta's linkd $d0, echo children $e0, of" \
-    "$(awk -v n="$c0" -v hz="$HZ" -v c="$(nproc)" \
-    'BEGIN { printf "%.0f", n / 1e9 * hz * c }') available" \
-    "($(awk -v n="$c0" 'BEGIN { printf "%.1f", n / 1e9 }') s x $(nproc)" \
-    "CPUs x $HZ/s); linkd pipelines on its backend connections, but" \
-    "each request still crosses two more processes and is parsed and" \
-    "framed twice, while a direct client's 16 requests reach its echo" \
-    "child in one write and come back in one read (echo does not parse" \
-    "lines): compare the one-write-per-request row.  And linkd's pool" \
-    "of 8 spreads each burst over up to 8 echo processes to wake, where" \
-    "pool=1 sends it to one: compare the pool=1 row (linkmaster-link(8)" \
-    "says when to choose which)"
+nl=$(awk -v s="$RUN_U" -v t="$RUN_T" '$1 == "link-816" { n += $2 * (s + t) }
+    END { print n + 0 }' "$T/runs")
+secs() {
+	awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e9 }'
+}
+note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
+    "TCP 127.0.0.1; far: TCP -> beta's echo socket), each mode tcp," \
+    "nbthread 1, maxconn 4096, timeout connect 5s, client/server 1m," \
+    "no log; link: alpha's link helper -> beta's linkd (default pool)" \
+    "-> echo (maxproc 160).  Each workload's two contenders run back to" \
+    "back, the order alternating by round"
+note "CPU ticks in the 8 x 16 runs ($HZ a second per CPU, $(nproc) CPUs):" \
+    "through the link, link $cl, linkd $cd, echo children $ce in" \
+    "$(secs "$cn") s; through haproxy, the two haproxy $ch, echo" \
+    "children $che in $(secs "$chn") s"
+note "read/write-type system calls per request in the 8 x 16 runs through" \
+    "the link (/proc/PID/io; requests counted as rate x $RUN_U + $RUN_T s," \
+    "warm-up included; epoll_wait comes on top): link $(per "$sl" "$nl")," \
+    "linkd $(per "$sd" "$nl"), echo $(per "$se" "$nl")"
 host_stop alpha
 if [ "${LINK_BENCH_ONLY:-}" = throughput ]; then
 	log_problems 'calls itself'

@@ -71,7 +71,8 @@ linkmaster benchmarks
 
 Run them with `make bench` (about 3 minutes; it builds what they need
 first).  One benchmark alone, after that: `sh tests/bench/NAME.sh`.  They
-need xinetd, runit and s6 installed (autogen.sh installs them) and use
+need xinetd, runit, s6 and haproxy installed (autogen.sh installs them;
+make check needs none of them) and use
 only loopback addresses and temporary directories under /tmp; every
 process they start is stopped again.  Each prints its figure next to a
 baseline measured in the same run, and the ratio; none asserts anything.
@@ -84,7 +85,8 @@ prefork.sh -- connections per second, one line echoed per connection
   bring it to its 8 children before anything is measured) against the
   same echo code standalone, a single process (the ceiling), and against
   xinetd forking /bin/cat per connection.  Warm-up first, runs sized to
-  about 1.5 s, three runs round robin, median.
+  about 1.5 s, three runs round robin (each run starting with the next
+  server), median; a failed run fails its rows, with the reason.
   Targets: >= 0.8x the standalone server, >= 10x xinetd.  A maxproc 1
   service is measured with 1 client as a diagnostic (no target).
 
