@@ -14,7 +14,11 @@
 # each server is warmed up, the number of connections is sized from the
 # warm-up so that one run takes about DUR seconds, then REPS runs go round
 # robin over the three servers (drift hits all of them alike); the figure
-# is the median rate.  Targets: >= 0.8x the standalone ceiling, >= 10x
+# is the median rate.  The order of the servers rotates from one run to
+# the next (each run starts with the next server), so that none always
+# runs first after the warm-up or right after another's load.  A failed
+# run (an error or a refused connection) fails the rows it belongs to,
+# with its reason: no ratio is printed from it.  Targets: >= 0.8x the standalone ceiling, >= 10x
 # xinetd.  A second master service, the same with maxproc 1, is measured
 # with 1 client as a diagnostic row (no target): with one client at a
 # time a single child suffices, and the difference to maxproc 8 is what
@@ -84,7 +88,7 @@ for a in "$PM" "$PS" "$PX" "$P1"; do
 done
 
 # run C N PORT: tclient C clients x N conns; prints the rate, or "-" and
-# the tclient line on stderr if anything failed.
+# the tclient line on stderr (and in $T/fails.PORT) if anything failed.
 run() {
 	_out=$("$TCLIENT" -c "$1" -n "$2" -l 1 -w 60 127.0.0.1:"$3" 2>&1)
 	case $_out in
@@ -97,7 +101,38 @@ run() {
 		esac ;;
 	esac
 	echo "$B_NAME: port $3: $_out" >&2
+	printf '%s\n' "$_out" | head -n 1 | tr '|' '/' >>"$T/fails.$3"
 	echo -
+}
+
+# why PORT...: the first recorded failure of these servers, or nothing.
+why() {
+	for _wp in "$@"; do
+		[ -s "$T/fails.$_wp" ] &&
+		    { echo "port $_wp: $(head -n 1 "$T/fails.$_wp")"; return; }
+	done
+}
+
+# rotate N WORD...: the words, starting with the (N mod count)-th.
+rotate() {
+	_rn=$1
+	shift
+	_rn=$((_rn % $#))
+	while [ "$_rn" -gt 0 ]; do
+		_rw=$1
+		shift
+		set -- "$@" "$_rw"
+		_rn=$((_rn - 1))
+	done
+	echo "$@"
+}
+
+# fig RATE...: their median, or "failed" if a run failed.
+fig() {
+	case " $* " in
+	*" - "*) echo failed ;;
+	*) median "$@" ;;
+	esac
 }
 
 # size RATE C: connections per client for about DUR seconds.
@@ -130,16 +165,25 @@ for C in 1 8; do
 	RM= RS= RX= R1=
 	MT=0
 	MN=0
+	# Only the runs from here on count.
+	rm -f "$T"/fails.*
+	SERVERS="M S X"
+	[ "$C" = 1 ] && SERVERS="M S X 1"
 	i=0
 	while [ $i -lt "$REPS" ]; do
-		t0=$(ticks "$MASTER_PID")
-		n0=$(now_ns)
-		RM="$RM $(run "$C" "$NM" "$PM")"
-		MT=$((MT + $(ticks "$MASTER_PID") - t0))
-		MN=$((MN + $(now_ns) - n0))
-		RS="$RS $(run "$C" "$NS" "$PS")"
-		RX="$RX $(run "$C" "$NX" "$PX")"
-		[ "$C" = 1 ] && R1="$R1 $(run "$C" "$N1" "$P1")"
+		for k in $(rotate $i $SERVERS); do
+			case $k in
+			M)
+				t0=$(ticks "$MASTER_PID")
+				n0=$(now_ns)
+				RM="$RM $(run "$C" "$NM" "$PM")"
+				MT=$((MT + $(ticks "$MASTER_PID") - t0))
+				MN=$((MN + $(now_ns) - n0)) ;;
+			S)	RS="$RS $(run "$C" "$NS" "$PS")" ;;
+			X)	RX="$RX $(run "$C" "$NX" "$PX")" ;;
+			1)	R1="$R1 $(run "$C" "$N1" "$P1")" ;;
+			esac
+		done
 		i=$((i + 1))
 	done
 	say "$C client(s): master:$RM  standalone:$RS  xinetd:$RX (conn/s);" \
@@ -148,34 +192,42 @@ for C in 1 8; do
 	note "$C client(s): the master process itself used $MT CPU ticks" \
 	    "in its $REPS runs ($(awk -v n="$MN" 'BEGIN { printf "%.1f", n / 1e9 }') s;" \
 	    "$(getconf CLK_TCK) ticks a second per CPU, $(nproc) CPUs)"
-	case "$RM $RS $RX" in
-	*-*)
-		say "$C client(s): some runs failed; no figure"
-		result prefork "conn/s, $C client(s)" failed "-" "-" "-" \
-		    "-" no
-		continue ;;
-	esac
 	# shellcheck disable=SC2086
-	M=$(median $RM)
+	M=$(fig $RM)
 	# shellcheck disable=SC2086
-	S=$(median $RS)
+	S=$(fig $RS)
 	# shellcheck disable=SC2086
-	X=$(median $RX)
-	QS=$(ratio "$M" "$S")
-	QX=$(ratio "$M" "$X" 1)
-	result prefork "conn/s, $C client(s)" "$M" "standalone echo" "$S" \
-	    "${QS}x" ">= 0.8x" "$(yesno cmp_ok "$QS" ">=" 0.8)"
-	result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" "$X" \
-	    "${QX}x" ">= 10x" "$(yesno cmp_ok "$QX" ">=" 10)"
-	case "$R1" in
-	""|*-*) ;;
-	*)
+	X=$(fig $RX)
+	f=$(why "$PM" "$PS")
+	if [ -n "$f" ]; then
+		result prefork "conn/s, $C client(s)" "$M" "standalone echo" \
+		    "$S" "failed ($f)" ">= 0.8x" no
+	else
+		QS=$(ratio "$M" "$S")
+		result prefork "conn/s, $C client(s)" "$M" "standalone echo" \
+		    "$S" "${QS}x" ">= 0.8x" "$(yesno cmp_ok "$QS" ">=" 0.8)"
+	fi
+	f=$(why "$PM" "$PX")
+	if [ -n "$f" ]; then
+		result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" \
+		    "$X" "failed ($f)" ">= 10x" no
+	else
+		QX=$(ratio "$M" "$X" 1)
+		result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" \
+		    "$X" "${QX}x" ">= 10x" "$(yesno cmp_ok "$QX" ">=" 10)"
+	fi
+	if [ "$C" = 1 ]; then
 		# shellcheck disable=SC2086
-		M1=$(median $R1)
+		M1=$(fig $R1)
+		f=$(why "$P1" "$PS")
+		if [ -n "$f" ]; then
+			r="failed ($f)"
+		else
+			r="$(ratio "$M1" "$S")x"
+		fi
 		result prefork "conn/s, $C client, maxproc 1 (diagnostic)" \
-		    "$M1" "standalone echo" "$S" "$(ratio "$M1" "$S")x" \
-		    "(none)" "-" ;;
-	esac
+		    "$M1" "standalone echo" "$S" "$r" "(none)" "-"
+	fi
 done
 
 # How many children served, and whether the master complained.
