@@ -27,10 +27,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -85,8 +87,31 @@ static const struct {
 	const char	*to;
 } config_rewords[] = {
 	{ "no such option '%s'",	"no such option \"%s\"" },
-	/* "peer" is the only titled section. */
-	{ "found duplicate title '%s'",	"peer \"%s\" is defined twice" },
+	/* A title with a '/' is a service's, else a peer's (config_dup). */
+	{ "found duplicate title '%s'",	"%s \"%s\" is defined twice" },
+};
+
+static const struct {
+	const char	*name;
+	int		 level;
+} config_levels[] = {
+	{ "emerg", LOG_EMERG },		{ "alert", LOG_ALERT },
+	{ "crit", LOG_CRIT },		{ "err", LOG_ERR },
+	{ "warning", LOG_WARNING },	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },		{ "debug", LOG_DEBUG },
+};
+
+static const char *config_kill_modes[] = {
+	[KILL_CONTROL_GROUP] = "control-group",
+	[KILL_MIXED] = "mixed",
+};
+
+/* What a service without a section gets. */
+static const struct svcconf config_svc_default = {
+	.stop_signal = SIGTERM,
+	.kill_mode = KILL_CONTROL_GROUP,
+	.stdout_level = LOG_INFO,
+	.stderr_level = LOG_WARNING,
 };
 
 static void	 config_cfg_error(cfg_t *, const char *, va_list)
@@ -99,6 +124,11 @@ static int	 config_cb_host(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_env(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_port(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_peer(cfg_t *, cfg_opt_t *);
+static int	 config_cb_signal(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_kill_mode(cfg_t *, cfg_opt_t *, const char *,
+		    void *);
+static int	 config_cb_level(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 config_cb_service(cfg_t *, cfg_opt_t *);
 static int	 config_fn_include(cfg_t *, cfg_opt_t *, int, const char **);
 static int	 config_parse(cfg_t *, const char *);
 static int	 config_fn_eof(cfg_t *, cfg_opt_t *, int, const char **);
@@ -110,6 +140,17 @@ static char config_env_default[] = "{\"TZ\", \"LANG\", \"PATH\"}";
 static cfg_opt_t config_peer_opts[] = {
 	CFG_STR_CB("address", NULL, CFGF_NODEFAULT, config_cb_host),
 	CFG_STR_CB("port", NULL, CFGF_NODEFAULT, config_cb_port),
+	CFG_FUNC(CONFIG_EOF, config_fn_eof_section),
+	CFG_END()
+};
+
+/* Keep config_fill_service and linkmaster.conf(5) in step with this. */
+static cfg_opt_t config_service_opts[] = {
+	CFG_STR_CB("stop_signal", "TERM", CFGF_NONE, config_cb_signal),
+	CFG_STR_CB("kill_mode", "control-group", CFGF_NONE,
+	    config_cb_kill_mode),
+	CFG_STR_CB("stdout_level", "info", CFGF_NONE, config_cb_level),
+	CFG_STR_CB("stderr_level", "warning", CFGF_NONE, config_cb_level),
 	CFG_FUNC(CONFIG_EOF, config_fn_eof_section),
 	CFG_END()
 };
@@ -144,6 +185,8 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR_LIST_CB("import_environment", config_env_default, CFGF_NONE,
 	    config_cb_env),
 	CFG_SEC("peer", config_peer_opts,
+	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("service", config_service_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_FUNC("include", config_fn_include),
 	CFG_FUNC(CONFIG_EOF, config_fn_eof),
@@ -202,9 +245,10 @@ config_path(const struct config *c, const char *p)
 static void
 config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	const char	*file, *prefix_name = NULL;
+	const char	*file, *prefix_name = NULL, *title;
 	char		*msg;
 	size_t		 i;
+	va_list		 aq;
 
 	for (i = 0; i < sizeof(config_rewords) / sizeof(config_rewords[0]);
 	    i++)
@@ -212,7 +256,14 @@ config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 			fmt = config_rewords[i].to;
 			break;
 		}
-	if (vasprintf(&msg, fmt, ap) == -1)
+	if (strcmp(fmt, "%s \"%s\" is defined twice") == 0) {
+		va_copy(aq, ap);
+		title = va_arg(aq, const char *);
+		va_end(aq);
+		if (asprintf(&msg, fmt, strchr(title, '/') != NULL ?
+		    "service" : "peer", title) == -1)
+			fatal("asprintf");
+	} else if (vasprintf(&msg, fmt, ap) == -1)
 		fatal("vasprintf");
 	if (config_ctx.errs == NULL) {
 		/* Not loading (cannot happen): do not lose the message. */
@@ -477,6 +528,158 @@ config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 /*
+ * A signal by name, with or without "SIG" ("TERM", "SIGTERM"), or by
+ * number.  SIGSTOP and the other stop signals would never stop anything.
+ */
+static int
+config_signal_parse(const char *value)
+{
+	const char	*n;
+	long long	 v;
+	int		 sig;
+
+	if (strncmp(value, "SIG", 3) == 0)
+		value += 3;
+	if (parse_num(value, 1, SIGRTMIN - 1, &v) == 0)
+		sig = (int)v;
+	else {
+		for (sig = 1; sig < SIGRTMIN; sig++)
+			if ((n = sigabbrev_np(sig)) != NULL &&
+			    strcmp(n, value) == 0)
+				break;
+		if (sig == SIGRTMIN)
+			return -1;
+	}
+	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	    sig == SIGTTOU || sig == SIGCHLD || sig == SIGCONT ||
+	    sig == SIGWINCH || sig == SIGURG || sigabbrev_np(sig) == NULL)
+		return -1;
+	return sig;
+}
+
+const char *
+config_signame(int sig, char *buf, size_t len)
+{
+	const char	*n;
+
+	if ((n = sigabbrev_np(sig)) != NULL)
+		return n;
+	snprintf(buf, len, "%d", sig);
+	return buf;
+}
+
+static int
+config_level_parse(const char *value)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_levels) / sizeof(config_levels[0]); i++)
+		if (strcmp(config_levels[i].name, value) == 0)
+			return config_levels[i].level;
+	return -1;
+}
+
+const char *
+config_level_name(int level)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_levels) / sizeof(config_levels[0]); i++)
+		if (config_levels[i].level == level)
+			return config_levels[i].name;
+	return "?";
+}
+
+static int
+config_kill_mode_parse(const char *value)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_kill_modes) /
+	    sizeof(config_kill_modes[0]); i++)
+		if (strcmp(config_kill_modes[i], value) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+config_kill_mode_name(enum kill_mode m)
+{
+	return config_kill_modes[m];
+}
+
+static int
+config_cb_signal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (config_signal_parse(value) == -1) {
+		cfg_error(cfg, "option \"%s\": bad signal: \"%s\" (want a "
+		    "name such as TERM, INT, QUIT, or a number)", opt->name,
+		    value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+static int
+config_cb_kill_mode(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (config_kill_mode_parse(value) == -1) {
+		cfg_error(cfg, "option \"%s\": bad value: \"%s\" (want "
+		    "control-group or mixed)", opt->name, value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+static int
+config_cb_level(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (config_level_parse(value) == -1) {
+		cfg_error(cfg, "option \"%s\": bad log level: \"%s\" (want "
+		    "emerg, alert, crit, err, warning, notice, info or debug)",
+		    opt->name, value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+/*
+ * Validate a service section once it is closed: its title is NAME/TYPE
+ * (split at the last '/').  Whether master.cf has that entry is the
+ * master's check (check.c), which knows the table.
+ */
+static int
+config_cb_service(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t		*sec;
+	const char	*title, *slash;
+
+	if ((sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1)) == NULL)
+		return 0;
+	title = cfg_title(sec);
+	if (title == NULL || (slash = strrchr(title, '/')) == NULL ||
+	    slash == title || slash[1] == '\0' ||
+	    !config_word_ok(slash + 1, "-") ||
+	    strpbrk(title, " \t\n") != NULL) {
+		cfg_error(cfg, "service \"%s\": bad title (want "
+		    "\"NAME/TYPE\" of a master.cf entry, as \"echo/unix\")",
+		    title != NULL ? title : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * include("file"): the file is resolved against confdir, not the cwd (a
  * daemon's cwd is "/"), and parsed by a nested cfg_parse_fp() into the
  * same cfg rather than by libconfuse's cfg_include().  The latter keeps a
@@ -693,6 +896,56 @@ config_strlist(cfg_t *cfg, const char *name, int *np)
 	return v;
 }
 
+static void
+config_fill_service(struct svcconf *sc, cfg_t *sec)
+{
+	const char	*title = cfg_title(sec), *slash = strrchr(title, '/');
+
+	*sc = config_svc_default;
+	sc->name = xstrndup(title, slash - title);
+	sc->type = xstrdup(slash + 1);
+	sc->file = xstrdup(sec->filename != NULL ? sec->filename : "");
+	sc->line = sec->line;
+	sc->stop_signal = config_signal_parse(cfg_getstr(sec, "stop_signal"));
+	sc->kill_mode = config_kill_mode_parse(cfg_getstr(sec, "kill_mode"));
+	sc->stdout_level = config_level_parse(cfg_getstr(sec,
+	    "stdout_level"));
+	sc->stderr_level = config_level_parse(cfg_getstr(sec,
+	    "stderr_level"));
+}
+
+const struct svcconf *
+config_service(const struct config *c, const char *name, const char *type)
+{
+	int	 i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i].name, name) == 0 &&
+		    strcmp(c->services[i].type, type) == 0)
+			return &c->services[i];
+	return &config_svc_default;
+}
+
+/*
+ * One line of show: the settings of name/type in linkmaster.conf syntax,
+ * defaults filled in, behind a "#" so that the output stays a valid
+ * master.cf (a "#" line is skipped even inside an entry).
+ */
+void
+config_service_print(FILE *fp, const struct config *c, const char *name,
+    const char *type)
+{
+	const struct svcconf *sc = config_service(c, name, type);
+	char		 buf[16];
+
+	fprintf(fp, "#\tservice \"%s/%s\" { stop_signal = %s kill_mode = %s "
+	    "stdout_level = %s stderr_level = %s }\n", name, type,
+	    config_signame(sc->stop_signal, buf, sizeof(buf)),
+	    config_kill_mode_name(sc->kill_mode),
+	    config_level_name(sc->stdout_level),
+	    config_level_name(sc->stderr_level));
+}
+
 /* Copy the parsed values into c. */
 static void
 config_fill(struct config *c, cfg_t *cfg)
@@ -734,6 +987,13 @@ config_fill(struct config *c, cfg_t *cfg)
 		c->peers[i].port = xstrdup(cfg_getstr(sec, "port"));
 	}
 	c->npeers = (int)n;
+
+	n = cfg_size(cfg, "service");
+	c->services = xcalloc(n, sizeof(*c->services));
+	for (i = 0; i < n; i++)
+		config_fill_service(&c->services[i],
+		    cfg_getnsec(cfg, "service", i));
+	c->nservices = (int)n;
 }
 
 /* Checks that involve more than one option (no line to point at). */
@@ -784,6 +1044,7 @@ config_load(const char *confdir, struct errlist *errs)
 		fatalx("cfg_init failed");
 	cfg_set_error_function(cfg, config_cfg_error);
 	cfg_set_validate_func(cfg, "peer", config_cb_peer);
+	cfg_set_validate_func(cfg, "service", config_cb_service);
 	config_ctx.errs = errs;
 	config_ctx.confdir = c->confdir;
 	config_ctx.depth = 0;
@@ -837,5 +1098,11 @@ config_free(struct config *c)
 		free(c->peers[i].port);
 	}
 	free(c->peers);
+	for (i = 0; i < c->nservices; i++) {
+		free(c->services[i].name);
+		free(c->services[i].type);
+		free(c->services[i].file);
+	}
+	free(c->services);
 	free(c);
 }

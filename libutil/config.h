@@ -10,12 +10,37 @@
 #ifndef LM_CONFIG_H
 #define LM_CONFIG_H
 
+#include <stdio.h>
+
 #include "util.h"
 
 struct peer {
 	char	*name;
 	char	*address;
 	char	*port;		/* numeric string */
+};
+
+/* kill_mode of a service section. */
+enum kill_mode {
+	KILL_CONTROL_GROUP = 0,	/* the stop signal to the whole group */
+	KILL_MIXED,		/* to the main process; SIGKILL to the group */
+};
+
+/*
+ * A "service NAME/TYPE { ... }" section: the master's own settings for
+ * one master.cf entry (the table's columns stay Postfix's).  The master
+ * checks that an entry NAME/TYPE exists (an error naming the section's
+ * file and line); config.c only knows the form.
+ */
+struct svcconf {
+	char	*name;			/* "echo" */
+	char	*type;			/* "unix", as master.cf spells it */
+	char	*file;			/* where the section is, for messages */
+	int	 line;
+	int	 stop_signal;		/* SIGTERM */
+	enum kill_mode kill_mode;	/* KILL_CONTROL_GROUP */
+	int	 stdout_level;		/* LOG_INFO */
+	int	 stderr_level;		/* LOG_WARNING */
 };
 
 struct config {
@@ -48,6 +73,9 @@ struct config {
 
 	struct peer *peers;		/* "peer" sections (link services) */
 	int	 npeers;
+
+	struct svcconf *services;	/* "service" sections */
+	int	 nservices;
 };
 
 /*
@@ -57,6 +85,20 @@ struct config {
  */
 struct config	*config_load(const char *confdir, struct errlist *errs);
 void		 config_free(struct config *);
+
+/*
+ * The settings of service name/type: its section, or the defaults (a
+ * static struct with name and type NULL).  Never NULL.
+ */
+const struct svcconf *config_service(const struct config *,
+		    const char *name, const char *type);
+/* show: "#\tservice "NAME/TYPE" { ... }", every setting, defaults too. */
+void		 config_service_print(FILE *, const struct config *,
+		    const char *name, const char *type);
+/* Names for show: "TERM" (or the number), "mixed", "info". */
+const char	*config_signame(int sig, char *buf, size_t len);
+const char	*config_kill_mode_name(enum kill_mode);
+const char	*config_level_name(int level);
 
 /* Resolve p against the config dir (absolute p is returned as a copy). */
 char		*config_path(const struct config *, const char *p);

@@ -1,7 +1,8 @@
 /*
  * check.c: what "linkmaster check" adds to parsing: every command must
  * exist and be executable (inside chroot_dir for a chroot service run by
- * root), and default_user must exist when a service wants it.  Problems
+ * root), default_user must exist when a service wants it, and every
+ * "service" section of linkmaster.conf must name an entry.  Problems
  * are collected as "FILE:LINE: message"; nothing is changed.
  */
 #include <sys/types.h>
@@ -40,6 +41,35 @@ check_command(const struct config *cfg, const struct table *t,
 	free(path);
 }
 
+/*
+ * Every "service NAME/TYPE" section of linkmaster.conf must name an entry
+ * of master.cf: a misspelt name would otherwise leave its settings
+ * silently unused.  An error, not a warning, so that start and reload
+ * refuse it (the running master keeps its configuration).
+ */
+int
+check_sections(const struct config *cfg, const struct table *t,
+    struct errlist *errs)
+{
+	const struct svcconf	*sc;
+	enum svc_type		 type;
+	size_t			 before = errs->n;
+	int			 i;
+
+	for (i = 0; i < cfg->nservices; i++) {
+		sc = &cfg->services[i];
+		if (svc_type_parse(sc->type, &type) == -1)
+			errlist_add(errs, "%s:%d: service \"%s/%s\": unknown "
+			    "type \"%s\"", sc->file, sc->line, sc->name,
+			    sc->type, sc->type);
+		else if (table_find(t, sc->name, type) == NULL)
+			errlist_add(errs, "%s:%d: service \"%s/%s\": no such "
+			    "entry in %s", sc->file, sc->line, sc->name,
+			    sc->type, t->file);
+	}
+	return errs->n == before ? 0 : -1;
+}
+
 int
 check_commands(const struct config *cfg, const struct table *t,
     struct errlist *errs)
@@ -52,6 +82,7 @@ check_commands(const struct config *cfg, const struct table *t,
 		check_command(cfg, t, te, errs);
 		unpriv |= te->unpriv;
 	}
+	(void)check_sections(cfg, t, errs);
 	if (unpriv && geteuid() == 0 && getpwnam(cfg->default_user) == NULL)
 		errlist_add(errs, "%s: default_user \"%s\": no such user",
 		    cfg->conf_file, cfg->default_user);

@@ -119,9 +119,18 @@ cmd_show(int argc, char **argv)
 {
 	struct config	*cfg = load_config();
 	struct table	*t = load_table_or_die(cfg);
-	int		 n, rc = 0;
+	struct tentry	*te;
+	int		 n = 0, rc = 0;
 
-	n = table_print(stdout, t, argc > 1 ? argv[1] : NULL);
+	/* Each entry, then its linkmaster.conf settings (a "#" line). */
+	TAILQ_FOREACH(te, &t->entries, entry) {
+		if (argc > 1 && strcmp(te->name, argv[1]) != 0)
+			continue;
+		tentry_print(stdout, te);
+		config_service_print(stdout, cfg, te->name,
+		    svc_type_name(te->type));
+		n++;
+	}
 	if (argc > 1 && n == 0) {
 		fprintf(stderr, "linkmaster: no service %s\n", argv[1]);
 		rc = 1;

@@ -6,9 +6,9 @@
  * is logged as fatal with the service and address it concerns, whatever
  * was created is removed again, and the master exits 1.  Once running it
  * only reacts to events (sockets, timers, signals); it never polls.
- * Stopping tells children through their status channels, SIGTERMs what is
- * left after a second, SIGKILLs what is left after stop_timeout, then
- * removes sockets and the pid file.
+ * Stopping tells children through their status channels, sends what is
+ * left its service's stop signal (SIGTERM) after a second, SIGKILLs what
+ * is left after stop_timeout, then removes sockets and the pid file.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -97,7 +97,7 @@ master_stop_term_cb(int fd, short ev, void *arg)
 	struct child	*c;
 
 	RB_FOREACH(c, child_tree, &M->children)
-		child_signal(c, SIGTERM);
+		child_term(c);
 }
 
 static void
@@ -287,7 +287,9 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 		fatalx("cannot create the event loop");
 
 	errlist_init(&errs);
-	master_dirs(&errs);
+	(void)check_sections(cfg, t, &errs);
+	if (errs.n == 0)
+		master_dirs(&errs);
 	if (errs.n == 0 && svc_create_all(t, &errs) == 0) {
 		TAILQ_FOREACH(s, &M->services, entry)
 			TAILQ_FOREACH(u, &s->units, entry)

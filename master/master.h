@@ -137,6 +137,7 @@ struct unit	*svc_link_successor(const struct unit *);
 void		 svc_listen_close(struct unit *);
 void		 svc_free(struct service *);
 char		*svc_command_path(const struct config *, const struct tentry *);
+const struct svcconf *svc_conf(const struct service *);
 char		*svc_ident(const struct config *, const struct tentry *,
 		    const char *unitname);
 
@@ -149,6 +150,7 @@ struct child	*spawn_child(struct unit *);
 void		 child_stop(struct child *);
 void		 child_retire(struct child *, long long kill_ms);
 void		 child_signal(struct child *, int);
+void		 child_term(struct child *);
 struct child	*child_find(pid_t);
 void		 child_free(struct child *);
 void		 child_started(struct child *, const char *why);
@@ -194,6 +196,8 @@ void		 reload_reaped(struct unit *);
 
 /* check.c */
 int		 check_commands(const struct config *, const struct table *,
+		    struct errlist *);
+int		 check_sections(const struct config *, const struct table *,
 		    struct errlist *);
 
 #endif

@@ -273,7 +273,7 @@ child_grace_cb(int fd, short ev, void *arg)
 
 	child_started(c, "startup grace");
 	if (c->stopping && !c->spoke)
-		child_signal(c, SIGTERM);
+		child_term(c);
 }
 
 /* Privileges are silently impossible without root: say so once. */
@@ -292,6 +292,7 @@ spawn_warn_priv(struct unit *u)
 struct child *
 spawn_child(struct unit *u)
 {
+	const struct svcconf *sc;
 	struct spawn_plan plan;
 	struct child	*c;
 	struct timeval	 tv;
@@ -360,8 +361,9 @@ spawn_child(struct unit *u)
 		close(u->handoff_fd);
 		u->handoff_fd = -1;
 	}
-	(void)outlog_open(outp[0], LOG_INFO, u->ident, pid);
-	(void)outlog_open(errp[0], LOG_WARNING, u->ident, pid);
+	sc = svc_conf(u->svc);
+	(void)outlog_open(outp[0], sc->stdout_level, u->ident, pid);
+	(void)outlog_open(errp[0], sc->stderr_level, u->ident, pid);
 
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
@@ -462,7 +464,7 @@ child_retire(struct child *c, long long kill_ms)
 	 * when its startup grace ends in silence (child_grace_cb).
 	 */
 	if (c->started && !c->spoke)
-		child_signal(c, SIGTERM);
+		child_term(c);
 	if (kill_ms <= 0 || c->kill_ev != NULL)
 		return;
 	c->kill_ev = evtimer_new(M->base, child_kill_cb, c);
@@ -478,6 +480,24 @@ child_signal(struct child *c, int sig)
 {
 	if (kill(-c->pid, sig) == -1)
 		(void)kill(c->pid, sig);
+}
+
+/*
+ * The service's stop signal (stop_signal, SIGTERM by default): to the
+ * whole process group, or with kill_mode mixed to the main process only,
+ * which then stops its own children (gunicorn crashes when its workers
+ * get the signal beside it).  The SIGKILL at the deadline always goes to
+ * the whole group.
+ */
+void
+child_term(struct child *c)
+{
+	const struct svcconf *sc = svc_conf(c->unit->svc);
+
+	if (sc->kill_mode == KILL_MIXED)
+		(void)kill(c->pid, sc->stop_signal);
+	else
+		child_signal(c, sc->stop_signal);
 }
 
 /* Forget a reaped child. */

@@ -54,6 +54,17 @@ svc_ident(const struct config *cfg, const struct tentry *te,
 }
 
 /*
+ * The master settings of s (its linkmaster.conf "service" section), looked
+ * up in the current configuration each time: a reload that changes them
+ * applies to the next signal and the next child, without a restart.
+ */
+const struct svcconf *
+svc_conf(const struct service *s)
+{
+	return config_service(M->cfg, s->te->name, svc_type_name(s->te->type));
+}
+
+/*
  * A unit of service s; a link service has one per peer, named
  * "service/peer", with the peer's address in its environment.
  */

@@ -14,9 +14,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /*
@@ -611,6 +613,118 @@ START_TEST(test_err_dir_is_file)
 }
 END_TEST
 
+START_TEST(test_service_sections)
+{
+	struct config		*c;
+	const struct svcconf	*sc;
+	char			 buf[16];
+
+	c = load_text(
+	    "max_use = 3\n"
+	    "\n"
+	    "service \"echo/unix\" {\n"
+	    "  stop_signal = QUIT\n"
+	    "  kill_mode = mixed\n"
+	    "  stdout_level = debug\n"
+	    "  stderr_level = err\n"
+	    "}\n"
+	    "service 127.0.0.1:7000/inet { stop_signal = SIGINT }\n"
+	    "service \"web/inet\" { stop_signal = 10 }\n");
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msg[0] : "?");
+	ck_assert_int_eq(c->nservices, 3);
+	sc = config_service(c, "echo", "unix");
+	ck_assert_str_eq(sc->name, "echo");
+	ck_assert_str_eq(sc->type, "unix");
+	ck_assert_str_eq(sc->file, conf);
+	/* libconfuse knows the line of the closing brace only. */
+	ck_assert_int_eq(sc->line, 8);
+	ck_assert_int_eq(sc->stop_signal, SIGQUIT);
+	ck_assert_int_eq(sc->kill_mode, KILL_MIXED);
+	ck_assert_int_eq(sc->stdout_level, LOG_DEBUG);
+	ck_assert_int_eq(sc->stderr_level, LOG_ERR);
+	sc = config_service(c, "127.0.0.1:7000", "inet");
+	ck_assert_int_eq(sc->stop_signal, SIGINT);
+	ck_assert_int_eq(sc->kill_mode, KILL_CONTROL_GROUP);
+	ck_assert_int_eq(sc->stdout_level, LOG_INFO);
+	ck_assert_int_eq(sc->stderr_level, LOG_WARNING);
+	ck_assert_int_eq(config_service(c, "web", "inet")->stop_signal, 10);
+	/* No section: the defaults, nameless. */
+	sc = config_service(c, "echo", "inet");
+	ck_assert_ptr_null(sc->name);
+	ck_assert_int_eq(sc->stop_signal, SIGTERM);
+	ck_assert_int_eq(sc->kill_mode, KILL_CONTROL_GROUP);
+	ck_assert_str_eq(config_signame(SIGQUIT, buf, sizeof(buf)), "QUIT");
+	ck_assert_str_eq(config_kill_mode_name(KILL_MIXED), "mixed");
+	ck_assert_str_eq(config_level_name(LOG_ERR), "err");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_err_service_duplicate)
+{
+	expect_conf_error(
+	    "service \"echo/unix\" { kill_mode = mixed }\n"
+	    "service \"echo/unix\" { stop_signal = INT }\n", 2,
+	    "service \"echo/unix\" is defined twice");
+}
+END_TEST
+
+START_TEST(test_err_service_title)
+{
+	expect_conf_error(
+	    "service \"echo\" {\n"
+	    "  kill_mode = mixed\n"
+	    "}\n", 3,
+	    "service \"echo\": bad title (want \"NAME/TYPE\" of a master.cf "
+	    "entry, as \"echo/unix\")");
+}
+END_TEST
+
+START_TEST(test_err_service_values)
+{
+	expect_conf_error(
+	    "service \"echo/unix\" {\n"
+	    "  stop_signal = STOP\n"
+	    "}\n", 2,
+	    "service \"echo/unix\": option \"stop_signal\": bad signal: "
+	    "\"STOP\" (want a name such as TERM, INT, QUIT, or a number)");
+	errlist_free(&errs);
+	errlist_init(&errs);
+	expect_conf_error(
+	    "service \"echo/unix\" {\n"
+	    "  kill_mode = process\n"
+	    "}\n", 2,
+	    "service \"echo/unix\": option \"kill_mode\": bad value: "
+	    "\"process\" (want control-group or mixed)");
+	errlist_free(&errs);
+	errlist_init(&errs);
+	expect_conf_error(
+	    "service \"echo/unix\" {\n"
+	    "\n"
+	    "  stderr_level = loud\n"
+	    "}\n", 3,
+	    "service \"echo/unix\": option \"stderr_level\": bad log level: "
+	    "\"loud\" (want emerg, alert, crit, err, warning, notice, info "
+	    "or debug)");
+	errlist_free(&errs);
+	errlist_init(&errs);
+	expect_conf_error(
+	    "service \"echo/unix\" {\n"
+	    "  max_use = 1\n"
+	    "}\n", 2,
+	    "service \"echo/unix\": no such option \"max_use\"");
+}
+END_TEST
+
+START_TEST(test_err_service_unclosed)
+{
+	expect_conf_error(
+	    "service \"echo/unix\" {\n"
+	    "  kill_mode = mixed\n", 0,
+	    "service \"echo/unix\": missing \"}\" at end of file");
+}
+END_TEST
+
 START_TEST(test_err_duplicate_peer)
 {
 	expect_conf_error(
@@ -917,6 +1031,7 @@ suite(void)
 	tcase_add_test(tc, test_comments_only);
 	tcase_add_test(tc, test_all_set);
 	tcase_add_test(tc, test_env_empty_and_append);
+	tcase_add_test(tc, test_service_sections);
 	tcase_add_loop_test(tc, test_time_formats, 0,
 	    sizeof(times) / sizeof(times[0]));
 	tcase_add_test(tc, test_time_ranges_ok);
@@ -949,6 +1064,10 @@ suite(void)
 	tcase_add_test(tc, test_err_missing_dir);
 	tcase_add_test(tc, test_err_dir_is_file);
 	tcase_add_test(tc, test_err_duplicate_peer);
+	tcase_add_test(tc, test_err_service_duplicate);
+	tcase_add_test(tc, test_err_service_title);
+	tcase_add_test(tc, test_err_service_values);
+	tcase_add_test(tc, test_err_service_unclosed);
 	tcase_add_test(tc, test_err_peer_no_address);
 	tcase_add_test(tc, test_err_peer_no_port);
 	tcase_add_test(tc, test_err_peer_bad_port);
