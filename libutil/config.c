@@ -527,6 +527,23 @@ config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* What a file that is not a regular file is, for the error. */
+static const char *
+config_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a fifo";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
 /*
  * A signal by name, with or without "SIG" ("TERM", "SIGTERM"), or by
  * number.  SIGSTOP and the other stop signals would never stop anything.
@@ -705,8 +722,14 @@ config_fn_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		return 1;
 	}
 	path = config_resolve(config_ctx.confdir, argv[0]);
-	/* Check here, where the error can name the including line. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/*
+	 * Check here, where the error can name the including line.  Opened
+	 * non-blocking: a fifo would otherwise wait for a writer (a "check"
+	 * that never returns) and a tty for carrier; for a regular file the
+	 * flag means nothing.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1) {
 		cfg_error(cfg, "include \"%s\": %s: cannot open: %s", argv[0],
 		    path, strerror(errno));
 		free(path);
@@ -715,8 +738,9 @@ config_fn_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 	rc = fstat(fd, &st);
 	close(fd);
 	if (rc == -1 || !S_ISREG(st.st_mode)) {
-		cfg_error(cfg, "include \"%s\": %s: not a regular file",
-		    argv[0], path);
+		cfg_error(cfg, "include \"%s\": %s: not a regular file (%s)",
+		    argv[0], path, rc == -1 ? strerror(errno) :
+		    config_file_kind(st.st_mode));
 		free(path);
 		return 1;
 	}
@@ -787,6 +811,75 @@ config_blank_comments(char *b, size_t len)
 	}
 }
 
+static int
+config_digit(char c, int base)
+{
+	if (c >= '0' && c <= (base == 8 ? '7' : '9'))
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The line of the first NUL byte, raw or written as an escape inside a
+ * double-quoted string ("\0", "\000", "\x00" or "\x0", the escapes
+ * libconfuse decodes); 0 if there is none.  libconfuse keeps values as C
+ * strings, so "a\0b" would silently be "a".  Comments are blanked
+ * already; quotes end at a newline, as in config_blank_comments.
+ */
+static int
+config_find_nul(const char *b, size_t len)
+{
+	size_t	 i, k;
+	int	 line = 1, v, d, base, ndig;
+	char	 q = 0;
+
+	for (i = 0; i < len; i++) {
+		if (b[i] == '\0')
+			return line;
+		if (b[i] == '\n') {
+			line++;
+			q = 0;
+			continue;
+		}
+		if (q == 0) {
+			if (b[i] == '"' || b[i] == '\'')
+				q = b[i];
+			continue;
+		}
+		if (b[i] == q) {
+			q = 0;
+			continue;
+		}
+		if (b[i] != '\\' || i + 1 >= len || b[i + 1] == '\n')
+			continue;
+		if (q != '"') {
+			i++;
+			continue;
+		}
+		k = i + 1;
+		if (b[k] == 'x') {
+			base = 16;
+			ndig = 2;
+			k++;
+		} else {
+			base = 8;
+			ndig = 3;
+		}
+		for (v = 0, d = 0; d < ndig && k < len &&
+		    config_digit(b[k], base) != -1; d++, k++)
+			v = v * base + config_digit(b[k], base);
+		if (d > 0 && v == 0)
+			return line;
+		/* Past the escape; an ordinary one is two characters. */
+		i = d > 0 ? k - 1 : i + 1;
+	}
+	return 0;
+}
+
 /*
  * Read the whole file and append the sentinel, so that libconfuse sees a
  * call of CONFIG_EOF after the last line.  Returns NULL on error (added).
@@ -799,9 +892,11 @@ config_read(const char *path, size_t *lenp, struct errlist *errs)
 	char		*buf;
 	size_t		 len = 0, cap = 4096;
 	ssize_t		 n = 0;
-	int		 fd;
+	int		 fd, line;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Non-blocking for the reason config_fn_include gives. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1) {
 		errlist_add(errs, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -841,6 +936,12 @@ config_read(const char *path, size_t *lenp, struct errlist *errs)
 		return NULL;
 	}
 	config_blank_comments(buf, len);
+	if ((line = config_find_nul(buf, len)) > 0) {
+		errlist_add(errs, "%s:%d: NUL byte: a value cannot hold one",
+		    path, line);
+		free(buf);
+		return NULL;
+	}
 	memcpy(buf + len, sentinel, sizeof(sentinel));	/* with the NUL */
 	*lenp = len + sizeof(sentinel) - 1;
 	return buf;

@@ -872,9 +872,118 @@ START_TEST(test_err_include_dir)
 {
 	char	*want;
 
-	xasprintf(&want, "include \".\": %s: not a regular file", tdir);
+	xasprintf(&want, "include \".\": %s: not a regular file "
+	    "(a directory)", tdir);
 	expect_conf_error("include(\".\")\n", 1, want);
 	free(want);
+}
+END_TEST
+
+/*
+ * A fifo nobody writes to: opening it for reading would wait for a writer
+ * forever ("check" hung).  Refused at once instead; Check's timeout fails
+ * the test if it hangs.
+ */
+START_TEST(test_err_include_fifo)
+{
+	char	*want, *fifo;
+
+	fifo = in_dir("peers.fifo");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	xasprintf(&want, "include \"peers.fifo\": %s: not a regular file "
+	    "(a fifo)", fifo);
+	expect_conf_error("max_use = 1\ninclude(\"peers.fifo\")\n", 2, want);
+	free(want);
+	free(fifo);
+}
+END_TEST
+
+START_TEST(test_err_include_device)
+{
+	expect_conf_error("include(\"/dev/zero\")\n", 1,
+	    "include \"/dev/zero\": /dev/zero: not a regular file "
+	    "(a character device)");
+}
+END_TEST
+
+/* The main file as a fifo: refused, not waited on. */
+START_TEST(test_err_conf_fifo)
+{
+	struct config	*c;
+	char		*want;
+
+	ck_assert_int_eq(mkfifo(conf, 0600), 0);
+	c = config_load(tdir, &errs);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	xasprintf(&want, "%s: not a regular file", conf);
+	ck_assert_str_eq(errs.msg[0], want);
+	free(want);
+}
+END_TEST
+
+/* text of len bytes (NULs included) as linkmaster.conf, then load it. */
+static void
+expect_nul_error(const char *text, size_t len, int line)
+{
+	struct config	*c;
+	char		*want;
+	FILE		*fp;
+
+	fp = fopen(conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+	c = config_load(tdir, &errs);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	xasprintf(&want, "%s:%d: NUL byte: a value cannot hold one", conf,
+	    line);
+	ck_assert_str_eq(errs.msg[0], want);
+	free(want);
+	errlist_free(&errs);
+	errlist_init(&errs);
+}
+
+/*
+ * libconfuse values are C strings: "ab<NUL>cd" was silently "ab".  A raw
+ * NUL, or one written as an escape in a double-quoted string, is an error
+ * that names the line.
+ */
+START_TEST(test_err_nul)
+{
+	static const char raw[] = "max_use = 3\nsyslog_name = \"ab\0cd\"\n";
+	static const char bare[] = "max_use = 3\n\nsyslog_name = ab\0cd\n";
+	static const char *esc[] = {
+		"\\0", "\\00", "\\000", "\\x0", "\\x00"
+	};
+	char	*text;
+	size_t	 i;
+
+	expect_nul_error(raw, sizeof(raw) - 1, 2);
+	expect_nul_error(bare, sizeof(bare) - 1, 3);
+	for (i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
+		xasprintf(&text, "max_use = 3\nsocket_dir = \"/tmp/a%sz\"\n",
+		    esc[i]);
+		expect_nul_error(text, strlen(text), 2);
+		free(text);
+	}
+}
+END_TEST
+
+/* What only looks like a NUL escape is a value like any other. */
+START_TEST(test_nul_lookalikes)
+{
+	struct config	*c;
+
+	c = load_text("socket_dir = \"/tmp/a\\\\0b\"\n"
+	    "state_dir = '/tmp/c\\0d'\n"
+	    "pid_file = \"/tmp/\\101\\x42\" # \\0 in a comment\n");
+	ck_assert_msg(c != NULL, "%s", errs.n > 0 ? errs.msg[0] : "");
+	ck_assert_str_eq(c->socket_dir, "/tmp/a\\0b");
+	ck_assert_str_eq(c->state_dir, "/tmp/c\\0d");
+	ck_assert_str_eq(c->pid_file, "/tmp/AB");
+	config_free(c);
 }
 END_TEST
 
@@ -1079,6 +1188,11 @@ suite(void)
 	tcase_add_test(tc, test_err_stray_brace);
 	tcase_add_test(tc, test_err_include_missing);
 	tcase_add_test(tc, test_err_include_dir);
+	tcase_add_test(tc, test_err_include_fifo);
+	tcase_add_test(tc, test_err_include_device);
+	tcase_add_test(tc, test_err_conf_fifo);
+	tcase_add_test(tc, test_err_nul);
+	tcase_add_test(tc, test_nul_lookalikes);
 	tcase_add_test(tc, test_err_in_included_file);
 	tcase_add_test(tc, test_err_include_unclosed);
 	tcase_add_test(tc, test_err_include_loop);
