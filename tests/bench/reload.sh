@@ -33,9 +33,37 @@ bench_master_start "$C" || exit 0
 # ms CMD...: wall time of one run of CMD, in milliseconds (3 decimals).
 ms() {
 	_t0=$(now_ns)
-	"$@" >/dev/null 2>&1
+	"$@" >"$T/ms.out" 2>&1
+	_rc=$?
 	_t1=$(now_ns)
+	if [ "$_rc" != 0 ]; then
+		# We run in $(...): the reason goes to $T/why.
+		eval "_last=\${$#}"
+		echo "$(basename "$1") $_last: exit $_rc:" \
+		    "$(head -n 1 "$T/ms.out")" |
+		    tr '|' '/' >>"$T/why"
+		echo -
+		return
+	fi
 	awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }'
+}
+
+# fig MS...: their median, or "failed" if a run failed.
+fig() {
+	case " $* " in
+	*" - "*) echo failed ;;
+	*) median "$@" ;;
+	esac
+}
+
+# against A B: A / B, or, if either failed, "failed (the first reason)":
+# no ratio from a failed run.
+against() {
+	if [ "$1" = failed ] || [ "$2" = failed ]; then
+		echo "failed ($(head -n 1 "$T/why"))"
+	else
+		ratio "$1" "$2"
+	fi
 }
 
 floor=
@@ -48,9 +76,9 @@ while [ $i -lt 20 ]; do
 	i=$((i + 1))
 done
 # shellcheck disable=SC2086
-m_floor=$(median $floor)
+m_floor=$(fig $floor)
 # shellcheck disable=SC2086
-m_one=$(median $one)
+m_one=$(fig $one)
 all=
 i=0
 while [ $i -lt 5 ]; do
@@ -59,27 +87,35 @@ while [ $i -lt 5 ]; do
 	i=$((i + 1))
 done
 # shellcheck disable=SC2086
-m_all=$(median $all)
+m_all=$(fig $all)
 say "reload of 1000 services: one changed ${m_one} ms, all changed ${m_all} ms, status round trip ${m_floor} ms"
 result reload "1000 services, 1 changed: ms (median of 20)" "$m_one" \
-    "status round trip" "$m_floor" "$(ratio "$m_one" "$m_floor")" \
+    "status round trip" "$m_floor" "$(against "$m_one" "$m_floor")" \
     "< 100 ms" "$(yesno cmp_ok "$m_one" "<" 100)"
 result reload "1000 services, all changed: ms (median of 5)" "$m_all" \
-    "status round trip" "$m_floor" "$(ratio "$m_all" "$m_floor")" \
+    "status round trip" "$m_floor" "$(against "$m_all" "$m_floor")" \
     "-" "-"
 
 # --- 2. memory across 100 reloads ---------------------------------------------
 rss0=$(rss_kb "$MASTER_PID")
+: >"$T/why"
 i=0
 while [ $i -lt 100 ]; do
 	table1000 60 $((61 + i % 2))
-	"$LINKMASTER" -c "$C" reload >/dev/null 2>&1
+	[ "$(ms "$LINKMASTER" -c "$C" reload)" = - ] && rss_failed=1
 	i=$((i + 1))
 done
 rss1=$(rss_kb "$MASTER_PID")
-result reload "master RSS after 100 reloads: kB" "$rss1" "before" "$rss0" \
-    "$(ratio "$rss1" "$rss0")" "<= 1.10" \
-    "$(yesno cmp_ok "$(ratio "$rss1" "$rss0" 3)" "<=" 1.10)"
+if [ -n "${rss_failed:-}" ]; then
+	# A reload that failed allocated nothing: no figure from it.
+	result reload "master RSS after 100 reloads: kB" "$rss1" "before" \
+	    "$rss0" "failed ($(grep -c . "$T/why") reloads failed: $(head \
+	    -n 1 "$T/why"))" "<= 1.10" no
+else
+	result reload "master RSS after 100 reloads: kB" "$rss1" "before" \
+	    "$rss0" "$(ratio "$rss1" "$rss0")" "<= 1.10" \
+	    "$(yesno cmp_ok "$(ratio "$rss1" "$rss0" 3)" "<=" 1.10)"
+fi
 bench_master_stop "$C"
 
 # --- 3. 100 reloads under load --------------------------------------------------

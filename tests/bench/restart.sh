@@ -60,9 +60,12 @@ S=$(field s6 median_us)
 if [ -z "$M" ] || [ -z "$R" ] || [ -z "$S" ]; then
 	say "a supervisor did not restart its program; no figure"
 	log_problems 'killed by signal 9'
+	# No ratio from a failed run: respawn's first complaint instead.
+	why=$(grep -v '^master \|^runit \|^s6 ' "$T/respawn.out" | head -n 1 |
+	    tr '|' '/')
 	result restart "kill -> running, median us" "${M:-failed}" \
-	    "runsv / s6-supervise" "${R:-failed} / ${S:-failed}" "-" \
-	    "<= 1.00x fastest" no
+	    "runsv / s6-supervise" "${R:-failed} / ${S:-failed}" \
+	    "failed (${why:-no median from respawn})" "<= 1.00x fastest" no
 	exit 0
 fi
 if cmp_ok "$R" "<=" "$S"; then

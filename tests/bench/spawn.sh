@@ -38,11 +38,13 @@ master_conf "$CONFN"
 	done
 } >"$CONFN/master.cf"
 
-# elapsed_us T0: latest stamp - T0, once $T/st has N lines ("-" if not
-# within 60 s).
+# elapsed_us T0 WHO: latest stamp - T0, once $T/st has N lines ("-" if
+# not within 60 s, and why in $T/why).
 elapsed_us() {
 	if ! wait_for 60 has_lines "$T/st" "$N"; then
-		say "only $(lines "$T/st") of $N started within 60 s"
+		# We run in $(...): the reason goes to stderr and $T/why.
+		say "$2: only $(lines "$T/st") of $N started within 60 s" |
+		    tee -a "$T/why" >&2
 		echo -
 		return
 	fi
@@ -54,10 +56,11 @@ master_run() {
 	rm -f "$T/st"
 	t0=$(now_ns)
 	if ! bench_master_start "$1" >&2; then
+		say "$1: linkmaster start failed" >>"$T/why"
 		echo -
 		return
 	fi
-	elapsed_us "$t0"
+	elapsed_us "$t0" "master ($1)"
 	bench_master_stop "$1" >&2
 }
 
@@ -65,7 +68,7 @@ baseline_run() {
 	rm -f "$T/st"
 	t0=$(now_ns)
 	bench_bg "$T/forkloop.out" "$FORKLOOP" "$N" "$STAMP" "$T/st"
-	elapsed_us "$t0"
+	elapsed_us "$t0" forkloop
 	end_pids "$BG_PID"
 }
 
@@ -86,8 +89,10 @@ say "  master, $N services x maxproc 1:$B"
 log_problems
 case "$A $B $F" in
 *-*)
+	# No ratio from a failed run: the first reason instead.
 	result spawn "$N daemon children, start -> all running" failed \
-	    "forkloop" "-" "-" "<= 1.5x" no
+	    "fork+exec loop" "-" "failed ($(head -n 1 "$T/why" |
+	    tr '|' '/'))" "<= 1.5x" no
 	exit 0 ;;
 esac
 # shellcheck disable=SC2086
