@@ -155,6 +155,7 @@ struct sess {
 	struct bconnlist	 dirty;		/* output to write */
 	int			 nconns;
 	int			 nsent;		/* outstanding, all conns */
+	uint64_t		 last_id;	/* ids must grow */
 };
 
 static void	sess_dispatch(struct sess *);
@@ -843,6 +844,17 @@ sess_request(struct sess *s, const char *line, size_t len)
 		sess_protocol_error(s, why, line, len);
 		return;
 	}
+	/*
+	 * A repeated id would pair two replies with one request at the
+	 * link: ids only grow on a link (link numbers them so).
+	 */
+	if (id <= s->last_id) {
+		(void)snprintf(err, sizeof(err), "id %" PRIu64 " is not above "
+		    "the previous one (%" PRIu64 ")", id, s->last_id);
+		sess_protocol_error(s, err, line, len);
+		return;
+	}
+	s->last_id = id;
 	/* Straight out when nothing waits before it: no copy kept. */
 	if (TAILQ_EMPTY(&s->wait)) {
 		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {

@@ -24,7 +24,7 @@ need_built "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 20
+plan 24
 lm_setup linkd_pipeline
 export T	# the backend scripts write to it
 
@@ -191,3 +191,24 @@ free_port P7
     -o backend_path="$T/rec.sock" -o backend_depth=0 >"$T/bad.err" 2>&1
 is $? 1 "backend_depth=0: exit 1"
 ok 'has "$T/bad.err" "fatal: .*backend_depth"' "... naming the option"
+
+# --- 8. ids must grow on a link ----------------------------------------------
+
+lm_bg "$T/rec8.err" "$RECORDER" -o listen="$T/rec8.sock" \
+    -o file="$T/rec8.out"
+wait_for "recorder 8" 5 test -S "$T/rec8.sock" || bail_out "no recorder 8"
+start_linkd ids -o backend_path="$T/rec8.sock" -o pool=1
+GOT=$(link "5 a" "9 b" "9 dup" "10 c" | one_line)
+ok 'case $GOT in "OK 1 beta"*) ! echo "$GOT" | grep -Eq "dup|10 c" ;;
+    *) false ;; esac' "a repeated id ends the link; nothing after it is answered ($GOT)"
+RE='protocol error on the link from alpha \(127\.0\.0\.1\): id 9 is not'
+RE="$RE above the previous one \(9\): \"9 dup\"\$"
+ok 'has "$T/linkd-ids.err" "$RE"' "... logged as a protocol error naming both ids"
+ok '! grep -Eq "^(dup|c)\$" "$T/rec8.out"' \
+    "... and neither it nor what follows reached the backend"
+GOT=$(link "7 a" "3 b" | one_line)
+ok 'case $GOT in "OK 1 beta"*) ! echo "$GOT" | grep -q "3 b" ;;
+    *) false ;; esac &&
+    has "$T/linkd-ids.err" "id 3 is not above the previous one \\(7\\)"' \
+    "a decreasing id is a protocol error too"
+kill -TERM "$LINKD_PID"
