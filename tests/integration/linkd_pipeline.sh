@@ -24,7 +24,7 @@ need_built "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 24
+plan 26
 lm_setup linkd_pipeline
 export T	# the backend scripts write to it
 
@@ -211,4 +211,22 @@ ok 'case $GOT in "OK 1 beta"*) ! echo "$GOT" | grep -q "3 b" ;;
     *) false ;; esac &&
     has "$T/linkd-ids.err" "id 3 is not above the previous one \\(7\\)"' \
     "a decreasing id is a protocol error too"
+kill -TERM "$LINKD_PID"
+
+# --- 9. what a peer sends reaches the log escaped ---------------------------
+
+start_linkd esc -o backend_path="$T/rec8.sock" -o pool=1
+# A bidi override (U+202E) in the hello, a C1 control (U+0085) and an
+# escape in a bad request line.
+printf 'HELLO 1 al\342\200\256pha\n' |
+    timeout 20 socat -t 20 - TCP:127.0.0.1:"$PORT" >/dev/null
+printf 'HELLO 1 alpha\nx\302\205\033[2J\n' |
+    timeout 20 socat -t 20 - TCP:127.0.0.1:"$PORT" >/dev/null
+wait_for "linkd's warnings" 5 has "$T/linkd-esc.err" 'x\\xc2' ||
+    diag_file "$T/linkd-esc.err"
+ok 'has "$T/linkd-esc.err" "bad name in hello: \"HELLO 1 al\\\\xe2\\\\x80\\\\xaepha\"" &&
+    has "$T/linkd-esc.err" "\"x\\\\xc2\\\\x85\\\\x1b\\[2J\""' \
+    "a bidi override, a C1 control and an escape are logged as \\xHH"
+ok '! LC_ALL=C grep -q "$(printf "[\200-\377\033]")" "$T/linkd-esc.err"' \
+    "... and no raw byte of them reaches the log"
 kill -TERM "$LINKD_PID"
