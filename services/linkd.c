@@ -11,10 +11,10 @@
  * service, over a pool of up to "pool" connections opened on demand and
  * reused.  A line backend answers in order, so each connection carries up
  * to "backend_depth" requests at once (pipelined: payloads out without
- * waiting, replies paired with a FIFO of the ids sent); an idle
- * connection is used first, then a new one while the pool has room (a
- * slow request holds up only what queues behind it), then the least
- * loaded one; requests wait in a FIFO while every connection is full.
+ * waiting, replies paired with a FIFO of the ids sent).  Pipelining
+ * comes first: the oldest connection that keeps up takes the requests;
+ * only when every connection lags ("backend_lag" without a reply) is
+ * another opened (see pool_pick); requests wait in a FIFO for room.
  * Replies "<id> <reply>" go back as they come, in any order.
  *
  * The I/O is ours, not bufferevents', to keep the system calls per
@@ -66,6 +66,13 @@
 
 /* How long the last words to a link that does not read may take. */
 #define LINKD_FLUSH_MS	10000
+/*
+ * A backend connection that has answered nothing for this long with
+ * requests outstanding is busy with a slow one: the pool grows.  Well
+ * above what a backend that computes takes for a burst, well below what
+ * one that waits on disks or hosts takes.
+ */
+#define LINKD_LAG_MS	2
 
 struct peerent {
 	char	*name;
@@ -86,6 +93,7 @@ static struct {
 	size_t		 max_line;
 	long long	 hello_ms;
 	long long	 backend_ms;
+	long long	 lag_us;	/* backend_lag */
 } D;
 
 struct sess;
@@ -116,6 +124,7 @@ struct bconn {
 	size_t			 scan;		/* in: no newline before */
 	struct lreqlist		 sent;		/* outstanding, in order */
 	int			 nsent;
+	long long		 progress;	/* us: last reply, or first sent */
 	int			 dirty;		/* on s->dirty */
 	int			 writing;	/* wev registered */
 };
@@ -130,6 +139,7 @@ struct sess {
 	struct event		*wev;
 	struct event		*flush_ev;	/* end of the round: write */
 	struct event		*kick_ev;	/* lines held back: go on */
+	struct event		*lag_ev;	/* waiting: see pool_pick */
 	struct event		*hello_ev;
 	struct event		*status_ev;
 	struct evbuffer		*in;
@@ -159,6 +169,19 @@ struct sess {
 };
 
 static void	sess_dispatch(struct sess *);
+
+/*
+ * Microseconds on libevent's clock, cached for the loop round: no system
+ * call per request.
+ */
+static long long
+sess_now(struct sess *s)
+{
+	struct timeval	 tv;
+
+	event_base_gettimeofday_cached(s->base, &tv);
+	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
 
 static struct timeval *
 linkd_tv(long long ms, struct timeval *tv)
@@ -707,6 +730,7 @@ bconn_read_cb(int fd, short what, void *arg)
 		free(r);
 		evbuffer_drain(b->in, len + 1);
 		b->scan = 0;
+		b->progress = sess_now(s);
 	}
 	if (b->nsent == 0 && evbuffer_get_length(b->in) > 0) {
 		/* More lines than requests: we cannot pair them up. */
@@ -763,43 +787,102 @@ bconn_send(struct bconn *b, struct lreq *r, const char *payload, size_t len)
 
 	linkd_add_line(b->out, NULL, 0, payload, len);
 	TAILQ_INSERT_TAIL(&b->sent, r, entry);
-	if (b->nsent++ == 0)
+	if (b->nsent++ == 0) {
 		event_add(b->rev, linkd_tv(D.backend_ms, &tv));
+		b->progress = sess_now(b->s);
+	}
 	b->s->nsent++;
 	bconn_dirty(b);
 }
 
 /*
- * The connection for the next request: the oldest idle one (so that the
- * youngest may be closed by the backend when the load drops); else a new
- * one while the pool has room, so that concurrency comes before
- * pipelining and a slow request holds up only what queues behind it;
- * else the least loaded one with fewer than backend_depth outstanding.
- * NULL when they are all full (wait), or with err set when none can take
- * the request and a new one could not be opened (fail it).
+ * Is b behind?  It has requests outstanding and has answered none of
+ * them for backend_lag: the backend is busy with something slow.
+ */
+static int
+bconn_lagging(struct bconn *b, long long now)
+{
+	return b->nsent > 0 && now - b->progress >= D.lag_us;
+}
+
+/*
+ * The connection for the next request.  Pipelining comes first: the
+ * oldest connection that keeps up (no request outstanding on it for
+ * backend_lag without a reply) takes requests up to backend_depth, so
+ * that a burst reaches one backend process in one write and comes back
+ * in one read, and a fast backend wakes one process, not pool of them.
+ * When it is full but keeps up, the request waits for its replies.
+ * Only when every connection lags does the pool grow (a slow request
+ * then holds up only what was already sent behind it), and with the
+ * pool at its size the one that answered last (lags least) is used.
+ * NULL when the request must wait, or with err set when none can take
+ * it and a new connection could not be opened (fail it).
  */
 static struct bconn *
 pool_pick(struct sess *s, char *err, size_t errlen)
 {
-	struct bconn	*b, *best = NULL;
+	struct bconn	*b, *spare = NULL;
+	long long	 now = sess_now(s);
+	int		 full = 0;
 
 	err[0] = '\0';
 	TAILQ_FOREACH(b, &s->conns, entry) {
-		if (b->nsent == 0)
-			return b;
-		if (best == NULL || b->nsent < best->nsent)
-			best = b;
+		if (!bconn_lagging(b, now)) {
+			if (b->nsent < D.depth)
+				return b;
+			full = 1;
+		} else if (b->nsent < D.depth &&
+		    (spare == NULL || b->progress > spare->progress))
+			spare = b;
 	}
+	if (full)
+		return NULL;
 	if (s->nconns < D.pool) {
 		if ((b = bconn_open(s, err, errlen)) != NULL)
 			return b;
 		log_warnx("backend for %s: %s", s->name, err);
 	}
-	if (best != NULL && best->nsent < D.depth) {
+	if (spare != NULL) {
 		err[0] = '\0';
-		return best;
+		return spare;
 	}
 	return NULL;
+}
+
+/*
+ * Requests wait: look again when the first connection that keeps up
+ * now would start to lag, as the pool may then grow.  Once they all lag
+ * only a reply or a failure changes anything, and those dispatch.
+ */
+static void
+pool_watch(struct sess *s)
+{
+	struct bconn	*b;
+	struct timeval	 tv;
+	long long	 now, when = -1, t;
+
+	if (TAILQ_EMPTY(&s->wait)) {
+		evtimer_del(s->lag_ev);
+		return;
+	}
+	now = sess_now(s);
+	TAILQ_FOREACH(b, &s->conns, entry)
+		if (b->nsent > 0 && !bconn_lagging(b, now)) {
+			t = b->progress + D.lag_us - now;
+			if (when == -1 || t < when)
+				when = t;
+		}
+	if (when == -1)
+		return;
+	tv.tv_sec = when / 1000000;
+	tv.tv_usec = when % 1000000;
+	evtimer_add(s->lag_ev, &tv);
+}
+
+static void
+sess_lag_cb(int fd, short what, void *arg)
+{
+	sess_dispatch(arg);
 }
 
 /* Give waiting requests to connections with room. */
@@ -824,6 +907,7 @@ sess_dispatch(struct sess *s)
 		}
 		bconn_send(b, r, r->payload, r->len);
 	}
+	pool_watch(s);
 	sess_update_read(s);
 	sess_check_stop(s);
 }
@@ -869,7 +953,8 @@ sess_request(struct sess *s, const char *line, size_t len)
 	}
 	r = lreq_new(id, payload, plen);
 	TAILQ_INSERT_TAIL(&s->wait, r, entry);
-	s->nwait++;
+	if (s->nwait++ == 0)
+		pool_watch(s);
 }
 
 /* The complete lines read from the link, while there is room for them. */
@@ -1031,6 +1116,7 @@ sess_free(struct sess *s)
 	event_free(s->wev);
 	event_free(s->flush_ev);
 	event_free(s->kick_ev);
+	event_free(s->lag_ev);
 	evbuffer_free(s->in);
 	evbuffer_free(s->out);
 	free(s->backend);
@@ -1075,6 +1161,7 @@ linkd_serve(int fd, void *arg)
 	    (s.flush_ev = event_new(s.base, -1, 0, sess_flush_cb,
 	    &s)) == NULL ||
 	    (s.kick_ev = event_new(s.base, -1, 0, sess_kick_cb, &s)) == NULL ||
+	    (s.lag_ev = evtimer_new(s.base, sess_lag_cb, &s)) == NULL ||
 	    (s.hello_ev = evtimer_new(s.base, sess_hello_cb, &s)) == NULL)
 		fatalx("cannot create events");
 	lineio_interest(s.rev, &s.reading, 1);
@@ -1150,6 +1237,8 @@ linkd_options(void)
 	D.hello_ms = service_option_time("hello_timeout", 10 * 1000, 1,
 	    LINKPROTO_TIME_MAX);
 	D.backend_ms = service_option_time("backend_timeout", 300 * 1000, 1,
+	    LINKPROTO_TIME_MAX);
+	D.lag_us = 1000 * service_option_time("backend_lag", LINKD_LAG_MS, 1,
 	    LINKPROTO_TIME_MAX);
 	D.socket_dir = service_option("socket_dir");
 
