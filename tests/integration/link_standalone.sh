@@ -175,7 +175,10 @@ wait_for "3 retries" 10 count_at_least 3 "$T/link.err" \
 # --- linkd back (logger backend, pool 4): the queue drains in order --------
 
 : >"$SEEN"
-start_linkd linkd2 "$PORT" -o backend_path="$T/back.sock" -o pool=4
+# backend_depth=1: a request at a time per backend connection, so that
+# requests sent together run on several (linkd pipelines first).
+start_linkd linkd2 "$PORT" -o backend_path="$T/back.sock" -o pool=4 \
+    -o backend_depth=1
 wait_has "$T/link.err" 'delivered queued request 3 to beta$' \
     "link back up, queued requests delivered"
 is "$(sed -n 's/.*delivered queued request \([0-9]*\) to beta$/\1/p' \
