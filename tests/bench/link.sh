@@ -277,6 +277,11 @@ why() {
 	    END { if (n) printf "%d run(s) failed:%s\n", n, w }' "$T/fails"
 }
 
+# runs LABEL: the requests/s of each of LABEL's good runs, " R1 R2...".
+runs() {
+	awk -v l="$1" '$1 == l { printf " %s", $2 }' "$T/runs"
+}
+
 # fig LABEL: "rate (p50 / p99 us)" of LABEL, or "failed".
 fig() {
 	if [ -n "$(why "$1")" ]; then
@@ -294,6 +299,7 @@ BASE="haproxy chain"
 versus() {
 	_vw=$1 _vl=$2 _vh=$3 _vo=$4 _vt=$5
 	_vf="$(why "$_vl")$(why "$_vh")"
+	say "$_vw: runs (req/s): $_vl$(runs "$_vl"); $_vh$(runs "$_vh")"
 	if [ "$_vo" = - ]; then
 		_vg="(none)"
 	else
