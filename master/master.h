@@ -27,7 +27,25 @@
 #define STOP_TERM_DELAY	1000	/* ms between "please stop" and SIGTERM */
 #define MAX_LISTEN	16	/* listen fds per unit */
 
+#define OUTLOG_RATE	100	/* output lines a second, per pipe */
+#define STATUS_BAD_RATE	10	/* bad status messages logged a second */
+
 struct unit;
+
+/* ratelimit.c: so many log lines a second, then one summary. */
+struct ratelimit {
+	unsigned	 limit;		/* lines a second; 0 = no limit */
+	unsigned	 n;		/* logged in this window */
+	unsigned long	 suppressed;	/* held back, not yet reported */
+	long long	 start;		/* ms, the window's start */
+	struct event	*ev;		/* the window's end, when needed */
+	void		(*report)(unsigned long, unsigned, void *);
+	void		*arg;
+};
+void	ratelimit_init(struct ratelimit *, unsigned,
+	    void (*)(unsigned long, unsigned, void *), void *);
+int	ratelimit_pass(struct ratelimit *);
+void	ratelimit_done(struct ratelimit *);
 
 struct throttle {
 	int		 level;		/* consecutive bad startups */
@@ -53,6 +71,7 @@ struct child {
 	int			 no_handoff;	/* its link leads nowhere now */
 	int			 reaped;	/* exited: drain, then forget */
 	unsigned long		 uses;
+	struct ratelimit	 bad_rl;	/* bad status messages */
 };
 RB_HEAD(child_tree, child);
 int	child_cmp(struct child *, struct child *);

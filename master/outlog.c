@@ -5,13 +5,19 @@
  * own pipe and blocks, while the master goes on serving everyone else.
  * Lines longer than OUTLOG_LINE are logged in pieces.  A pipe outlives its
  * child record: what a child wrote just before it died is still logged,
- * under its own ident and pid.
+ * under its own ident and pid.  A child that writes more than OUTLOG_RATE
+ * lines a second on one pipe has the rest of that second's lines read and
+ * dropped, and the master logs one "N lines suppressed" for them: a
+ * flooding child must not flood syslog, nor delay everyone else's lines
+ * behind its own.
  */
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,11 +30,32 @@ struct outlog {
 	pid_t		 pid;
 	char		*ident;
 	struct event	*ev;
+	struct ratelimit rl;
 	size_t		 len;
 	char		 buf[OUTLOG_LINE];
 };
 
 static TAILQ_HEAD(, outlog) outlogs = TAILQ_HEAD_INITIALIZER(outlogs);
+
+static void
+outlog_report(unsigned long n, unsigned limit, void *arg)
+{
+	struct outlog	*o = arg;
+	char		 msg[128];
+	int		 len;
+
+	/* Under the child's name, where its lines would have been. */
+	len = snprintf(msg, sizeof(msg), "%lu lines suppressed (more than "
+	    "%u lines a second)", n, limit);
+	log_as(o->ident, o->pid, LOG_WARNING, msg, (size_t)len);
+}
+
+static void
+outlog_line(struct outlog *o, const char *p, size_t len)
+{
+	if (ratelimit_pass(&o->rl))
+		log_as(o->ident, o->pid, o->pri, p, len);
+}
 
 static void
 outlog_flush(struct outlog *o, int all)
@@ -37,13 +64,13 @@ outlog_flush(struct outlog *o, int all)
 	size_t	 left = o->len;
 
 	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
-		log_as(o->ident, o->pid, o->pri, p, nl - p);
+		outlog_line(o, p, nl - p);
 		left -= nl - p + 1;
 		p = nl + 1;
 	}
 	/* A full buffer without newline, or the end: log what is there. */
 	if (left > 0 && (all || left == sizeof(o->buf))) {
-		log_as(o->ident, o->pid, o->pri, p, left);
+		outlog_line(o, p, left);
 		left = 0;
 	}
 	memmove(o->buf, p, left);
@@ -54,6 +81,7 @@ static void
 outlog_free(struct outlog *o)
 {
 	outlog_flush(o, 1);
+	ratelimit_done(&o->rl);
 	TAILQ_REMOVE(&outlogs, o, entry);
 	event_free(o->ev);
 	close(o->fd);
@@ -93,6 +121,7 @@ outlog_open(int fd, int pri, const char *ident, pid_t pid)
 	o->pri = pri;
 	o->pid = pid;
 	o->ident = xstrdup(ident);
+	ratelimit_init(&o->rl, OUTLOG_RATE, outlog_report, o);
 	o->ev = event_new(M->base, fd, EV_READ | EV_PERSIST, outlog_read_cb, o);
 	event_add(o->ev, NULL);
 	TAILQ_INSERT_TAIL(&outlogs, o, entry);

@@ -7,7 +7,8 @@
  * the next client without a word; it counts them when it stops);
  * STATUS text is kept for "linkmaster status".  A malformed message is
  * logged and ignored: a child cannot confuse the master's counts by
- * talking nonsense.  End-of-file only closes the channel: whether the
+ * talking nonsense, nor flood the log with it: at most STATUS_BAD_RATE
+ * such warnings a second per child, then one "N lines suppressed".  End-of-file only closes the channel: whether the
  * child is gone is decided by waitpid, never by the socket.
  */
 #include <sys/types.h>
@@ -37,6 +38,26 @@ status_text(struct unit *u, const char *text, size_t len)
 			s[i] = ' ';
 	free(u->status_text);
 	u->status_text = s;
+}
+
+static void
+status_bad_report(unsigned long n, unsigned limit, void *arg)
+{
+	struct child	*c = arg;
+
+	log_warnx("service %s: pid %d: %lu lines suppressed (more than %u "
+	    "bad status messages a second)", c->unit->name, (int)c->pid, n,
+	    limit);
+}
+
+/* A warning about what child c sent, unless it sends too many. */
+static int
+status_may_warn(struct child *c)
+{
+	if (c->bad_rl.report == NULL)
+		ratelimit_init(&c->bad_rl, STATUS_BAD_RATE, status_bad_report,
+		    c);
+	return ratelimit_pass(&c->bad_rl);
 }
 
 static void
@@ -81,8 +102,9 @@ status_message(struct child *c, const char *buf, size_t len)
 		break;
 	case PROTO_HANDOFF:	/* without its fd: nothing to keep */
 	case PROTO_BAD:
-		log_warnx("service %s: pid %d: bad status message (%zu "
-		    "bytes) ignored", u->name, (int)c->pid, len);
+		if (status_may_warn(c))
+			log_warnx("service %s: pid %d: bad status message "
+			    "(%zu bytes) ignored", u->name, (int)c->pid, len);
 		break;
 	}
 }
@@ -99,8 +121,9 @@ status_handoff(struct child *c, const char *buf, size_t len, int fd)
 
 	if (u->svc->te->type != SVC_LINK || !c->stopping ||
 	    proto_parse(buf, len, NULL, NULL) != PROTO_HANDOFF) {
-		log_warnx("service %s: pid %d: unexpected file descriptor "
-		    "closed", u->name, (int)c->pid);
+		if (status_may_warn(c))
+			log_warnx("service %s: pid %d: unexpected file "
+			    "descriptor closed", u->name, (int)c->pid);
 		close(fd);
 		return;
 	}
@@ -167,6 +190,9 @@ status_drain(struct child *c)
 void
 status_close(struct child *c)
 {
+	/* What was held back is told once the channel is done with. */
+	if (c->bad_rl.report != NULL)
+		ratelimit_done(&c->bad_rl);
 	if (c->status_fd == -1)
 		return;
 	event_free(c->status_ev);
