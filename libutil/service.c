@@ -56,6 +56,7 @@ static struct {
 	struct service_opt *opts;
 	size_t		 nopts;
 	int		*lfds;
+	char		**lnames;	/* LISTEN_FDNAMES, one per lfds */
 	int		 nlisten;
 	int		 status_fd;
 	int		 max_use;
@@ -134,14 +135,50 @@ service_opt_add(const char *arg)
 	svc.nopts++;
 }
 
+/* name: from LISTEN_FDNAMES, or NULL; it becomes ours. */
 static void
-service_add_listen(int fd)
+service_add_listen(int fd, char *name)
 {
 	if (svc.nlisten >= SERVICE_MAX_LISTEN)
 		fatalx("too many listen sockets");
 	svc.lfds = xreallocarray(svc.lfds, svc.nlisten + 1,
 	    sizeof(*svc.lfds));
-	svc.lfds[svc.nlisten++] = fd;
+	svc.lnames = xreallocarray(svc.lnames, svc.nlisten + 1,
+	    sizeof(*svc.lnames));
+	svc.lfds[svc.nlisten] = fd;
+	svc.lnames[svc.nlisten++] = name;
+}
+
+/*
+ * LISTEN_FDNAMES: one name per fd, colon-separated (systemd's format; the
+ * master names a unit's sockets after it and a handed-over link
+ * "handoff").  Unset means no fd has a name; a count that does not match
+ * LISTEN_FDS is a broken contract, and guessing which fd is which could
+ * treat a listener as a link.  Returns n names (NULL for an empty one).
+ */
+static char **
+service_env_fdnames(long long n)
+{
+	const char	*v, *p, *colon;
+	char		**names;
+	long long	 i, count;
+
+	names = xcalloc((size_t)n + 1, sizeof(*names));
+	if ((v = getenv("LISTEN_FDNAMES")) == NULL)
+		return names;
+	for (count = *v != '\0', p = v; *p != '\0'; p++)
+		if (*p == ':')
+			count++;
+	if (count != n)
+		fatalx("LISTEN_FDNAMES=\"%s\" names %lld fd%s, LISTEN_FDS=%lld",
+		    v, count, count == 1 ? "" : "s", n);
+	for (i = 0, p = v; i < n; i++, p = colon + 1) {
+		if ((colon = strchr(p, ':')) == NULL)
+			colon = p + strlen(p);
+		if (colon > p)
+			names[i] = xstrndup(p, (size_t)(colon - p));
+	}
+	return names;
 }
 
 /*
@@ -152,6 +189,7 @@ static void
 service_env_listen(void)
 {
 	const char	*v;
+	char		**names;
 	long long	 pid, n, i;
 	int		 fd;
 
@@ -165,6 +203,7 @@ service_env_listen(void)
 		return;
 	}
 	n = service_env_num("LISTEN_FDS", 0, 0, SERVICE_MAX_LISTEN);
+	names = service_env_fdnames(n);
 	for (i = 0; i < n; i++) {
 		fd = SERVICE_FD_BASE + (int)i;
 		if (fd == svc.status_fd)
@@ -182,8 +221,9 @@ service_env_listen(void)
 		 */
 		if (sock_set_nonblock(fd, 1) == -1)
 			fatal("fd %d: O_NONBLOCK", fd);
-		service_add_listen(fd);
+		service_add_listen(fd, names[i]);
 	}
+	free(names);
 }
 
 /* Standalone "-o listen=ADDR": a path (/ or . first) or [host:]port. */
@@ -202,7 +242,7 @@ service_own_listen(const char *addr)
 	    (int)(sizeof(fds) / sizeof(fds[0])), err, sizeof(err))) == -1)
 		fatalx("%s", err);
 	for (i = 0; i < n; i++)
-		service_add_listen(fds[i]);
+		service_add_listen(fds[i], NULL);
 	log_debug("listening on %s", addr);
 }
 
@@ -393,6 +433,14 @@ service_listen_fd(int i)
 	if (i < 0 || i >= svc.nlisten)
 		return -1;
 	return svc.lfds[i];
+}
+
+const char *
+service_listen_name(int i)
+{
+	if (i < 0 || i >= svc.nlisten)
+		return NULL;
+	return svc.lnames[i];
 }
 
 int

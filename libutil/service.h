@@ -47,6 +47,12 @@ const char *service_option_env(const char *name, const char *env);
 
 int	 service_nlisten(void);
 int	 service_listen_fd(int);
+/*
+ * The name LISTEN_FDNAMES gives listen fd i ("link/beta", "handoff"), or
+ * NULL (no name, or a socket of our own "-o listen=").  Parsed once here:
+ * a name count that does not match LISTEN_FDS is fatal in service_init().
+ */
+const char *service_listen_name(int);
 int	 service_status_fd(void);	/* -1 standalone */
 int	 service_max_use(void);		/* 0 = unlimited */
 int	 service_max_idle(void);	/* seconds, 0 = unlimited */

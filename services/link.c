@@ -1692,22 +1692,15 @@ link_is_connected(int fd)
 static int
 link_fds(void)
 {
-	const char	*names, *pid, *p, *colon;
-	int		 i, fd, handoff = -1, named;
-	size_t		 n;
+	const char	*name;
+	int		 i, fd, handoff = -1;
 
-	names = getenv("LISTEN_FDNAMES");
-	pid = getenv("LISTEN_PID");
-	/* Names only describe fds from 3 that were really meant for us. */
-	named = names != NULL && pid != NULL && atol(pid) == (long)getpid();
 	L.listen_ev = xcalloc(service_nlisten() + 1, sizeof(*L.listen_ev));
-	p = named ? names : NULL;
 	for (i = 0; i < service_nlisten(); i++) {
 		fd = service_listen_fd(i);
-		colon = p != NULL ? strchr(p, ':') : NULL;
-		n = p == NULL ? 0 : colon != NULL ? (size_t)(colon - p) :
-		    strlen(p);
-		if (fd == 3 + i && n == 7 && memcmp(p, "handoff", 7) == 0) {
+		/* The service library read LISTEN_FDNAMES (NULL: no name). */
+		name = service_listen_name(i);
+		if (name != NULL && strcmp(name, "handoff") == 0) {
 			if (handoff == -1 && link_is_connected(fd))
 				handoff = fd;
 			else {
@@ -1722,7 +1715,6 @@ link_fds(void)
 				fatalx("event_new failed");
 			L.nlisten++;
 		}
-		p = colon != NULL ? colon + 1 : NULL;
 	}
 	if (L.nlisten == 0)
 		fatalx("no listen socket for the clients of the link to %s",

@@ -30,6 +30,7 @@
 #include "fakemaster.h"
 #include "fdpass.h"
 #include "proto.h"
+#include "service.h"
 #include "sock.h"
 #include "util.h"
 #include "unit.h"
@@ -647,6 +648,77 @@ START_TEST(test_fdpass_extra)
 }
 END_TEST
 
+/* --- LISTEN_FDNAMES, read once by the service library ---------------- */
+
+/*
+ * In a child of the test: two sockets on fds 3 and 4, LISTEN_* as given,
+ * then service_init().  Returns the child's exit status; its stderr (the
+ * fatal message, if any) goes to err.  The child checks the names itself
+ * (want: "" for NULL) and exits 0 when they are right, 2 when not.
+ */
+static int
+fdnames_run(const char *names, const char *want0, const char *want1,
+    char *err, size_t errlen)
+{
+	char	*argv[] = { "t", NULL }, pid[16];
+	int	 sv[2], ep[2], st;
+	ssize_t	 n;
+	size_t	 got = 0;
+	pid_t	 p;
+
+	ck_assert_int_eq(pipe(ep), 0);
+	ck_assert_int_ne(p = fork(), -1);
+	if (p == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    dup2(sv[0], 3) == -1 || dup2(sv[1], 4) == -1 ||
+		    dup2(ep[1], 2) == -1)
+			_exit(3);
+		(void)snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		(void)unsetenv("MASTER_STATUS_FD");
+		(void)setenv("LISTEN_PID", pid, 1);
+		(void)setenv("LISTEN_FDS", "2", 1);
+		if (names != NULL)
+			(void)setenv("LISTEN_FDNAMES", names, 1);
+		else
+			(void)unsetenv("LISTEN_FDNAMES");
+		service_init(1, argv, "t");
+		if (service_nlisten() != 2 || strcmp(service_listen_name(0) ?
+		    service_listen_name(0) : "", want0) != 0 ||
+		    strcmp(service_listen_name(1) ? service_listen_name(1) :
+		    "", want1) != 0 || service_listen_name(2) != NULL)
+			_exit(2);
+		_exit(0);
+	}
+	close(ep[1]);
+	while (got + 1 < errlen && (n = read(ep[0], err + got,
+	    errlen - got - 1)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(ep[0]);
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+START_TEST(test_service_fdnames)
+{
+	char	 err[512];
+
+	ck_assert_int_eq(fdnames_run("link/beta:handoff", "link/beta",
+	    "handoff", err, sizeof(err)), 0);
+	ck_assert_int_eq(fdnames_run(NULL, "", "", err, sizeof(err)), 0);
+	ck_assert_int_eq(fdnames_run(":handoff", "", "handoff", err,
+	    sizeof(err)), 0);
+	/* A count that does not match: which fd is the link?  Fatal. */
+	ck_assert_int_eq(fdnames_run("a:b:c", "", "", err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "fatal: LISTEN_FDNAMES=\"a:b:c\" names 3 "
+	    "fds, LISTEN_FDS=2") != NULL, "%s", err);
+	ck_assert_int_eq(fdnames_run("handoff", "", "", err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "names 1 fd, LISTEN_FDS=2") != NULL, "%s",
+	    err);
+}
+END_TEST
+
 /* --- the service library, through services/echo ------------------------- */
 
 /* Send a line and expect it back, within the deadline. */
@@ -1091,6 +1163,7 @@ suite(void)
 	tc = tcase_create("service");
 	tcase_add_unchecked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_service_fdnames);
 	tcase_add_test(tc, test_service_echo);
 	tcase_add_test(tc, test_service_run);
 	tcase_add_test(tc, test_service_run_bound);
