@@ -96,6 +96,7 @@
 #define LINK_BACKEND_ERROR	"error: backend:"
 #define LINK_REASON_MAX		300	/* of an error reply, logged */
 #define LINK_HANDOFF		"HANDOFF"
+#define LINK_REPLAY_BREAKS	3	/* links lost with it: set aside */
 
 enum req_kind {
 	REQ_ORDINARY,		/* answered by the peer or "con_lost" */
@@ -198,6 +199,8 @@ static struct {
 	struct event		*timeout_ev;
 	struct req		*replay;
 	unsigned		 replay_attempt;
+	uint64_t		 replay_seq;	/* broke the link... */
+	unsigned		 replay_breaks;	/* ...so many times */
 	struct event		*replay_ev;
 	int			 link_dirty;	/* output to write */
 
@@ -335,13 +338,31 @@ req_enqueue(struct req *r)
 
 /* --- the durable queue, replayed ------------------------------------------ */
 
+/*
+ * A queued request that cannot be delivered as it is: moved out of the
+ * way as NAME.bad, for the operator, logged once (it is never read
+ * again), so that the requests behind it go on.
+ */
+static void
+replay_set_aside(uint64_t seq, const char *why)
+{
+	char	 name[QUEUE_NAME_LEN + 1];
+
+	queue_name(seq, name, sizeof(name));
+	log_error("queued request %" PRIu64 " for %s: %s: setting it aside "
+	    "as %s/%s.bad", seq, L.peer, why, queue_dir(L.q), name);
+	if (queue_set_aside(L.q, seq) == -1)
+		log_error("cannot set %s/%s aside: %s", queue_dir(L.q), name,
+		    strerror(errno));
+}
+
 /* Send the oldest queued request, if the link is up and nothing is out. */
 static void
 replay_next(void)
 {
 	struct req	*r;
 	uint64_t	 seq;
-	char		*data, name[QUEUE_NAME_LEN + 1];
+	char		*data, why[128];
 	size_t		 len;
 	int		 rc;
 
@@ -349,27 +370,26 @@ replay_next(void)
 	    evtimer_pending(L.replay_ev, NULL))
 		return;
 	for (;;) {
-		rc = queue_peek(L.q, &seq, &data, &len);
+		/* No longer than a client's line: what the peer accepts. */
+		rc = queue_peek(L.q, L.max_line, &seq, &data, &len);
 		if (rc == 1)
 			return;
 		if (rc == 0 && memchr(data, '\n', len) == NULL)
 			break;
-		/* Unreadable or not one line: keep it for the operator. */
-		queue_name(seq, name, sizeof(name));
-		if (rc == -1)
-			log_error("queued request %" PRIu64 " for %s: cannot "
-			    "read %s/%s: %s: setting it aside as %s.bad", seq,
-			    L.peer, queue_dir(L.q), name, strerror(errno),
-			    name);
-		else {
-			log_error("queued request %" PRIu64 " for %s holds a "
-			    "newline: setting it aside as %s/%s.bad", seq,
-			    L.peer, queue_dir(L.q), name);
+		if (rc == 0) {
 			free(data);
-		}
-		if (queue_set_aside(L.q, seq) == -1)
-			log_error("cannot set %s/%s aside: %s", queue_dir(L.q),
-			    name, strerror(errno));
+			strlcpy(why, "it holds a newline", sizeof(why));
+		} else if (errno == EFBIG)
+			(void)snprintf(why, sizeof(why), "longer than "
+			    "max_line (%zu bytes)", L.max_line);
+		else if (errno == EINVAL)
+			strlcpy(why, "not a regular file", sizeof(why));
+		else if (errno == ELOOP)
+			strlcpy(why, "a symbolic link", sizeof(why));
+		else
+			(void)snprintf(why, sizeof(why), "cannot read it: %s",
+			    strerror(errno));
+		replay_set_aside(seq, why);
 	}
 	r = req_new(NULL, REQ_REPLAY, data, len);
 	r->seq = seq;
@@ -393,6 +413,7 @@ replay_done(struct req *r, const char *payload, size_t plen)
 	size_t		 n = sizeof(LINK_BACKEND_ERROR) - 1;
 
 	L.replay = NULL;
+	L.replay_breaks = 0;
 	/*
 	 * linkd could not reach its backend: the request did not get
 	 * anywhere, so it stays first in line and is tried again later.
@@ -1172,6 +1193,7 @@ static void
 link_line(const char *line, size_t len)
 {
 	char		 text[LINKPROTO_NAME_MAX + 1], reason[300];
+	char		 ex[256];	/* cut: fits reason */
 	const char	*payload, *why;
 	size_t		 plen;
 	uint64_t	 id;
@@ -1180,14 +1202,28 @@ link_line(const char *line, size_t len)
 		switch (linkproto_parse_answer(line, len, text,
 		    sizeof(text))) {
 		case LINKPROTO_OK:
-			if (strcmp(text, L.peer) != 0)
-				log_info("peer %s calls itself \"%s\"", L.peer,
-				    text);
+			/*
+			 * Another linkd than the peer's (a wrong address or
+			 * port, or its host_name): its requests are not
+			 * meant for it.  The name is checked: no escaping.
+			 */
+			if (strcmp(text, L.peer) != 0) {
+				log_warnx("the linkd at %s port %s names "
+				    "itself \"%s\", not \"%s\": refusing the "
+				    "link", L.address, L.port, text, L.peer);
+				(void)snprintf(reason, sizeof(reason),
+				    "peer names itself \"%s\"", text);
+				link_down(reason);
+				return;
+			}
 			link_up(0);
 			return;
 		case LINKPROTO_ERR:
+			/* The peer's words, for the log and status: escaped. */
+			(void)log_escape(text, strlen(text), sizeof(text),
+			    ex, sizeof(ex));
 			(void)snprintf(reason, sizeof(reason),
-			    "hello refused: %s", text);
+			    "hello refused: %s", ex);
 			link_down(reason);
 			return;
 		default:
@@ -1397,7 +1433,7 @@ static void
 link_down(const char *why)
 {
 	struct timeval	 tv;
-	char		 reason[300], d[32];
+	char		 reason[300], d[32], why2[128];
 	long long	 delay;
 
 	/* why may point into a buffer we reuse below. */
@@ -1422,6 +1458,25 @@ link_down(const char *why)
 		evbuffer_drain(L.in, evbuffer_get_length(L.in));
 		evbuffer_drain(L.out, evbuffer_get_length(L.out));
 		L.scan = 0;
+	}
+	/*
+	 * The link broke with a replayed request on it: again and again,
+	 * and the peer refuses that request (too long for its max_line, as
+	 * a file dropped in the queue can be): set it aside, or the link
+	 * would go down for ever, failing every client's requests with it.
+	 */
+	if (L.replay != NULL && L.state == LINK_UP && !L.stopping) {
+		if (L.replay_seq != L.replay->seq) {
+			L.replay_seq = L.replay->seq;
+			L.replay_breaks = 0;
+		}
+		if (++L.replay_breaks >= LINK_REPLAY_BREAKS) {
+			(void)snprintf(why2, sizeof(why2), "the link broke "
+			    "%u times in a row while it was on its way",
+			    L.replay_breaks);
+			replay_set_aside(L.replay_seq, why2);
+			L.replay_breaks = 0;
+		}
 	}
 	L.state = LINK_DOWN;
 	link_fail_all();

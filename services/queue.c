@@ -412,7 +412,8 @@ queue_append(struct queue *q, const void *data, size_t len, uint64_t *seq)
 }
 
 int
-queue_peek(struct queue *q, uint64_t *seq, char **data, size_t *len)
+queue_peek(struct queue *q, size_t max, uint64_t *seq, char **data,
+    size_t *len)
 {
 	char		 name[QUEUE_NAME_LEN + 1], *buf;
 	struct stat	 st;
@@ -424,8 +425,12 @@ queue_peek(struct queue *q, uint64_t *seq, char **data, size_t *len)
 		return 1;
 	*seq = q->seqs[q->head];
 	queue_name(*seq, name, sizeof(name));
-	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1)
+	/*
+	 * Whatever else an operator or a program put there: a FIFO must not
+	 * block us in open() (O_NONBLOCK), a link must not lead elsewhere.
+	 */
+	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1) {
 		saved = errno;
@@ -433,9 +438,9 @@ queue_peek(struct queue *q, uint64_t *seq, char **data, size_t *len)
 		errno = saved;
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		close(fd);
-		errno = EINVAL;
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		return -1;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);

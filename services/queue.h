@@ -48,10 +48,12 @@ int		 queue_append(struct queue *, const void *data, size_t len,
 /*
  * The oldest request: 0 with *seq and a malloc'ed copy in *data (NUL-
  * terminated, *len bytes; the caller frees it), 1 when the queue is
- * empty, -1 with errno when its file cannot be read (*seq says which).
+ * empty, -1 with errno when its file cannot be read (*seq says which):
+ * EINVAL when it is not a regular file (a FIFO is never waited for),
+ * ELOOP for a symbolic link, EFBIG when it is over max bytes.
  */
-int		 queue_peek(struct queue *, uint64_t *seq, char **data,
-		    size_t *len);
+int		 queue_peek(struct queue *, size_t max, uint64_t *seq,
+		    char **data, size_t *len);
 
 /*
  * Remove request seq (unlink, fsync the directory).  It is forgotten

@@ -101,9 +101,9 @@ ok 'grep -qx hello "$REC_OUT"' "beta's recorder saw it"
 is "$(req "$ALPHA_SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
     "pipelined requests come back in order, empty payload included"
 link_loads "$ALPHA_SOCK"
-ok '! has "$LOG" "peer beta calls itself"' \
+ok '! has "$LOG" "names itself"' \
     "beta's linkd answers the hello with beta's host_name"
-grep 'calls itself' "$LOG" | head -n 1 | sed 's/^/# /'
+grep 'names itself' "$LOG" | head -n 1 | sed 's/^/# /'
 
 # --- a peer that refuses connections -----------------------------------------
 

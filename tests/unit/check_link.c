@@ -390,7 +390,7 @@ qtake(struct queue *q, uint64_t want_seq, const char *want)
 	char		*data;
 	size_t		 len;
 
-	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 0);
+	ck_assert_int_eq(queue_peek(q, SIZE_MAX, &seq, &data, &len), 0);
 	ck_assert_msg(seq == want_seq, "seq %" PRIu64 ", want %" PRIu64, seq,
 	    want_seq);
 	ck_assert_uint_eq(len, strlen(want));
@@ -457,7 +457,7 @@ START_TEST(test_queue_order)
 	free(p);
 
 	ck_assert_uint_eq(queue_count(q), 0);
-	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 1);
+	ck_assert_int_eq(queue_peek(q, SIZE_MAX, &seq, &data, &len), 1);
 	ck_assert_uint_eq(qappend(q, "critical:one"), 1);
 	ck_assert_uint_eq(qappend(q, "critical:two"), 2);
 	ck_assert_uint_eq(qappend(q, ""), 3);
@@ -610,6 +610,53 @@ START_TEST(test_queue_set_aside)
 	q = qopen(dir);
 	ck_assert_uint_eq(queue_count(q), 1);
 	qtake(q, 2, "good one");
+	queue_close(q);
+	free(dir);
+}
+END_TEST
+
+/*
+ * Not a regular file, or too big: refused at once (a FIFO must not block
+ * the helper in open), and set aside like any other bad entry.
+ */
+START_TEST(test_queue_not_regular)
+{
+	struct queue	*q;
+	uint64_t	 seq;
+	char		*dir, *p, *data;
+	size_t		 len;
+
+	dir = qdir();
+	q = qopen(dir);
+	queue_close(q);
+	xasprintf(&p, "%s/00000000000000000001", dir);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	free(p);
+	xasprintf(&p, "%s/00000000000000000002", dir);
+	ck_assert_int_eq(symlink("/etc/hostname", p), 0);
+	free(p);
+	touch(dir, "00000000000000000003", "0123456789a");
+	touch(dir, "00000000000000000004", "fine");
+	q = qopen(dir);
+	ck_assert_uint_eq(queue_count(q), 4);
+	errno = 0;
+	ck_assert_int_eq(queue_peek(q, 10, &seq, &data, &len), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(seq, 1);
+	ck_assert_int_eq(queue_set_aside(q, seq), 0);
+	ck_assert_int_eq(queue_peek(q, 10, &seq, &data, &len), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_eq(seq, 2);
+	ck_assert_int_eq(queue_set_aside(q, seq), 0);
+	ck_assert_int_eq(queue_peek(q, 10, &seq, &data, &len), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(seq, 3);
+	ck_assert_int_eq(queue_set_aside(q, seq), 0);
+	ck_assert_int_eq(queue_peek(q, 10, &seq, &data, &len), 0);
+	ck_assert_int_eq(seq, 4);
+	ck_assert_str_eq(data, "fine");
+	free(data);
+	ck_assert_int_eq(count_files(dir, ".bad"), 3);
 	queue_close(q);
 	free(dir);
 }
@@ -823,7 +870,7 @@ START_TEST(test_queue_large)
 	ck_assert_int_eq(queue_append(q, big, n, &seq), 0);
 	queue_close(q);
 	q = qopen(dir);
-	ck_assert_int_eq(queue_peek(q, &seq, &data, &len), 0);
+	ck_assert_int_eq(queue_peek(q, SIZE_MAX, &seq, &data, &len), 0);
 	ck_assert_uint_eq(seq, 1);
 	ck_assert_uint_eq(len, n);
 	ck_assert(memcmp(data, big, n) == 0);
@@ -1599,6 +1646,7 @@ suite(void)
 	tcase_add_test(tc, test_queue_reopen);
 	tcase_add_test(tc, test_queue_tmp_cleanup);
 	tcase_add_test(tc, test_queue_set_aside);
+	tcase_add_test(tc, test_queue_not_regular);
 	tcase_add_test(tc, test_queue_lock);
 	tcase_add_test(tc, test_queue_no_replace);
 	tcase_add_test(tc, test_queue_not_dir);
