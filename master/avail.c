@@ -3,7 +3,7 @@
  *
  * Postfix's rule: the master watches a unit's listen sockets only while no
  * child is idle, the process limit allows one more, and the unit is neither
- * throttled nor stopping.  A readable socket then means "a client waits and
+ * throttled, stopping, nor stopped by the operator.  A readable socket then means "a client waits and
  * nobody takes it": spawn exactly one child, which accepts.  The master
  * never accepts.  A daemon unit has no socket: it is simply topped up to
  * its limit.  Nothing here polls; all of it runs on events.
@@ -16,7 +16,7 @@
 static int
 avail_wanted(const struct unit *u)
 {
-	if (M->stopping || u->retired || u->throttle.active)
+	if (M->stopping || u->retired || u->down || u->throttle.active)
 		return 0;
 	if (u->limit != 0 && u->total >= u->limit)
 		return 0;
@@ -73,7 +73,8 @@ avail_update(struct unit *u)
 	 * hand its live TCP link over to the next helper.
 	 */
 	if (u->svc->te->type == SVC_DAEMON || u->svc->te->type == SVC_LINK) {
-		while (!M->stopping && !u->retired && !u->throttle.active &&
+		while (!M->stopping && !u->retired && !u->down &&
+		    !u->throttle.active &&
 		    u->total < u->limit && (u->svc->te->type != SVC_LINK ||
 		    (u->draining == 0 && svc_link_predecessor(u) == NULL)))
 			if (spawn_child(u) == NULL)

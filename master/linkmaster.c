@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +28,51 @@
 
 static const char	*confdir = DEFAULT_CONFDIR;
 static int		 verbose;
+static int		 json;		/* status --json */
+
+static const struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	int		 min, max;	/* arguments; -1: any number */
+	const char	*args;
+	const char	*help;
+} commands[];
+
+/* The usage, one line per command: on stdout for --help, else stderr. */
+static void
+usage_print(FILE *fp)
+{
+	const struct command	*c;
+	char			 buf[64];
+
+	fprintf(fp, "usage: linkmaster [-hVv] [-c confdir] command [args]\n");
+	for (c = commands; c->name != NULL; c++) {
+		snprintf(buf, sizeof(buf), "%s%s%s", c->name,
+		    *c->args ? " " : "", c->args);
+		fprintf(fp, "  %-28s %s\n", buf, c->help);
+	}
+}
 
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: linkmaster [-v] [-c confdir] command [args]\n"
-	    "commands: start start-fg stop abort status check show [service]\n"
-	    "          retry [service] reload\n");
+	usage_print(stderr);
 	exit(2);
+}
+
+/* A mistake on the command line: one line saying what, then the usage. */
+static __dead void LM_PRINTF(1, 2)
+usage_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fflush(stdout);
+	fputs("linkmaster: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage();
 }
 
 static void
@@ -140,6 +178,9 @@ cmd_show(int argc, char **argv)
 	return rc;
 }
 
+static int	 ctl_request(const char *, int, char **, const char *,
+		    long long);
+
 /* Take the pid file lock, or say who holds it. */
 static struct pidfh *
 open_pidfile(struct config *cfg)
@@ -191,15 +232,20 @@ cmd_start_fg(int argc, char **argv)
 static int
 cmd_start(int argc, char **argv)
 {
-	struct config	*cfg = load_config();
-	struct table	*t = load_table_or_die(cfg);
-	struct pidfh	*pfh = open_pidfile(cfg);
+	struct config	*cfg;
+	struct table	*t;
+	struct pidfh	*pfh;
 	FILE		*fp;
 	char		*line = NULL;
 	size_t		 cap = 0;
 	int		 p[2], fd, ready = 0, status;
 	pid_t		 pid;
 
+	if (argc > 1)
+		return ctl_request("start", argc, argv, NULL, 0);
+	cfg = load_config();
+	t = load_table_or_die(cfg);
+	pfh = open_pidfile(cfg);
 	if (pipe2(p, O_CLOEXEC) == -1)
 		fatal("pipe");
 	fflush(stdout);
@@ -276,31 +322,51 @@ ctl_connect(struct config *cfg, long long timeout_ms)
 }
 
 /*
- * Send one request and relay the answer: first line the exit code, then
- * text for stdout (code 0) or stderr.  An empty answer is end-of-file: for
- * stop and abort that is the success we wait for.
+ * Send one request (with the command's operands) and relay the answer:
+ * lines starting with "~" are progress, printed as they come; then a line
+ * with the exit code, then text for stdout (code 0 or 3) or stderr.  An empty
+ * answer is end-of-file: for stop and abort that is the success we wait
+ * for.
  */
 static int
-ctl_request(const char *req, const char *arg, const char *done,
+ctl_request(const char *req, int argc, char **argv, const char *done,
     long long timeout_ms)
 {
 	struct config	*cfg = load_config();
 	FILE		*fp;
 	char		*line = NULL;
-	size_t		 cap = 0;
-	int		 fd, rc = -1;
+	size_t		 cap = 0, len;
+	int		 fd, i, rc = -1;
 
 	fd = ctl_connect(cfg, timeout_ms);
-	if (dprintf(fd, "%s%s%s\n", req, arg ? " " : "", arg ? arg : "") < 0)
+	len = strlen(req) + 2;
+	for (i = 1; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len > CTL_REQUEST_MAX) {
+		fprintf(stderr, "linkmaster: %s: too many arguments\n", req);
+		exit(2);
+	}
+	if (dprintf(fd, "%s", req) < 0)
+		fatal("control socket");
+	for (i = 1; i < argc; i++)
+		if (dprintf(fd, " %s", argv[i]) < 0)
+			fatal("control socket");
+	if (dprintf(fd, "\n") < 0)
 		fatal("control socket");
 	if ((fp = fdopen(fd, "r")) == NULL)
 		fatal("fdopen");
 	while (getline(&line, &cap, fp) != -1) {
-		if (rc == -1) {
-			rc = atoi(line) != 0;
+		if (rc == -1 && line[0] == '~') {
+			fputs(line + 1, stdout);
+			fflush(stdout);
 			continue;
 		}
-		fputs(line, rc ? stderr : stdout);
+		if (rc == -1) {
+			rc = atoi(line);
+			continue;
+		}
+		/* 3: status found something down; still its answer. */
+		fputs(line, rc == 0 || rc == 3 ? stdout : stderr);
 	}
 	if (ferror(fp)) {
 		fprintf(stderr, "linkmaster: no answer from the master: %s\n",
@@ -326,56 +392,105 @@ ctl_request(const char *req, const char *arg, const char *done,
 static int
 cmd_status(int argc, char **argv)
 {
-	return ctl_request("status", NULL, NULL, 30000);
+	return ctl_request(json ? "status-json" : "status", argc, argv, NULL,
+	    30000);
 }
 
 static int
 cmd_retry(int argc, char **argv)
 {
-	return ctl_request("retry", argc > 1 ? argv[1] : NULL, NULL, 30000);
+	return ctl_request("retry", argc, argv, NULL, 30000);
 }
 
 static int
 cmd_reload(int argc, char **argv)
 {
-	return ctl_request("reload", NULL, NULL, 120000);
+	return ctl_request("reload", argc, argv, NULL, 120000);
 }
 
 static int
 cmd_stop(int argc, char **argv)
 {
 	/* No receive timeout: the master bounds its own stop. */
-	return ctl_request("stop", NULL, "stopped", 0);
+	return ctl_request("stop", argc, argv, argc > 1 ? NULL : "stopped", 0);
+}
+
+static int
+cmd_restart(int argc, char **argv)
+{
+	return ctl_request("restart", argc, argv, NULL, 0);
 }
 
 static int
 cmd_abort(int argc, char **argv)
 {
-	return ctl_request("abort", NULL, "aborted", 0);
+	return ctl_request("abort", argc, argv, "aborted", 0);
 }
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-} commands[] = {
-	{ "start", cmd_start },
-	{ "start-fg", cmd_start_fg },
-	{ "stop", cmd_stop },
-	{ "abort", cmd_abort },
-	{ "status", cmd_status },
-	{ "check", cmd_check },
-	{ "show", cmd_show },
-	{ "retry", cmd_retry },
-	{ "reload", cmd_reload },
+static const struct command commands[] = {
+	{ "start", cmd_start, 0, -1, "[service...]",
+	    "start the master, or stopped services of it" },
+	{ "start-fg", cmd_start_fg, 0, 0, "",
+	    "run the master in the foreground" },
+	{ "stop", cmd_stop, 0, -1, "[service...]",
+	    "stop the master, or services (they stay down)" },
+	{ "restart", cmd_restart, 1, -1, "service...",
+	    "restart services (stopped ones too)" },
+	{ "abort", cmd_abort, 0, 0, "", "kill the master and all at once" },
+	{ "status", cmd_status, 0, -1, "[--json] [service...]",
+	    "what runs (exit 3: something is down)" },
+	{ "check", cmd_check, 0, 0, "", "check the configuration" },
+	{ "show", cmd_show, 0, 1, "[service]", "print the service table" },
+	{ "retry", cmd_retry, 0, 1, "[service]", "end throttles now" },
+	{ "reload", cmd_reload, 0, 0, "", "apply the edited configuration" },
+	{ NULL, NULL, 0, 0, NULL, NULL }
 };
+
+/* The command's own options (--json, -h) go; the rest are its operands. */
+static int
+command_args(const struct command *c, int argc, char **in, char ***out)
+{
+	char	**argv;
+	int	 i, n = 1, opts = 1;
+
+	argv = *out = xcalloc(argc + 1, sizeof(*argv));
+	argv[0] = in[0];
+
+	for (i = 1; i < argc; i++) {
+		if (opts && strcmp(in[i], "--") == 0) {
+			opts = 0;
+			continue;
+		}
+		if (!opts || in[i][0] != '-' || in[i][1] == '\0') {
+			argv[n++] = in[i];
+			continue;
+		}
+		if (strcmp(in[i], "-h") == 0 || strcmp(in[i], "--help") == 0) {
+			usage_print(stdout);
+			exit(0);
+		}
+		if (c->fn == cmd_status && strcmp(in[i], "--json") == 0)
+			json = 1;
+		else
+			usage_error("%s: unknown option: %s", c->name, in[i]);
+	}
+	argv[n] = NULL;
+	if (n - 1 < c->min)
+		usage_error("%s: missing argument: %s", c->name, c->args);
+	if (c->max != -1 && n - 1 > c->max)
+		usage_error("%s: unexpected argument: %s", c->name,
+		    argv[1 + c->max]);
+	return n;
+}
 
 int
 main(int argc, char *argv[])
 {
-	extern char	**environ;
-	char		**copy, **args;
-	int		 ch, i, rc;
-	size_t		 k;
+	extern char		**environ;
+	const struct command	*c;
+	char			**copy, **args, **cargs;
+	const char		*o;
+	int			 i, rc;
 
 	/* setproctitle_init() reuses argv's memory: work on a copy. */
 	copy = args = xcalloc(argc + 1, sizeof(*args));
@@ -384,30 +499,64 @@ main(int argc, char *argv[])
 	setproctitle_init(argc, argv, environ);
 	log_init("linkmaster", "daemon", NULL, 1);
 
-	while ((ch = getopt(argc, args, "c:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			confdir = optarg;
+	/*
+	 * Options by hand rather than getopt(3): libbsd's getopt knows no
+	 * long options, and every mistake must be one "linkmaster: " line.
+	 */
+	for (i = 1; i < argc && args[i][0] == '-' && args[i][1] != '\0';
+	    i++) {
+		if (strcmp(args[i], "--") == 0) {
+			i++;
 			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
+		}
+		if (strcmp(args[i], "--help") == 0) {
+			usage_print(stdout);
+			exit(0);
+		}
+		if (strcmp(args[i], "--version") == 0) {
+			printf("linkmaster %s\n", PACKAGE_VERSION);
+			exit(0);
+		}
+		if (args[i][1] == '-')
+			usage_error("unknown option: %s", args[i]);
+		for (o = args[i] + 1; *o != '\0'; o++) {
+			switch (*o) {
+			case 'c':
+				if (o[1] != '\0')
+					confdir = o + 1;
+				else if (i + 1 < argc)
+					confdir = args[++i];
+				else
+					usage_error("option -c needs a "
+					    "directory");
+				o = "c";	/* the rest was its argument */
+				break;
+			case 'h':
+				usage_print(stdout);
+				exit(0);
+			case 'V':
+				printf("linkmaster %s\n", PACKAGE_VERSION);
+				exit(0);
+			case 'v':
+				verbose = 1;
+				break;
+			default:
+				usage_error("unknown option: -%c", *o);
+			}
 		}
 	}
-	argc -= optind;
-	args += optind;
+	argc -= i;
+	args += i;
 	if (argc < 1)
-		usage();
-	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (strcmp(args[0], commands[k].name) == 0)
+		usage_error("no command given");
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(args[0], c->name) == 0)
 			break;
-	if (k == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "linkmaster: unknown command: %s\n", args[0]);
-		usage();
-	}
-	rc = commands[k].fn(argc, args);
+	if (c->name == NULL)
+		usage_error("unknown command: %s", args[0]);
+	argc = command_args(c, argc, args, &cargs);
+	rc = c->fn(argc, cargs);
+	free(cargs);
 	for (args = copy; *args != NULL; args++)
 		free(*args);
 	free(copy);

@@ -271,6 +271,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	M->cfg = cfg;
 	M->pfh = pfh;
 	M->pid = getpid();
+	M->started = now_ms();
 	M->is_root = geteuid() == 0;
 	M->generation = 1;
 	M->ctl_fd = -1;

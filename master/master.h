@@ -26,6 +26,7 @@
 #define STORM_WINDOW	1000	/* ... this many ms is a crash storm */
 #define STOP_TERM_DELAY	1000	/* ms between "please stop" and SIGTERM */
 #define MAX_LISTEN	16	/* listen fds per unit */
+#define CTL_REQUEST_MAX	4096	/* a control request line */
 
 #define OUTLOG_RATE	100	/* output lines a second, per pipe */
 #define STATUS_BAD_RATE	10	/* bad status messages logged a second */
@@ -72,6 +73,8 @@ struct child {
 	int			 reaped;	/* exited: drain, then forget */
 	unsigned long		 uses;
 	struct ratelimit	 bad_rl;	/* bad status messages */
+	long long		 born;		/* now_ms() at spawn */
+	char			*last_err;	/* last stderr line, or NULL */
 };
 RB_HEAD(child_tree, child);
 int	child_cmp(struct child *, struct child *);
@@ -96,6 +99,7 @@ struct unit {
 	int			 draining;	/* asked to stop, alive */
 	int			 limit;		/* 0 = unlimited */
 	int			 retired;	/* removed by reload */
+	int			 down;		/* stopped by the operator */
 	struct throttle		 throttle;
 	struct event		*wakeup_ev;
 	int			 used;		/* a child was ever spawned */
@@ -105,6 +109,9 @@ struct unit {
 	unsigned long		 uses;
 	unsigned long		 restarts;
 	char			 last_exit[32];
+	long long		 last_exit_at;	/* now_ms(), 0: never */
+	pid_t			 last_exit_pid;
+	char			*throttle_cause;	/* last throttle, why */
 	char			*status_text;
 };
 
@@ -112,6 +119,7 @@ struct service {
 	TAILQ_ENTRY(service)	 entry;
 	struct tentry		*te;		/* owned */
 	int			 retired;	/* removed by reload */
+	int			 down;		/* new units start down */
 	TAILQ_HEAD(, unit)	 units;
 };
 TAILQ_HEAD(service_list, service);
@@ -128,6 +136,7 @@ struct master {
 	int			 aborting;
 	int			 is_root;
 	pid_t			 pid;
+	long long		 started;	/* now_ms() at start */
 	struct pidfh		*pfh;
 	struct event		*stop_term_ev;
 	struct event		*stop_kill_ev;
@@ -190,6 +199,7 @@ void		 status_drain(struct child *);
 /* outlog.c */
 int		 outlog_open(int fd, int pri, const char *ident, pid_t pid);
 void		 outlog_shutdown(void);
+void		 outlog_drain(pid_t);
 
 /* throttle.c */
 long long	 throttle_delay(int level, long long min, long long max);
@@ -207,6 +217,7 @@ void		 wakeup_clear(struct unit *);
 int		 control_open(struct errlist *);
 void		 control_close(void);
 void		 control_retry_all(void);
+void		 control_reaped(void);
 
 /* reload.c */
 struct evbuffer;

@@ -37,6 +37,18 @@ struct outlog {
 
 static TAILQ_HEAD(, outlog) outlogs = TAILQ_HEAD_INITIALIZER(outlogs);
 
+/* A child's last stderr line: the likely cause if it fails to start. */
+static void
+outlog_note(struct outlog *o, const char *p, size_t len)
+{
+	struct child	*c;
+
+	if (o->pri != LOG_WARNING || (c = child_find(o->pid)) == NULL)
+		return;
+	free(c->last_err);
+	c->last_err = xstrndup(p, len);
+}
+
 static void
 outlog_report(unsigned long n, unsigned limit, void *arg)
 {
@@ -65,12 +77,14 @@ outlog_flush(struct outlog *o, int all)
 
 	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
 		outlog_line(o, p, nl - p);
+		outlog_note(o, p, nl - p);
 		left -= nl - p + 1;
 		p = nl + 1;
 	}
 	/* A full buffer without newline, or the end: log what is there. */
 	if (left > 0 && (all || left == sizeof(o->buf))) {
 		outlog_line(o, p, left);
+		outlog_note(o, p, left);
 		left = 0;
 	}
 	memmove(o->buf, p, left);
@@ -126,6 +140,41 @@ outlog_open(int fd, int pri, const char *ident, pid_t pid)
 	event_add(o->ev, NULL);
 	TAILQ_INSERT_TAIL(&outlogs, o, entry);
 	return 0;
+}
+
+/*
+ * A child was reaped: read what its pipes still hold (all it wrote is
+ * there, unless a grandchild keeps a pipe open, which is only read as
+ * far as it goes now), so that its last words come before its exit.
+ */
+void
+outlog_drain(pid_t pid)
+{
+	struct outlog	*o, *next;
+	ssize_t		 n = -1;
+	size_t		 want;
+	int		 i;
+
+	for (o = TAILQ_FIRST(&outlogs); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		if (o->pid != pid)
+			continue;
+		/* A pipe holds 64 KiB: more is a grandchild's, read later. */
+		for (i = 0; i < 16; i++) {
+			want = sizeof(o->buf) - o->len;
+			if (want > 4096)
+				want = 4096;
+			n = read(o->fd, o->buf + o->len, want);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			o->len += n;
+			outlog_flush(o, 0);
+		}
+		if (n == 0)
+			outlog_free(o);
+	}
 }
 
 /* The master exits: log what is buffered and let go of every pipe. */

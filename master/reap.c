@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -72,20 +73,31 @@ static void
 reap_child(struct child *c, int status)
 {
 	struct unit	*u = c->unit;
-	char		 why[64];
+	char		 why[64], *err;
 	const char	*bad;
 
 	reap_describe(status, u->last_exit, sizeof(u->last_exit));
+	u->last_exit_at = now_ms();
+	u->last_exit_pid = c->pid;
+	/* What it wrote last (an exec error) may explain a throttle. */
+	outlog_drain(c->pid);
 	bad = reap_judge(c, status, why, sizeof(why));
 	c->reaped = 1;
 	status_drain(c);
+	err = c->last_err;
+	c->last_err = NULL;
 	child_free(c);
 	if (u->retired)
 		reload_reaped(u);
-	else if (bad != NULL)
+	else if (bad != NULL) {
 		throttle_bad(u, bad);
-	else
+		if (err != NULL) {
+			free(u->throttle_cause);
+			xasprintf(&u->throttle_cause, "%s: %s", bad, err);
+		}
+	} else
 		avail_update(u);
+	free(err);
 }
 
 void
@@ -111,6 +123,8 @@ reap_children(void)
 		}
 		reap_child(c, status);
 	}
+	/* A "linkmaster stop SERVICE" may be waiting for these. */
+	control_reaped();
 	if (M->stopping && M->nchildren == 0)
 		event_base_loopbreak(M->base);
 }

@@ -369,6 +369,7 @@ spawn_child(struct unit *u)
 	c->pid = pid;
 	c->unit = u;
 	c->generation = M->generation;
+	c->born = now_ms();
 	c->status_fd = sp[0];
 	c->status_ev = event_new(M->base, sp[0], EV_READ | EV_PERSIST,
 	    status_read_cb, c);
@@ -519,5 +520,6 @@ child_free(struct child *c)
 	event_free(c->grace_ev);
 	if (c->kill_ev != NULL)
 		event_free(c->kill_ev);
+	free(c->last_err);
 	free(c);
 }

@@ -86,6 +86,7 @@ svc_unit_new(struct service *s, const char *name, const struct peer *p)
 	u->ident = svc_ident(M->cfg, s->te, u->name);
 	u->cmdpath = svc_command_path(M->cfg, s->te);
 	u->limit = s->te->maxproc;
+	u->down = s->down;
 	TAILQ_INIT(&u->children);
 	strlcpy(u->last_exit, "-", sizeof(u->last_exit));
 	TAILQ_INSERT_TAIL(&s->units, u, entry);
@@ -248,6 +249,7 @@ svc_unit_free(struct unit *u)
 	free(u->ident);
 	free(u->cmdpath);
 	free(u->status_text);
+	free(u->throttle_cause);
 	free(u->peer.name);
 	free(u->peer.address);
 	free(u->peer.port);

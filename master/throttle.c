@@ -61,6 +61,8 @@ throttle_bad(struct unit *u, const char *why)
 	throttle_format(d, buf, sizeof(buf));
 	log_warnx("service %s: %s -- throttling for %s", u->name, why, buf);
 	u->throttle.active = 1;
+	free(u->throttle_cause);
+	u->throttle_cause = xstrdup(why);
 	u->throttle.until = now_ms() + d + jitter;
 	if (u->throttle.ev == NULL)
 		u->throttle.ev = evtimer_new(M->base, throttle_timer_cb, u);

@@ -99,7 +99,8 @@ wakeup_timer_cb(int fd, short ev, void *arg)
 {
 	struct unit	*u = arg;
 
-	if (!M->stopping)
+	/* A unit the operator stopped has nobody to wake. */
+	if (!M->stopping && !u->down)
 		wakeup_send(u);
 }
 

@@ -395,11 +395,14 @@ lm_stop() {
 }
 
 # svc_field SERVICE FIELD [TYPE]: one column of "linkmaster status" for
-# SERVICE.  FIELD: type state procs uses restarts lastexit throttle status.
+# SERVICE.  FIELD: type state procs uses restarts lastexit throttle up
+# status.
 # LAST-EXIT may be two words ("exit 1", "signal 9"), STATUS is the rest.
 # Exit 1 if status failed or has no such row.
 svc_field() {
-	timeout 10 $LM status >"$T/status.out" 2>"$T/status.err" || return 1
+	# Exit 3 (something is down or throttled) is an answer too.
+	timeout 10 $LM status >"$T/status.out" 2>"$T/status.err"
+	case $? in 0|3) ;; *) return 1 ;; esac
 	awk -v svc="$1" -v f="$2" -v type="${3:-}" '
 	$1 == svc && $1 != "NAME" && (type == "" || $2 == type) {
 		if ($7 == "exit" || $7 == "signal") {
@@ -408,11 +411,11 @@ svc_field() {
 			last = $7; i = 8
 		}
 		st = ""
-		for (j = i + 1; j <= NF; j++)
+		for (j = i + 2; j <= NF; j++)
 			st = st (st == "" ? "" : " ") $j
 		v["type"] = $2; v["state"] = $3; v["procs"] = $4
 		v["uses"] = $5; v["restarts"] = $6; v["lastexit"] = last
-		v["throttle"] = $i; v["status"] = st
+		v["throttle"] = $i; v["up"] = $(i + 1); v["status"] = st
 		print v[f]
 		found = 1
 		exit
