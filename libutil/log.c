@@ -17,6 +17,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,24 @@ static struct sockaddr_un log_addr;
 static int		 log_have_addr;
 static int		 log_to_stderr = 1;
 static int		 log_verbose;
+
+static int	 log_connect(void);
+static int	 log_queue_line(const char *, size_t);
+
+/* The queued mode (the master). */
+struct log_qline {
+	size_t		 len;
+	char		*line;
+};
+static struct {
+	int		 on;
+	size_t		 max;		/* lines */
+	struct log_qline *q;		/* ring of max */
+	size_t		 head;
+	size_t		 n;
+	unsigned long	 dropped;	/* since the queue was last empty */
+	void		(*wake)(void);
+} logq;
 
 static const struct {
 	const char	*name;
@@ -62,6 +81,30 @@ log_facility(const char *name)
 	return -1;
 }
 
+/*
+ * Queued mode: a fresh connected, non-blocking socket.  -1 when syslog is
+ * not there (the line goes to stderr, the next one tries again).  The
+ * caller's write event follows the new fd.
+ */
+static int
+log_connect(void)
+{
+	log_close();
+	if (!log_have_addr)
+		return -1;
+	if ((log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	if (connect(log_sock, (struct sockaddr *)&log_addr,
+	    sizeof(log_addr)) == -1) {
+		log_close();
+		return -1;
+	}
+	if (logq.n > 0 && logq.wake != NULL)
+		logq.wake();
+	return 0;
+}
+
 void
 log_init(const char *ident, const char *facility, const char *path,
     int to_stderr)
@@ -82,6 +125,10 @@ log_init(const char *ident, const char *facility, const char *path,
 	log_addr.sun_family = AF_UNIX;
 	strlcpy(log_addr.sun_path, path, sizeof(log_addr.sun_path));
 	log_have_addr = 1;
+	if (logq.on) {
+		log_connect();
+		return;
+	}
 	log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (log_sock != -1)
 		(void)setsockopt(log_sock, SOL_SOCKET, SO_SNDTIMEO, &tv,
@@ -142,6 +189,139 @@ log_prefix(int pri)
 	}
 }
 
+/* One send in queued mode: 1 sent, 0 would block, -1 syslog not there. */
+static int
+log_queue_send(const char *line, size_t len)
+{
+	int	 again;
+
+	for (again = 0; again < 2; again++) {
+		if (log_sock == -1 && log_connect() == -1)
+			return -1;
+		if (send(log_sock, line, len, MSG_NOSIGNAL) != -1)
+			return 1;
+		if (errno == EINTR) {
+			again--;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		/* Restarted or gone: once more on a new socket. */
+		log_close();
+	}
+	return -1;
+}
+
+/*
+ * A line in queued mode: sent at once when nothing waits before it, else
+ * queued behind; 1 when it was sent or queued, 0 when lost (not there, or
+ * the queue full: counted).
+ */
+static int
+log_queue_line(const char *line, size_t len)
+{
+	struct log_qline	*ql;
+	int			 r;
+
+	if (logq.n > 0)
+		(void)log_queue_flush();
+	if (logq.n == 0) {
+		if ((r = log_queue_send(line, len)) != 0)
+			return r == 1;
+	}
+	if (logq.n == logq.max) {
+		logq.dropped++;
+		return 0;
+	}
+	ql = &logq.q[(logq.head + logq.n) % logq.max];
+	if ((ql->line = malloc(len)) == NULL) {
+		logq.dropped++;
+		return 0;
+	}
+	memcpy(ql->line, line, len);
+	ql->len = len;
+	if (logq.n++ == 0 && logq.wake != NULL)
+		logq.wake();
+	return 1;
+}
+
+void
+log_queue_init(size_t max, void (*wake)(void))
+{
+	if (logq.on || max == 0)
+		return;
+	if ((logq.q = calloc(max, sizeof(*logq.q))) == NULL)
+		return;		/* stays synchronous: slower, not wrong */
+	logq.on = 1;
+	logq.max = max;
+	logq.wake = wake;
+	(void)log_connect();
+}
+
+int
+log_queue_fd(void)
+{
+	return logq.on ? log_sock : -1;
+}
+
+size_t
+log_queue_pending(void)
+{
+	return logq.n;
+}
+
+int
+log_queue_flush(void)
+{
+	struct log_qline	*ql;
+	unsigned long		 dropped;
+	char			 msg[128];
+	int			 r;
+
+	while (logq.n > 0) {
+		ql = &logq.q[logq.head];
+		if ((r = log_queue_send(ql->line, ql->len)) == 0)
+			return 1;
+		/* Sent, or syslog gone: either way the line is done. */
+		free(ql->line);
+		ql->line = NULL;
+		logq.head = (logq.head + 1) % logq.max;
+		logq.n--;
+	}
+	if (logq.dropped > 0) {
+		dropped = logq.dropped;
+		logq.dropped = 0;
+		r = snprintf(msg, sizeof(msg), "%lu log lines dropped: the "
+		    "syslog socket was full (a queue of %zu lines)", dropped,
+		    logq.max);
+		log_as(log_ident_buf, getpid(), LOG_WARNING, msg, (size_t)r);
+	}
+	return logq.n > 0;
+}
+
+/* Exiting: what is queued gets up to a second to go out. */
+void
+log_queue_drain(int timeout_ms)
+{
+	struct pollfd	 pfd;
+	long long	 end;
+	struct timespec	 ts;
+
+	if (!logq.on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + timeout_ms;
+	while (log_queue_flush() && log_sock != -1) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 >= end)
+			break;
+		pfd.fd = log_sock;
+		pfd.events = POLLOUT;
+		(void)poll(&pfd, 1, (int)(end - (ts.tv_sec * 1000LL +
+		    ts.tv_nsec / 1000000)));
+	}
+}
+
 void
 log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 {
@@ -168,7 +348,9 @@ log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 	 * a crash storm does exactly that -- retry instead of losing the line.
 	 */
 	sent = 0;
-	if (log_sock != -1 && log_have_addr)
+	if (logq.on)
+		sent = log_queue_line(line, hdr + n);
+	else if (log_sock != -1 && log_have_addr)
 		while (!(sent = sendto(log_sock, line, hdr + n, MSG_NOSIGNAL,
 		    (struct sockaddr *)&log_addr, sizeof(log_addr)) != -1) &&
 		    errno == EINTR)
@@ -267,6 +449,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_CRIT, 1, fmt, ap);
 	va_end(ap);
+	log_queue_drain(1000);
 	exit(1);
 }
 
@@ -278,5 +461,6 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_CRIT, 0, fmt, ap);
 	va_end(ap);
+	log_queue_drain(1000);
 	exit(1);
 }

@@ -6,7 +6,8 @@
  * with Postfix's severity prefixes: "warning: ", "error: ", "fatal: ".
  * Optionally every line is copied to stderr ("ident[pid]: msg").
  * A missing or full syslog socket never stops the caller for long: a send
- * waits at most one second, then the line is dropped (stderr still gets it).
+ * waits at most one second, then the line is dropped (stderr still gets it);
+ * in queued mode (log_queue_init) a send never waits at all.
  */
 #ifndef LM_LOG_H
 #define LM_LOG_H
@@ -35,6 +36,22 @@ void	 log_warnx(const char *, ...) LM_PRINTF(1, 2);
 void	 log_error(const char *, ...) LM_PRINTF(1, 2);	/* "error: " prefix */
 __dead void fatal(const char *, ...) LM_PRINTF(1, 2);	/* appends strerror, exit 1 */
 __dead void fatalx(const char *, ...) LM_PRINTF(1, 2);
+
+/*
+ * Queued mode, for a process with an event loop (the master): a line the
+ * syslog socket cannot take at once waits in a queue of max lines; wake()
+ * is called when the queue becomes non-empty or the socket changes, and
+ * the caller then watches log_queue_fd() for writing and calls
+ * log_queue_flush() (1: lines still wait, watch again; 0: empty).  What
+ * finds the queue full is dropped, counted, and reported in one line once
+ * the queue is empty.  log_queue_drain(): before exit, block up to
+ * timeout_ms to send what waits (fatal() does).
+ */
+void	 log_queue_init(size_t max, void (*wake)(void));
+int	 log_queue_fd(void);
+size_t	 log_queue_pending(void);
+int	 log_queue_flush(void);
+void	 log_queue_drain(int timeout_ms);
 
 /*
  * Log one line on behalf of someone else: a child's stdout/stderr line is

@@ -204,6 +204,36 @@ master_signals(void)
 	}
 }
 
+/*
+ * The log queue (libutil/log.c): lines syslog could not take at once go
+ * out when its socket is writable, so that a slow syslog never makes the
+ * master deaf.
+ */
+static struct event	*log_ev;
+
+static void
+master_log_cb(int fd, short ev, void *arg)
+{
+	if (log_queue_flush() && log_ev != NULL)
+		event_add(log_ev, NULL);
+}
+
+/* The queue became non-empty, or the socket changed. */
+static void
+master_log_wake(void)
+{
+	if (M == NULL || M->base == NULL)
+		return;
+	if (log_ev != NULL)
+		event_free(log_ev);
+	log_ev = NULL;
+	if (log_queue_fd() == -1)
+		return;
+	if ((log_ev = event_new(M->base, log_queue_fd(), EV_WRITE,
+	    master_log_cb, NULL)) != NULL)
+		event_add(log_ev, NULL);
+}
+
 /* Tear down in an order that lets "linkmaster stop" trust end-of-file. */
 static void
 master_cleanup(void)
@@ -223,6 +253,11 @@ master_cleanup(void)
 		pidfile_remove(M->pfh);
 	M->pfh = NULL;
 	outlog_shutdown();
+	/*
+	 * Last words go out before the control socket closes: "linkmaster
+	 * stop" takes its end-of-file for the master gone.
+	 */
+	log_queue_drain(1000);
 	control_close();
 	for (i = 0; i < sizeof(sig_ev) / sizeof(sig_ev[0]); i++)
 		if (sig_ev[i] != NULL)
@@ -231,7 +266,11 @@ master_cleanup(void)
 		event_free(M->stop_term_ev);
 	if (M->stop_kill_ev != NULL)
 		event_free(M->stop_kill_ev);
+	if (log_ev != NULL)
+		event_free(log_ev);
+	log_ev = NULL;
 	event_base_free(M->base);
+	M->base = NULL;
 	/* Reload may have replaced the configuration: it is ours to free. */
 	config_free(M->cfg);
 	free(M);
@@ -286,6 +325,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 		fatal("chdir /");
 	if ((M->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
+	log_queue_init(LOG_QUEUE_LINES, master_log_wake);
 
 	errlist_init(&errs);
 	(void)check_sections(cfg, t, &errs);

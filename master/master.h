@@ -29,6 +29,7 @@
 #define CTL_REQUEST_MAX	4096	/* a control request line */
 
 #define OUTLOG_RATE	100	/* output lines a second, per pipe */
+#define LOG_QUEUE_LINES	1000	/* log lines waiting for a slow syslog */
 #define STATUS_BAD_RATE	10	/* bad status messages logged a second */
 
 struct unit;

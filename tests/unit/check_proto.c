@@ -29,6 +29,7 @@
 
 #include "fakemaster.h"
 #include "fdpass.h"
+#include "log.h"
 #include "proto.h"
 #include "service.h"
 #include "sock.h"
@@ -1134,6 +1135,92 @@ START_TEST(test_service_standalone)
 }
 END_TEST
 
+/* --- the log queue (libutil/log.c, queued mode) -------------------------- */
+
+static int	log_wakes;
+
+static void
+count_wake(void)
+{
+	log_wakes++;
+}
+
+/* The next datagram on fd (waiting up to a second), NUL-terminated. */
+static int
+next_dgram(int fd, char *buf, size_t len)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	ssize_t		 n;
+
+	if (poll(&pfd, 1, 1000) != 1)
+		return -1;
+	if ((n = recv(fd, buf, len - 1, 0)) < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * A syslog that does not read: lines never block the caller; 5 wait in
+ * the queue, what finds it full is counted, and once the reader catches
+ * up every line arrives in order, then one line says how many were
+ * dropped: logged + dropped == written.
+ */
+START_TEST(test_log_queue)
+{
+	char		 err[256], buf[4096], *path;
+	const char	*p;
+	long long	 t0;
+	int		 sfd, i, got = 0, last = -1, n, dropped = -1;
+
+	path = fm_tmp_path("syslog");
+	sfd = sock_unix_listen(path, SOCK_DGRAM, 0600, err, sizeof(err));
+	ck_assert_msg(sfd != -1, "%s", err);
+	log_init("lq", "daemon", path, 0);
+	log_queue_init(5, count_wake);
+	ck_assert_int_ne(log_queue_fd(), -1);
+	t0 = now_ms();
+	for (i = 0; i < 100; i++)
+		log_info("line %d", i);
+	/* The old way blocked a second per line once syslog was full. */
+	ck_assert_int_lt(now_ms() - t0, 500);
+	ck_assert_uint_eq(log_queue_pending(), 5);
+	ck_assert_int_eq(log_wakes, 1);
+
+	/* The reader catches up; the owner flushes when writable. */
+	while (got < 200) {
+		while (next_dgram(sfd, buf, sizeof(buf)) == 0) {
+			got++;
+			if ((p = strstr(buf, "lq[")) != NULL &&
+			    (p = strstr(p, "]: line ")) != NULL) {
+				n = atoi(p + 8);
+				/* The first ones, in order; then drops. */
+				ck_assert_msg(n == last + 1, "line %d after %d",
+				    n, last);
+				last = n;
+				continue;
+			}
+			ck_assert_msg((p = strstr(buf, "warning: ")) != NULL,
+			    "unexpected: %s", buf);
+			ck_assert_int_eq(sscanf(p, "warning: %d log lines "
+			    "dropped: the syslog socket was full", &dropped),
+			    1);
+			goto done;
+		}
+		/* Check's timeout fails the test if the report never comes. */
+		(void)log_queue_flush();
+	}
+ done:
+	ck_assert_int_eq(log_queue_pending(), 0);
+	ck_assert_int_gt(dropped, 0);
+	/* Every line but the report: the ones logged plus the dropped. */
+	ck_assert_int_eq(got - 1 + dropped, 100);
+	ck_assert_int_eq(last, got - 2);
+	close(sfd);
+	free(path);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1143,6 +1230,7 @@ suite(void)
 	s = suite_create("proto");
 
 	tc = tcase_create("proto");
+	tcase_add_test(tc, test_log_queue);
 	tcase_add_test(tc, test_parse_kinds);
 	tcase_add_test(tc, test_parse_junk);
 	tcase_add_test(tc, test_proto_name);
