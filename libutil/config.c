@@ -182,6 +182,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_INT_CB("startup_grace", 1 * SECOND, CFGF_NONE,
 	    config_cb_number),
 	CFG_INT_CB("stop_timeout", 10 * SECOND, CFGF_NONE, config_cb_number),
+	CFG_BOOL("cgroups", cfg_true, CFGF_NONE),
 	CFG_STR_LIST_CB("import_environment", config_env_default, CFGF_NONE,
 	    config_cb_env),
 	CFG_SEC("peer", config_peer_opts,
@@ -1075,6 +1076,7 @@ config_fill(struct config *c, cfg_t *cfg)
 	c->throttle_max = cfg_getint(cfg, "throttle_max");
 	c->startup_grace = cfg_getint(cfg, "startup_grace");
 	c->stop_timeout = cfg_getint(cfg, "stop_timeout");
+	c->cgroups = cfg_getbool(cfg, "cgroups") ? 1 : 0;
 
 	c->import_environment = config_strlist(cfg, "import_environment",
 	    &c->nimport);

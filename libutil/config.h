@@ -67,6 +67,7 @@ struct config {
 	long long throttle_max;		/* ms, 60 s */
 	long long startup_grace;	/* ms, 1 s */
 	long long stop_timeout;		/* ms, 10 s */
+	int	 cgroups;		/* 1: a cgroup v2 per service if root */
 
 	char	**import_environment;	/* NULL-terminated */
 	int	 nimport;

@@ -331,6 +331,9 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	(void)check_sections(cfg, t, &errs);
 	if (errs.n == 0)
 		master_dirs(&errs);
+	/* Before anything binds: what a killed master left holds sockets. */
+	if (errs.n == 0)
+		cgroup_init();
 	if (errs.n == 0 && svc_create_all(t, &errs) == 0) {
 		TAILQ_FOREACH(s, &M->services, entry)
 			TAILQ_FOREACH(u, &s->units, entry)
@@ -342,6 +345,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 			log_as(log_ident(), M->pid, LOG_CRIT, errs.msg[i],
 			    strlen(errs.msg[i]));
 		errlist_free(&errs);
+		cgroup_stop();
 		master_cleanup();
 		return 1;
 	}
@@ -357,6 +361,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 			wakeup_arm(u);
 		}
 	event_base_dispatch(M->base);
+	cgroup_stop();
 	log_info("stopped");
 	master_cleanup();
 	return 0;

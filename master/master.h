@@ -122,6 +122,8 @@ struct service {
 	int			 retired;	/* removed by reload */
 	int			 down;		/* new units start down */
 	TAILQ_HEAD(, unit)	 units;
+	char			*cg_path;	/* its cgroup, once made */
+	int			 cg_fd;		/* ... its cgroup.procs */
 };
 TAILQ_HEAD(service_list, service);
 
@@ -183,6 +185,14 @@ void		 child_term(struct child *);
 struct child	*child_find(pid_t);
 void		 child_free(struct child *);
 void		 child_started(struct child *, const char *why);
+
+/* cgroup.c */
+void		 cgroup_init(void);
+int		 cgroup_join_fd(struct service *);
+void		 cgroup_spawned(struct child *);
+void		 cgroup_reaped(struct child *);
+void		 cgroup_service_free(struct service *);
+void		 cgroup_stop(void);
 
 /* env.c */
 char		**env_build(const struct config *, const struct unit *,

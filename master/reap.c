@@ -83,6 +83,7 @@ reap_child(struct child *c, int status)
 	outlog_drain(c->pid);
 	bad = reap_judge(c, status, why, sizeof(why));
 	c->reaped = 1;
+	cgroup_reaped(c);
 	status_drain(c);
 	err = c->last_err;
 	c->last_err = NULL;

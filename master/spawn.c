@@ -63,6 +63,7 @@ struct spawn_plan {
 	gid_t		 gid;
 	gid_t		*groups;
 	int		 ngroups;
+	int		 cg_fd;			/* cgroup.procs to join, or -1 */
 };
 
 /* Child side: say why we cannot go on, where the master will log it. */
@@ -170,9 +171,25 @@ spawn_itoa(long v, char *buf)
 static __dead void
 spawn_exec(struct unit *u, struct spawn_plan *sp)
 {
+	char	 pid[24];
+	int	 cg_errno = 0;
+
 	spawn_signals();
+	/*
+	 * Into the service's cgroup first, before anything could fork.  The
+	 * fd does not survive spawn_fds: say a failure once stderr is ours.
+	 */
+	if (sp->cg_fd != -1) {
+		spawn_itoa((long)getpid(), pid);
+		if (write(sp->cg_fd, pid, strlen(pid)) == -1)
+			cg_errno = errno;
+	}
 	(void)setsid();
 	spawn_fds(sp);
+	if (cg_errno != 0) {
+		errno = cg_errno;
+		spawn_die("joining the cgroup of service", u->svc->te->name);
+	}
 	spawn_privileges(sp);
 	/*
 	 * Die with the master even if the program never reads its status
@@ -235,6 +252,7 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 	int			 i, handoff = u->handoff_fd != -1;
 
 	memset(sp, 0, sizeof(*sp));
+	sp->cg_fd = -1;
 	if ((sp->src[sp->n++] = spawn_devnull()) == -1)
 		return -1;
 	sp->src[sp->n++] = out_fd;
@@ -247,6 +265,8 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 	if (M->is_root && te->unpriv && spawn_user(sp) == -1)
 		return -1;
 	sp->do_chroot = M->is_root && te->chroot;
+	if ((sp->cg_fd = cgroup_join_fd(u->svc)) == -1 && errno != 0)
+		return -1;
 	sp->envp = env_build(M->cfg, u, sp->n - 1, M->generation, 0, handoff);
 	/* Room for the child to write its own pid in. */
 	for (e = sp->envp; *e != NULL; e++)
@@ -385,6 +405,7 @@ spawn_child(struct unit *u)
 	TAILQ_INSERT_TAIL(&u->children, c, entry);
 	RB_INSERT(child_tree, &M->children, c);
 	M->nchildren++;
+	cgroup_spawned(c);
 	if (!u->used) {
 		u->used = 1;
 		wakeup_arm(u);

@@ -232,6 +232,7 @@ svc_free(struct service *s)
 		TAILQ_REMOVE(&s->units, u, entry);
 		svc_unit_free(u);
 	}
+	cgroup_service_free(s);
 	tentry_free(s->te);
 	free(s);
 }

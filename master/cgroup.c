@@ -1,0 +1,625 @@
+/*
+ * cgroup.c: no survivors.  Whatever a service's children fork, even a
+ * program that drops privileges (which clears PR_SET_PDEATHSIG) or
+ * leaves our process group, is gone when the master has stopped, and a
+ * master that died without stopping (SIGKILL) leaves nothing that the
+ * next start does not kill before it binds a socket.
+ *
+ * Two ways, chosen at start:
+ *  - cgroup v2, when the master runs as root, "cgroups = yes" (default)
+ *    and the cgroup2 hierarchy (found in /proc/self/mountinfo) is
+ *    writable: every service gets <mount>/linkmaster-<hash>/<name>.<type>
+ *    (the hash is of pid_file, whose lock makes the name ours alone); a
+ *    child joins its service's group before it execs.  Stopping kills
+ *    what is left in each group (cgroup.kill, or SIGKILL to every pid of
+ *    cgroup.procs on kernels before 5.14) and waits until the group is
+ *    empty; start does the same to any group a previous master left.
+ *  - otherwise a record in state_dir/children: one file per child, named
+ *    after its pid, holding its start time from /proc/PID/stat.  Start
+ *    kills each recorded child that still runs with that start time, and
+ *    the rest of its process group (each child leads its own).  Stopping
+ *    kills what is left of the process groups of the children that
+ *    exited.  A grandchild that left its process group (setsid) escapes
+ *    the record: that is what the cgroup is for.
+ * Killing waits for the victims to be gone (pidfd or cgroup.events, at
+ * most CGROUP_WAIT ms), so that their sockets are closed.  Nothing here
+ * is fatal: what cannot be done is logged, and the master carries on.
+ */
+#include <sys/types.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+
+#define CGROUP_WAIT	5000	/* ms for killed processes to be gone */
+#define CGROUP_MAXPROC	4096	/* victims handled in one round */
+
+static struct {
+	char		*base;		/* cgroup mode: our directory */
+	char		*recdir;	/* record mode: state_dir/children */
+	int		 recfd;		/* ... opened, or -1 */
+	pid_t		*stopped;	/* record mode: groups to clean at stop */
+	size_t		 nstopped;
+} cg = { NULL, NULL, -1, NULL, 0 };
+
+/* One process as /proc/PID/stat tells it. */
+struct cgroup_proc {
+	pid_t			 pid;
+	pid_t			 pgrp;
+	char			 state;
+	unsigned long long	 start;
+};
+
+/*
+ * Read /proc/PID/stat.  The command name may hold anything, spaces and
+ * ")" included: the fields we want come after its last ")".
+ */
+static int
+cgroup_proc_stat(pid_t pid, struct cgroup_proc *p)
+{
+	char		 path[64], buf[1024], *s, *f;
+	ssize_t		 n;
+	int		 fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((s = strrchr(buf, ')')) == NULL || s[1] != ' ')
+		return -1;
+	s += 2;
+	p->pid = pid;
+	p->state = *s;
+	/* Fields from 3 (state): 5 is pgrp, 22 starttime. */
+	for (i = 3, f = s; f != NULL && i < 22; i++) {
+		if (i == 5)
+			p->pgrp = (pid_t)strtol(f, NULL, 10);
+		if ((f = strchr(f, ' ')) != NULL)
+			f++;
+	}
+	if (f == NULL)
+		return -1;
+	p->start = strtoull(f, NULL, 10);
+	return 0;
+}
+
+/* The start time of pid, for the record (0: unknown). */
+static unsigned long long
+cgroup_proc_start(pid_t pid)
+{
+	struct cgroup_proc p;
+
+	return cgroup_proc_stat(pid, &p) == 0 ? p.start : 0;
+}
+
+/*
+ * SIGKILL each pid and wait, at most CGROUP_WAIT ms, until all are gone.
+ * pidfds make this exact: the signal cannot reach a reused pid once the
+ * pidfd is open and the process was checked (the caller matched it), and
+ * poll() says when each has exited.  Zombies count as gone (their sockets
+ * are closed); ours are reaped, as PID 1 must.
+ */
+static int
+cgroup_kill_pids(const pid_t *pids, size_t n)
+{
+	struct pollfd	*pfd;
+	long long	 end;
+	size_t		 i, left;
+	int		 killed = 0, ms;
+
+	if (n == 0)
+		return 0;
+	pfd = xcalloc(n, sizeof(*pfd));
+	for (i = 0; i < n; i++) {
+		pfd[i].events = POLLIN;
+		if ((pfd[i].fd = pidfd_open(pids[i], 0)) == -1)
+			continue;
+		if (pidfd_send_signal(pfd[i].fd, SIGKILL, NULL, 0) == 0)
+			killed++;
+	}
+	end = now_ms() + CGROUP_WAIT;
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			continue;
+		for (i = 0, left = 0; i < n; i++)
+			if (pfd[i].fd != -1)
+				left++;
+		if (left == 0 || (ms = (int)(end - now_ms())) <= 0)
+			break;
+		if (poll(pfd, n, ms > 100 ? 100 : ms) == -1 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++)
+			if (pfd[i].fd != -1 && pfd[i].revents != 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				pfd[i].revents = 0;
+			}
+	}
+	for (i = 0; i < n; i++)
+		if (pfd[i].fd != -1) {
+			log_warnx("pid %d is still there %d ms after SIGKILL",
+			    (int)pids[i], CGROUP_WAIT);
+			close(pfd[i].fd);
+		}
+	free(pfd);
+	return killed;
+}
+
+/*
+ * Every live process that belongs to one of the n process groups: its
+ * leader is leaders[i] with start time starts[i] (0: the leader is known
+ * to be gone).  A group whose leader pid now runs with another start time
+ * is someone else's (the kernel does not reuse a pid while a process
+ * group of that number exists, so the members check themselves).
+ */
+static size_t
+cgroup_group_members(const pid_t *leaders, const unsigned long long *starts,
+    size_t n, pid_t *out, size_t max)
+{
+	struct cgroup_proc p;
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i, k = 0;
+	char		*alien;
+	pid_t		 pid;
+
+	if (n == 0 || (d = opendir("/proc")) == NULL)
+		return 0;
+	alien = xcalloc(n, 1);
+	for (i = 0; i < n; i++)
+		if (starts[i] != 0 && cgroup_proc_stat(leaders[i], &p) == 0 &&
+		    p.start != starts[i])
+			alien[i] = 1;
+	while ((de = readdir(d)) != NULL && k < max) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (pid == getpid() || cgroup_proc_stat(pid, &p) == -1 ||
+		    p.state == 'Z')
+			continue;
+		for (i = 0; i < n; i++)
+			if (!alien[i] && p.pgrp == leaders[i] &&
+			    p.start >= starts[i]) {
+				out[k++] = pid;
+				break;
+			}
+	}
+	closedir(d);
+	free(alien);
+	return k;
+}
+
+/* --- record mode ----------------------------------------------------------- */
+
+/* Start: kill what the records of a previous master name; empty them. */
+static void
+cgroup_records_clean(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		*leaders = NULL, *victims;
+	unsigned long long *starts = NULL, st;
+	size_t		 n = 0, cap = 0, nv;
+	char		 buf[64];
+	ssize_t		 len;
+	int		 fd, dfd;
+
+	if ((dfd = dup(cg.recfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		log_warn("%s", cg.recdir);
+		if (dfd != -1)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		st = 0;
+		if ((fd = openat(cg.recfd, de->d_name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) != -1) {
+			if ((len = read(fd, buf, sizeof(buf) - 1)) > 0) {
+				buf[len] = '\0';
+				st = strtoull(buf, NULL, 10);
+			}
+			close(fd);
+		}
+		(void)unlinkat(cg.recfd, de->d_name, 0);
+		if (st == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			leaders = xreallocarray(leaders, cap, sizeof(*leaders));
+			starts = xreallocarray(starts, cap, sizeof(*starts));
+		}
+		leaders[n] = (pid_t)strtol(de->d_name, NULL, 10);
+		starts[n++] = st;
+	}
+	closedir(d);
+	victims = xcalloc(CGROUP_MAXPROC, sizeof(*victims));
+	nv = cgroup_group_members(leaders, starts, n, victims, CGROUP_MAXPROC);
+	if (nv > 0)
+		log_warnx("killing %zu processes left by a previous master "
+		    "(recorded in %s)", nv, cg.recdir);
+	(void)cgroup_kill_pids(victims, nv);
+	free(victims);
+	free(leaders);
+	free(starts);
+}
+
+/* Record a new child: state_dir/children/PID holds its start time. */
+static void
+cgroup_record(pid_t pid)
+{
+	char	 name[24], buf[32];
+	int	 fd, n;
+
+	snprintf(name, sizeof(name), "%ld", (long)pid);
+	n = snprintf(buf, sizeof(buf), "%llu\n", cgroup_proc_start(pid));
+	if ((fd = openat(cg.recfd, name, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 || write(fd, buf, n) != n)
+		log_warn("cannot record pid %ld in %s", (long)pid, cg.recdir);
+	if (fd != -1)
+		close(fd);
+}
+
+/* --- cgroup mode -------------------------------------------------------------- */
+
+/* The mount point of the cgroup2 hierarchy, or NULL. */
+static char *
+cgroup_mount(void)
+{
+	FILE	*fp;
+	char	*line = NULL, *sep, *f[5], *s, *r = NULL, *w;
+	size_t	 cap = 0;
+	int	 i;
+
+	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return NULL;
+	while (r == NULL && getline(&line, &cap, fp) != -1) {
+		if ((sep = strstr(line, " - ")) == NULL ||
+		    strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		for (i = 0, s = line; i < 5 && s != NULL; i++) {
+			f[i] = s;
+			if ((s = strchr(s, ' ')) != NULL)
+				*s++ = '\0';
+		}
+		if (i < 5)
+			continue;
+		/* Field 5 is the mount point, with \ooo escapes. */
+		r = w = xstrdup(f[4]);
+		for (s = f[4]; *s != '\0'; s++, w++) {
+			if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+			    s[2] >= '0' && s[2] <= '7' &&
+			    s[3] >= '0' && s[3] <= '7') {
+				*w = (char)((s[1] - '0') * 64 +
+				    (s[2] - '0') * 8 + (s[3] - '0'));
+				s += 3;
+			} else
+				*w = *s;
+		}
+		*w = '\0';
+	}
+	free(line);
+	fclose(fp);
+	return r;
+}
+
+static int
+cgroup_write(const char *dir, const char *file, const char *what)
+{
+	char	*path;
+	int	 fd, rc = -1;
+
+	xasprintf(&path, "%s/%s", dir, file);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) != -1) {
+		if (write(fd, what, strlen(what)) == (ssize_t)strlen(what))
+			rc = 0;
+		close(fd);
+	}
+	free(path);
+	return rc;
+}
+
+/* The pids of cgroup.procs (at most max). */
+static size_t
+cgroup_procs(const char *dir, pid_t *out, size_t max)
+{
+	FILE	*fp;
+	char	*path;
+	long	 pid;
+	size_t	 n = 0;
+
+	xasprintf(&path, "%s/cgroup.procs", dir);
+	fp = fopen(path, "re");
+	free(path);
+	if (fp == NULL)
+		return 0;
+	while (n < max && fscanf(fp, "%ld", &pid) == 1)
+		out[n++] = (pid_t)pid;
+	fclose(fp);
+	return n;
+}
+
+/* Whether cgroup.events says "populated 1" (-1: cannot tell). */
+static int
+cgroup_populated(int fd)
+{
+	char	 buf[256];
+	ssize_t	 n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strstr(buf, "populated 1") != NULL;
+}
+
+/*
+ * Kill everything in the group dir and wait until it is empty; then
+ * remove it.  Returns how many processes it held.
+ */
+static size_t
+cgroup_kill_group(const char *dir)
+{
+	struct pollfd	 pfd;
+	pid_t		*pids;
+	long long	 end;
+	size_t		 n, total;
+	char		*path;
+	int		 ms;
+
+	pids = xcalloc(CGROUP_MAXPROC, sizeof(*pids));
+	total = n = cgroup_procs(dir, pids, CGROUP_MAXPROC);
+	xasprintf(&path, "%s/cgroup.events", dir);
+	pfd.fd = open(path, O_RDONLY | O_CLOEXEC);
+	pfd.events = POLLPRI;
+	free(path);
+	if (n > 0 && cgroup_write(dir, "cgroup.kill", "1") == -1) {
+		/* Before Linux 5.14: kill pid by pid until none is left. */
+		end = now_ms() + CGROUP_WAIT;
+		while (n > 0 && now_ms() < end) {
+			(void)cgroup_kill_pids(pids, n);
+			n = cgroup_procs(dir, pids, CGROUP_MAXPROC);
+			total += n;
+		}
+	}
+	end = now_ms() + CGROUP_WAIT;
+	while (pfd.fd != -1 && cgroup_populated(pfd.fd) == 1) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			continue;
+		if ((ms = (int)(end - now_ms())) <= 0) {
+			log_warnx("%s: still populated %d ms after it was "
+			    "killed", dir, CGROUP_WAIT);
+			break;
+		}
+		/* Reap our own zombies (PID 1) at least every 100 ms. */
+		(void)poll(&pfd, 1, ms > 100 ? 100 : ms);
+	}
+	if (pfd.fd != -1)
+		close(pfd.fd);
+	if (rmdir(dir) == -1 && errno != ENOENT && errno != EBUSY)
+		log_warn("rmdir %s", dir);
+	free(pids);
+	return total;
+}
+
+/* Kill every group under our directory; why: for the log. */
+static void
+cgroup_kill_all(const char *why)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*dir;
+	size_t		 n;
+
+	if ((d = opendir(cg.base)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		xasprintf(&dir, "%s/%s", cg.base, de->d_name);
+		if ((n = cgroup_kill_group(dir)) > 0)
+			log_warnx("service %s: killed %zu processes %s",
+			    de->d_name, n, why);
+		free(dir);
+	}
+	closedir(d);
+}
+
+/* The name of our directory: pid_file's lock makes it ours alone. */
+static char *
+cgroup_base(const char *mount)
+{
+	const unsigned char *s;
+	unsigned long long h = 14695981039346656037ULL;	/* FNV-1a */
+	char		*r;
+
+	for (s = (const unsigned char *)M->cfg->pid_file; *s != '\0'; s++)
+		h = (h ^ *s) * 1099511628211ULL;
+	xasprintf(&r, "%s/linkmaster-%016llx", mount, h);
+	return r;
+}
+
+/*
+ * Start: choose the mode and kill whatever a previous master with this
+ * pid file left behind, before anything binds.  Runs with the pid file
+ * locked, so no live master owns what is found.
+ */
+void
+cgroup_init(void)
+{
+	char	*mount = NULL, *probe;
+
+	xasprintf(&cg.recdir, "%s/children", M->cfg->state_dir);
+	if (mkdir(cg.recdir, 0700) == -1 && errno != EEXIST)
+		log_warn("mkdir %s", cg.recdir);
+	if ((cg.recfd = open(cg.recdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		log_warn("%s: cannot keep a record of children", cg.recdir);
+	else
+		cgroup_records_clean();
+
+	if (!M->is_root || !M->cfg->cgroups)
+		return;
+	if ((mount = cgroup_mount()) == NULL) {
+		log_info("no cgroup2 hierarchy: children are recorded in %s",
+		    cg.recdir);
+		return;
+	}
+	cg.base = cgroup_base(mount);
+	if (mkdir(cg.base, 0755) == -1 && errno != EEXIST) {
+		log_info("cannot use cgroup2 (mkdir %s: %s): children are "
+		    "recorded in %s", cg.base, strerror(errno), cg.recdir);
+		free(cg.base);
+		cg.base = NULL;
+	} else {
+		cgroup_kill_all("left by a previous master");
+		/* A group we can create but not enter is of no use. */
+		xasprintf(&probe, "%s/cgroup.procs", cg.base);
+		if (access(probe, W_OK) == -1) {
+			log_info("cannot use cgroup2 (%s: %s): children are "
+			    "recorded in %s", probe, strerror(errno),
+			    cg.recdir);
+			(void)rmdir(cg.base);
+			free(cg.base);
+			cg.base = NULL;
+		}
+		free(probe);
+	}
+	free(mount);
+}
+
+/*
+ * The cgroup.procs of s's group, opened (and the group made) on first
+ * use; -1 with errno 0 in record mode (chosen at start: a reload does
+ * not change it).  A failure is returned as -1 with errno: the
+ * spawn fails and says why, rather than start a child we could lose.
+ */
+int
+cgroup_join_fd(struct service *s)
+{
+	char	*dir, *path;
+	int	 fd;
+
+	errno = 0;
+	if (cg.base == NULL)
+		return -1;
+	if (s->cg_path != NULL)
+		return s->cg_fd;
+	xasprintf(&dir, "%s/%s.%s", cg.base, s->te->name,
+	    svc_type_name(s->te->type));
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("service %s: mkdir %s", s->te->name, dir);
+		free(dir);
+		errno = EIO;
+		return -1;
+	}
+	xasprintf(&path, "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		log_warn("service %s: %s", s->te->name, path);
+	free(path);
+	if (fd == -1) {
+		free(dir);
+		errno = EIO;
+		return -1;
+	}
+	s->cg_path = dir;
+	s->cg_fd = fd;
+	return fd;
+}
+
+/* A child was spawned: in record mode, write it down. */
+void
+cgroup_spawned(struct child *c)
+{
+	if (cg.base == NULL && cg.recfd != -1)
+		cgroup_record(c->pid);
+}
+
+/*
+ * A child was reaped: drop its record.  While stopping, remember its
+ * process group: what is left of it is killed before the master exits.
+ */
+void
+cgroup_reaped(struct child *c)
+{
+	char	 name[24];
+
+	if (cg.base != NULL || cg.recfd == -1)
+		return;
+	snprintf(name, sizeof(name), "%ld", (long)c->pid);
+	(void)unlinkat(cg.recfd, name, 0);
+	if (M->stopping) {
+		cg.stopped = xreallocarray(cg.stopped, cg.nstopped + 1,
+		    sizeof(*cg.stopped));
+		cg.stopped[cg.nstopped++] = c->pid;
+	}
+}
+
+/* A service goes (reload): its group goes too once empty. */
+void
+cgroup_service_free(struct service *s)
+{
+	if (s->cg_path == NULL)
+		return;
+	close(s->cg_fd);
+	(void)rmdir(s->cg_path);	/* EBUSY while anything runs in it */
+	free(s->cg_path);
+	s->cg_path = NULL;
+}
+
+/*
+ * The master stops and every child has exited: kill what they left
+ * behind and wait until it is gone, then remove our groups.
+ */
+void
+cgroup_stop(void)
+{
+	unsigned long long *zero;
+	pid_t		*victims;
+	size_t		 nv;
+
+	if (cg.base != NULL) {
+		cgroup_kill_all("left behind after stop");
+		if (rmdir(cg.base) == -1 && errno != ENOENT)
+			log_warn("rmdir %s", cg.base);
+	} else if (cg.nstopped > 0) {
+		zero = xcalloc(cg.nstopped, sizeof(*zero));
+		victims = xcalloc(CGROUP_MAXPROC, sizeof(*victims));
+		nv = cgroup_group_members(cg.stopped, zero, cg.nstopped,
+		    victims, CGROUP_MAXPROC);
+		if (nv > 0)
+			log_warnx("killing %zu processes left behind after "
+			    "stop", nv);
+		(void)cgroup_kill_pids(victims, nv);
+		free(victims);
+		free(zero);
+	}
+	free(cg.stopped);
+	cg.stopped = NULL;
+	cg.nstopped = 0;
+	free(cg.base);
+	cg.base = NULL;
+	free(cg.recdir);
+	cg.recdir = NULL;
+	if (cg.recfd != -1)
+		close(cg.recfd);
+	cg.recfd = -1;
+}

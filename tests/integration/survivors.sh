@@ -1,0 +1,94 @@
+#!/bin/sh
+# survivors.sh: no survivors.  A child that drops privileges itself (which
+# clears PR_SET_PDEATHSIG), ignores SIGTERM and has workers that leave its
+# process group outlives a SIGKILLed master while holding its inet port;
+# the next start kills all of it before it binds (cgroup v2 mode), and a
+# stop leaves nothing.  With "cgroups = no" the record in
+# state_dir/children does the same for the child's process group.
+. "$(dirname "$0")/lib.sh"
+
+HOSTILE=$top_builddir/tests/helpers/hostile
+need_root
+need_built "$HOSTILE"
+id nobody >/dev/null 2>&1 || skip_all "needs the user nobody"
+grep -q ' - cgroup2 ' /proc/self/mountinfo || skip_all "needs cgroup2"
+
+plan 16
+lm_setup survivors
+free_port PORT
+
+# hostile_pids SVC N: wait for N "ready" lines (main and workers) of SVC
+# since log line FROM; their pids in HPIDS (also remembered for cleanup).
+hostile_pids() {
+	wait_for "$2 ready lines of $1" 10 sh -c \
+	    "[ \$(tail -n +$FROM '$LOG' | grep -Ec '^linkmaster/$1\[[0-9]+\]: (warning: )?(main|worker) [0-9]+ ready\$') -ge $2 ]" ||
+	    return 1
+	HPIDS=$(tail -n +"$FROM" "$LOG" |
+	    sed -n "s/^linkmaster\/$1\[[0-9]*\]: \(main\|worker\) \([0-9]*\) ready\$/\2/p" |
+	    tr '\n' ' ')
+	LM_BG="$LM_BG $HPIDS"
+}
+
+# grandchildren: the hostile program as an inet service that never
+# accepts; a client's connection makes the master spawn it.
+lm_table <<EOF
+127.0.0.1:$PORT	inet	n	n	n	-	1	$HOSTILE -u nobody -i -s -w 2
+EOF
+lm_conf
+lm_start || bail_out "cannot start the master"
+FROM=1
+lm_bg "$T/client1.out" "$TCLIENT" -w 2 -n 1 "127.0.0.1:$PORT"
+hostile_pids hostile 3 || bail_out "the hostile service did not start"
+main=${HPIDS%% *}
+ok 'grep -q "^0::/linkmaster-[0-9a-f]*/127.0.0.1:$PORT.inet\$" /proc/$main/cgroup' \
+    "the child runs in its service's cgroup"
+diag "$(cat /proc/$main/cgroup 2>/dev/null | grep '^0::')"
+
+# --- the master dies by SIGKILL ------------------------------------------------
+kill -9 "$MASTER_PID"
+wait_for "the master to die" 5 dead "$MASTER_PID"
+ok '! all_dead $HPIDS' \
+    "the hostile processes outlive the SIGKILLed master (else this proves nothing)"
+FROM=$(($(wc -l <"$LOG") + 1))
+lm_start
+is "$LM_RC" 0 "start after a SIGKILLed master binds the port again"
+ok 'all_dead $HPIDS' "every process the old master's child left is gone when start returns"
+ok 'tail -n +$FROM "$LOG" | grep -Eq "^linkmaster/master\[[0-9]+\]: warning: service 127.0.0.1:$PORT.inet: killed 3 processes left by a previous master$"' \
+    "start says what it killed"
+
+# --- stop leaves nothing ----------------------------------------------------------
+FROM=$(($(wc -l <"$LOG") + 1))
+lm_bg "$T/client2.out" "$TCLIENT" -w 2 -n 1 "127.0.0.1:$PORT"
+hostile_pids hostile 3 || bail_out "the hostile service did not start again"
+group=$(grep '^0::' /proc/${HPIDS%% *}/cgroup | cut -d: -f3)
+lm_stop
+is "$LM_RC" 0 "stop"
+ok 'all_dead $HPIDS' "stop: the child that ignores SIGTERM and its setsid() workers are gone"
+ok '[ -n "$group" ] && [ ! -d "$(grep " - cgroup2 " /proc/self/mountinfo | cut -d" " -f5)${group%/*}" ]' \
+    "stop: the master's cgroups are removed"
+
+# --- without cgroups: the record in state_dir ------------------------------------
+lm_table <<EOF
+127.0.0.1:$PORT	inet	n	n	n	-	1	$HOSTILE -u nobody -i -w 2
+EOF
+lm_conf 'cgroups = no'
+lm_start || bail_out "cannot start the master (cgroups = no)"
+FROM=$(($(wc -l <"$LOG") + 1))
+lm_bg "$T/client3.out" "$TCLIENT" -w 2 -n 1 "127.0.0.1:$PORT"
+hostile_pids hostile 3 || bail_out "the hostile service did not start (cgroups = no)"
+main=${HPIDS%% *}
+ok 'grep -q "^0::/\$" /proc/$main/cgroup' "cgroups = no: the child stays in the master's cgroup"
+ok '[ -f "$T/state/children/$main" ]' "the child is recorded in state_dir/children"
+start=$(sed 's/.*) //' /proc/"$main"/stat | cut -d" " -f20)
+is "$(cat "$T/state/children/$main")" "$start" "the record holds its start time"
+kill -9 "$MASTER_PID"
+wait_for "the master to die" 5 dead "$MASTER_PID"
+ok '! all_dead $HPIDS' "the hostile processes outlive the SIGKILLed master"
+FROM=$(($(wc -l <"$LOG") + 1))
+lm_start
+is "$LM_RC" 0 "start after a SIGKILLed master binds the port again (record)"
+ok 'all_dead $HPIDS' "every recorded process and its group is gone when start returns"
+ok 'tail -n +$FROM "$LOG" | grep -Eq "^linkmaster/master\[[0-9]+\]: warning: killing 3 processes left by a previous master"' \
+    "start says what it killed (record)"
+lm_stop
+ok '[ -z "$(ls "$T/state/children")" ]' "stop: the record is empty"
