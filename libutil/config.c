@@ -160,6 +160,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR_CB("syslog_facility", "daemon", CFGF_NONE,
 	    config_cb_facility),
 	CFG_STR_CB("syslog_socket", "/dev/log", CFGF_NONE, config_cb_path),
+	CFG_STR_CB("log_file", NULL, CFGF_NONE, config_cb_path),
 	CFG_STR_CB("socket_dir", "/run/linkmaster", CFGF_NONE,
 	    config_cb_path),
 	CFG_STR_CB("state_dir", "/var/lib/linkmaster", CFGF_NONE,
@@ -1058,6 +1059,8 @@ config_fill(struct config *c, cfg_t *cfg)
 	c->syslog_name = xstrdup(cfg_getstr(cfg, "syslog_name"));
 	c->syslog_facility = xstrdup(cfg_getstr(cfg, "syslog_facility"));
 	c->syslog_socket = config_path(c, cfg_getstr(cfg, "syslog_socket"));
+	if (cfg_getstr(cfg, "log_file") != NULL)
+		c->log_file = config_path(c, cfg_getstr(cfg, "log_file"));
 	c->socket_dir = config_path(c, cfg_getstr(cfg, "socket_dir"));
 	c->state_dir = config_path(c, cfg_getstr(cfg, "state_dir"));
 	c->pid_file = config_path(c, cfg_getstr(cfg, "pid_file"));
@@ -1183,6 +1186,7 @@ config_free(struct config *c)
 	free(c->syslog_name);
 	free(c->syslog_facility);
 	free(c->syslog_socket);
+	free(c->log_file);
 	free(c->socket_dir);
 	free(c->state_dir);
 	free(c->pid_file);

@@ -51,6 +51,7 @@ struct config {
 	char	*syslog_name;		/* "linkmaster" */
 	char	*syslog_facility;	/* "daemon" */
 	char	*syslog_socket;		/* "/dev/log" */
+	char	*log_file;		/* instead of syslog, or NULL */
 	char	*socket_dir;
 	char	*state_dir;
 	char	*pid_file;

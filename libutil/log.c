@@ -10,6 +10,14 @@
  * net.unix.max_dgram_qlen is 10, so a burst must wait for the reader rather
  * than be dropped), and is retried when a signal interrupts it; after a
  * second the line is lost to syslog but not to stderr.
+ *
+ * With log_file (Postfix's maillog_file) every line goes to that file
+ * instead, "Mmm dd hh:mm:ss ident[pid]: msg", one write(2) per line on an
+ * O_APPEND descriptor, so that the lines of many processes never mix.  A
+ * child under the master opens the file itself; when it cannot (it runs
+ * unprivileged, or the file is the master's /dev/stdout) it writes the
+ * bare message on its stdout, which the master logs under the child's
+ * ident and pid: the same line in the end.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -17,6 +25,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +45,11 @@ static struct sockaddr_un log_addr;
 static int		 log_have_addr;
 static int		 log_to_stderr = 1;
 static int		 log_verbose;
+static int		 log_file_fd = -1;	/* log_file, or -1 */
+static int		 log_file_relay;	/* a child: via its stdout */
+static int		 log_file_std;		/* log_file is our stdout */
+
+static const char	*log_prefix(int);
 
 static int	 log_connect(void);
 static int	 log_queue_line(const char *, size_t);
@@ -133,6 +147,67 @@ log_init(const char *ident, const char *facility, const char *path,
 	if (log_sock != -1)
 		(void)setsockopt(log_sock, SOL_SOCKET, SO_SNDTIMEO, &tv,
 		    sizeof(tv));
+}
+
+/*
+ * Log to a file instead of syslog (path NULL: back to syslog).  A child
+ * (child != 0) that cannot open it relays through its stdout.  Returns -1
+ * (errno set) when the master cannot open it; nothing changes then.
+ */
+int
+log_set_file(const char *path, int child)
+{
+	int	 fd = -1, std = 0;
+
+	if (path != NULL && (strcmp(path, "/dev/stdout") == 0 ||
+	    strcmp(path, "/dev/stderr") == 0)) {
+		std = 1;
+		if (!child && (fd = fcntl(path[5] == 'o' ? STDOUT_FILENO :
+		    STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
+			return -1;
+	} else if (path != NULL && (fd = open(path, O_WRONLY | O_APPEND |
+	    O_CREAT | O_CLOEXEC | O_NOCTTY, 0640)) == -1 && !child)
+		return -1;
+	if (log_file_fd != -1)
+		close(log_file_fd);
+	log_file_fd = fd;
+	log_file_std = std;
+	log_file_relay = path != NULL && child && fd == -1;
+	return 0;
+}
+
+const char *
+log_file_mode(void)
+{
+	if (log_file_relay)
+		return "relay";
+	return log_file_fd != -1 ? "file" : "syslog";
+}
+
+/* One line to log_file (or the master, for a relaying child). */
+static int
+log_file_write(const char *stamp, const char *ident, pid_t pid, int pri,
+    const char *msg, size_t len)
+{
+	char	 line[LOG_LINE_MAX + 256];
+	int	 n;
+
+	if (log_file_relay)
+		n = snprintf(line, sizeof(line), "%s%.*s", log_prefix(pri),
+		    (int)len, msg);
+	else
+		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%.*s", stamp,
+		    ident, (long)pid, log_prefix(pri), (int)len, msg);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	while (write(log_file_relay ? STDOUT_FILENO : log_file_fd, line, n) ==
+	    -1)
+		if (errno != EINTR)
+			return 0;
+	return 1;
 }
 
 void
@@ -342,6 +417,15 @@ log_as(const char *ident, pid_t pid, int pri, const char *msg, size_t len)
 		goto out;
 	if ((size_t)n >= sizeof(line) - hdr)
 		n = sizeof(line) - hdr - 1;
+	if (log_file_fd != -1 || log_file_relay) {
+		sent = log_file_write(stamp, ident, pid, pri, msg, len);
+		/* The file may be our stdout: no second copy then. */
+		if ((log_to_stderr && !log_file_std) || !sent) {
+			line[hdr + n] = '\n';
+			(void)write(STDERR_FILENO, line + hdr, n + 1);
+		}
+		goto out;
+	}
 	/*
 	 * A send with SO_SNDTIMEO is never restarted after a signal handler
 	 * (signal(7)): when the syslog queue is full and a SIGCHLD arrives --

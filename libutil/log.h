@@ -28,6 +28,9 @@ void	 log_set_verbose(int);
 /* Close the syslog socket (a child about to exec, or a fork that must not share it). */
 void	 log_close(void);
 int	 log_facility(const char *);	/* -1 when unknown */
+/* log_file instead of syslog (NULL: syslog); child: may relay via stdout. */
+int	 log_set_file(const char *path, int child);
+const char *log_file_mode(void);	/* "syslog", "file" or "relay" */
 
 void	 log_info(const char *, ...) LM_PRINTF(1, 2);
 void	 log_debug(const char *, ...) LM_PRINTF(1, 2);

@@ -268,6 +268,10 @@ service_init(int argc, char *argv[], const char *name)
 		    "/dev/log", 0);
 	else
 		log_init(name, "daemon", "/dev/log", 1);
+	/* The master's log_file: ours too (relayed if we cannot open it). */
+	if (under_master && (v = getenv("MASTER_LOG_FILE")) != NULL &&
+	    *v != '\0')
+		(void)log_set_file(v, 1);
 
 	/* libbsd's getopt is BSD's: options must come before arguments. */
 	opterr = 0;

@@ -54,6 +54,8 @@ env_build(const struct config *cfg, const struct unit *u, int status_fd,
 	env_add(&envp, &n, "MASTER_SYSLOG_NAME", u->ident);
 	env_add(&envp, &n, "MASTER_SYSLOG_FACILITY", cfg->syslog_facility);
 	env_add(&envp, &n, "MASTER_SYSLOG_SOCKET", cfg->syslog_socket);
+	if (cfg->log_file != NULL)
+		env_add(&envp, &n, "MASTER_LOG_FILE", cfg->log_file);
 	env_add(&envp, &n, "MASTER_CONFIG_DIR", cfg->confdir);
 	env_add(&envp, &n, "MASTER_STATE_DIR", cfg->state_dir);
 	env_addn(&envp, &n, "MASTER_MAX_USE", cfg->max_use);

@@ -320,6 +320,14 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	xasprintf(&ident, "%s/master", cfg->syslog_name);
 	log_init(ident, cfg->syslog_facility, cfg->syslog_socket, 1);
 	free(ident);
+	if (cfg->log_file != NULL && log_set_file(cfg->log_file, 0) == -1) {
+		fprintf(stderr, "linkmaster: log_file %s: %s\n", cfg->log_file,
+		    strerror(errno));
+		pidfile_remove(pfh);
+		free(M);
+		M = NULL;
+		return 1;
+	}
 	master_limits();
 	if (chdir("/") == -1)
 		fatal("chdir /");

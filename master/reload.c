@@ -98,6 +98,7 @@ env_changed(const struct config *o, const struct config *n)
 	if (!str_eq(o->syslog_name, n->syslog_name) ||
 	    !str_eq(o->syslog_facility, n->syslog_facility) ||
 	    !str_eq(o->syslog_socket, n->syslog_socket) ||
+	    !str_eq(o->log_file, n->log_file) ||
 	    !str_eq(o->host_name, n->host_name) ||
 	    o->nimport != n->nimport)
 		return 1;
@@ -563,6 +564,10 @@ reload_commit(struct reload_plan *p, struct evbuffer *out)
 		    M->cfg->syslog_socket, log_stderr_enabled());
 		free(ident);
 	}
+	/* Reopened on every reload: "linkmaster reload" after a rotation. */
+	if (log_set_file(M->cfg->log_file, 0) == -1)
+		log_warn("reload: log_file %s: logging to syslog",
+		    M->cfg->log_file);
 	/* Entries move into services; the table keeps the rest. */
 	for (i = 0; i < p->n; i++)
 		if (p->items[i].te != NULL)

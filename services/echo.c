@@ -10,11 +10,19 @@
  * Standalone ("echo -o listen=127.0.0.1:9000") it is a plain
  * single-process server, the ceiling the master's benchmarks compare to.
  *
- * A client that misbehaves (resets, stops reading) only ends its own
- * session; nothing per client is logged except in verbose mode.
+ * Each client is logged at info as Postfix's smtpd does: "connect from
+ * ADDR" and "disconnect from ADDR requests=N" (N: the lines it sent; a
+ * last line without newline counts too).  ADDR is "HOST:PORT" for inet,
+ * "local (pid P, uid U)" for a unix socket.  "-o log_clients=0" turns
+ * both off (the benchmarks measure the service, not syslog).  A client
+ * that misbehaves (resets, stops reading) only ends its own session.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -70,32 +78,95 @@ echo_write(int fd, const char *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+struct echo_conf {
+	int	 timeout_ms;
+	int	 log_clients;
+};
+
+/* Who the client is, for the log: "127.0.0.1:4711", "local (pid 9, uid 0)". */
 static void
-echo_client(int fd, void *arg)
+echo_peer(int fd, char *buf, size_t len)
 {
-	char	 buf[ECHO_BUF];
-	int	 timeout_ms = *(int *)arg, r;
-	ssize_t	 n;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct ucred		 uc;
+	socklen_t		 ul = sizeof(uc);
+	char			 a[INET6_ADDRSTRLEN];
+
+	strlcpy(buf, "unknown", len);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		if (inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)) != NULL)
+			snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)) !=
+		    NULL)
+			snprintf(buf, len, "[%s]:%u", a,
+			    ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
+			snprintf(buf, len, "local (pid %ld, uid %ld)",
+			    (long)uc.pid, (long)uc.uid);
+		else
+			strlcpy(buf, "local", len);
+	}
+}
+
+/* Echo until the client is done; the number of lines it sent. */
+static unsigned long
+echo_session(int fd, int timeout_ms)
+{
+	char		 buf[ECHO_BUF];
+	unsigned long	 lines = 0;
+	int		 r, partial = 0;
+	ssize_t		 n, i;
 
 	for (;;) {
 		if ((r = echo_wait(fd, POLLIN, timeout_ms)) == 0) {
 			log_debug("client silent for %d s: closing",
 			    timeout_ms / 1000);
-			return;
+			break;
 		}
 		if (r == -1)
-			return;
+			break;
 		if ((n = read(fd, buf, sizeof(buf))) == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			log_debug("read: %s", strerror(errno));
-			return;
+			break;
 		}
 		if (n == 0)
-			return;
+			break;
+		for (i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				lines++;
+		partial = buf[n - 1] != '\n';
 		if (echo_write(fd, buf, (size_t)n, timeout_ms) == -1)
-			return;
+			break;
 	}
+	return lines + partial;
+}
+
+static void
+echo_client(int fd, void *arg)
+{
+	struct echo_conf	*ec = arg;
+	char			 peer[128];
+	unsigned long		 n;
+
+	if (!ec->log_clients) {
+		(void)echo_session(fd, ec->timeout_ms);
+		return;
+	}
+	echo_peer(fd, peer, sizeof(peer));
+	log_info("connect from %s", peer);
+	n = echo_session(fd, ec->timeout_ms);
+	log_info("disconnect from %s requests=%lu", peer, n);
 }
 
 static void
@@ -130,17 +201,19 @@ echo_trigger(const char *buf, size_t len, void *arg)
 int
 main(int argc, char *argv[])
 {
+	struct echo_conf ec;
 	long long	 timeout;
-	int		 timeout_ms;
 
 	service_init(argc, argv, "echo");
 	if (service_argc() != 0)
 		fatalx("unexpected argument \"%s\"; usage: echo [-v] "
-		    "[-o timeout=N] [-o listen=ADDR]", service_argv()[0]);
+		    "[-o timeout=N] [-o log_clients=0|1] [-o listen=ADDR]",
+		    service_argv()[0]);
 	timeout = service_option_num("timeout", 300, 0, INT_MAX / 1000);
-	timeout_ms = timeout == 0 ? -1 : (int)timeout * 1000;
+	ec.timeout_ms = timeout == 0 ? -1 : (int)timeout * 1000;
+	ec.log_clients = service_option_num("log_clients", 1, 0, 1) != 0;
 
 	if (!service_listen_is_stream(0))
 		service_run_trigger(echo_trigger, NULL);
-	service_run_prefork(echo_client, &timeout_ms);
+	service_run_prefork(echo_client, &ec);
 }
