@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +32,19 @@ struct master	*M;
 
 static struct event	*sig_ev[5];
 
-/* mkdir -p with a mode for the last component; fix the mode if it exists. */
+/*
+ * mkdir -p with a mode for the last component; fix the mode if it exists
+ * (fixmode), and the owner when uid is not -1.  The last component is
+ * changed through a descriptor opened with O_NOFOLLOW: a root master
+ * must never chmod or chown what a symlink put there points to.
+ */
 static int
-master_mkdir(const char *path, mode_t mode, int fixmode, struct errlist *errs)
+master_mkdir(const char *path, mode_t mode, int fixmode, uid_t uid,
+    gid_t gid, struct errlist *errs)
 {
 	char		*p, *s;
 	struct stat	 st;
+	int		 fd;
 
 	p = xstrdup(path);
 	for (s = p + 1; *s != '\0'; s++) {
@@ -55,28 +63,56 @@ master_mkdir(const char *path, mode_t mode, int fixmode, struct errlist *errs)
 		errlist_add(errs, "mkdir %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		errlist_add(errs, "%s: not a directory", path);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		errlist_add(errs, "%s: not a directory%s", path,
+		    errno == ELOOP ? " (a symbolic link)" : "");
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	if (fixmode && (st.st_mode & 07777) != mode && chmod(path, mode) == -1)
+	if (fixmode && (st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
 		errlist_add(errs, "chmod %s: %s", path, strerror(errno));
+	if (uid != (uid_t)-1 && (st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)
+		errlist_add(errs, "chown %s: %s", path, strerror(errno));
+	close(fd);
 	return 0;
 }
 
+/*
+ * socket_dir/private belongs to default_user when we are root, as
+ * Postfix's private/ belongs to mail_owner: every unprivileged child runs
+ * as that user and must reach private sockets (linkd to its backend).
+ * Nobody else can.  So does state_dir/link, where link helpers keep
+ * their queues; state_dir itself stays root's (the record of children).
+ */
 static void
 master_dirs(struct errlist *errs)
 {
-	char	*p;
+	struct passwd	*pw;
+	uid_t		 uid = (uid_t)-1;
+	gid_t		 gid = (gid_t)-1;
+	char		*p;
 
-	(void)master_mkdir(M->cfg->socket_dir, 0755, 0, errs);
+	if (M->is_root && (pw = getpwnam(M->cfg->default_user)) != NULL) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	(void)master_mkdir(M->cfg->socket_dir, 0755, 0, (uid_t)-1, (gid_t)-1,
+	    errs);
 	xasprintf(&p, "%s/private", M->cfg->socket_dir);
-	(void)master_mkdir(p, 0700, 1, errs);
+	(void)master_mkdir(p, 0700, 1, uid, gid, errs);
 	free(p);
 	xasprintf(&p, "%s/public", M->cfg->socket_dir);
-	(void)master_mkdir(p, 0755, 1, errs);
+	(void)master_mkdir(p, 0755, 1, (uid_t)-1, (gid_t)-1, errs);
 	free(p);
-	(void)master_mkdir(M->cfg->state_dir, 0755, 0, errs);
+	(void)master_mkdir(M->cfg->state_dir, 0755, 0, (uid_t)-1, (gid_t)-1,
+	    errs);
+	/* Link helpers keep their queues here (link.c), as default_user. */
+	xasprintf(&p, "%s/link", M->cfg->state_dir);
+	(void)master_mkdir(p, 0700, 0, uid, gid, errs);
+	free(p);
 }
 
 /* Every child costs the master three fds: let it have all it may. */

@@ -264,6 +264,13 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 	sp->src[sp->n++] = status_fd;
 	if (M->is_root && te->unpriv && spawn_user(sp) == -1)
 		return -1;
+	/*
+	 * Give the output pipes to the child's user, so that it can reopen
+	 * /dev/stdout and /dev/stderr (a pipe is 0600, its creator's).
+	 */
+	if (sp->do_user && (fchown(out_fd, sp->uid, sp->gid) == -1 ||
+	    fchown(err_fd, sp->uid, sp->gid) == -1))
+		return -1;
 	sp->do_chroot = M->is_root && te->chroot;
 	if ((sp->cg_fd = cgroup_join_fd(u->svc)) == -1 && errno != 0)
 		return -1;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +124,21 @@ svc_create_all(struct table *t, struct errlist *errs)
 }
 
 /*
+ * Give fd (a private directory or FIFO) to default_user when we are root:
+ * the unprivileged children run as that user (master.c, master_dirs).
+ */
+static void
+svc_private_owner(const struct config *cfg, int fd)
+{
+	struct passwd	*pw;
+
+	if (!M->is_root || (pw = getpwnam(cfg->default_user)) == NULL)
+		return;
+	if (fchown(fd, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("chown to %s", cfg->default_user);
+}
+
+/*
  * socket_dir/{private,public}/NAME; a link unit's NAME is service/peer,
  * so its directory is made here, as private or public as its parent.
  */
@@ -131,6 +148,7 @@ svc_unix_path(const struct config *cfg, const struct unit *u, char **path,
 {
 	const struct tentry	*te = u->svc->te;
 	char			*dir;
+	int			 fd;
 
 	if (te->type == SVC_LINK) {
 		xasprintf(&dir, "%s/%s/%s", cfg->socket_dir,
@@ -142,6 +160,17 @@ svc_unix_path(const struct config *cfg, const struct unit *u, char **path,
 			free(dir);
 			return -1;
 		}
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1) {
+			errlist_add(errs, "service %s: %s: not a directory%s",
+			    u->name, dir, errno == ELOOP ?
+			    " (a symbolic link)" : "");
+			free(dir);
+			return -1;
+		}
+		if (te->private)
+			svc_private_owner(cfg, fd);
+		close(fd);
 		free(dir);
 	}
 	xasprintf(path, "%s/%s/%s", cfg->socket_dir,
@@ -177,6 +206,8 @@ svc_listen_open(const struct config *cfg, struct unit *u,
 			return -1;
 		fd = sock_fifo_listen(path, te->private ? 0600 : 0622, err,
 		    sizeof(err));
+		if (fd != -1 && te->private)
+			svc_private_owner(cfg, fd);
  one:
 		if (fd == -1) {
 			errlist_add(errs, "service %s: %s", u->name, err);
