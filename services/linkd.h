@@ -1,0 +1,152 @@
+/*
+ * linkd.h: the peer side of a link, shared by its files: the options
+ * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c)
+ * and the peer lookup (linkd_peer.c).
+ */
+#ifndef LM_LINKD_H
+#define LM_LINKD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <netdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linkproto.h"
+
+struct event;
+struct event_base;
+struct lconn;
+struct lconn_flusher;
+
+/* How long the last words to a link that does not read may take. */
+#define LINKD_FLUSH_MS	10000
+/*
+ * A backend connection that has answered nothing for this long with
+ * requests outstanding is busy with a slow one: the pool grows.  Well
+ * above what a backend that computes takes for a burst, well below what
+ * one that waits on disks or hosts takes.
+ */
+#define LINKD_LAG_MS	2
+
+struct linkd_peer {
+	char	*name;
+	char	*address;
+};
+
+/* The options, read once at start-up (linkd.c) or set by a test. */
+struct linkd_opts {
+	const char		*host;
+	const char		*backend_name;
+	const char		*backend_path;
+	const char		*socket_dir;	/* -o socket_dir, else config */
+	const char		*confdir;
+	struct linkd_peer	*peers;		/* -o peers, else config */
+	int			 npeers;
+	int			 pool;
+	int			 depth;		/* requests per connection */
+	int			 max_pending;
+	size_t			 max_line;
+	long long		 hello_ms;
+	long long		 backend_ms;
+	long long		 lag_us;	/* backend_lag */
+	/* A backend connection (sock_unix_connect; a seam for tests). */
+	int			(*connect)(const char *, char *, size_t);
+};
+
+extern struct linkd_opts D;
+
+/*
+ * A session's life, in this order only (sess_set_state() never goes
+ * back): waiting for the hello; serving requests; the link sent
+ * end-of-file (what is in hand is answered); the master said stop
+ * (likewise, nothing new is read); writing the last words; over.
+ */
+enum sess_state {
+	SESS_HELLO,
+	SESS_UP,
+	SESS_PEER_EOF,
+	SESS_STOPPING,
+	SESS_CLOSING,
+	SESS_ENDED,
+};
+
+/*
+ * One request from the link: waiting for a backend connection (with its
+ * payload), then outstanding on one (the payload no longer kept).
+ */
+struct lreq {
+	TAILQ_ENTRY(lreq)	 entry;
+	uint64_t		 id;
+	size_t			 len;
+	char			 payload[];
+};
+
+TAILQ_HEAD(lreqlist, lreq);
+
+/* One pooled backend connection. */
+struct bconn {
+	TAILQ_ENTRY(bconn)	 entry;		/* s->conns, oldest first */
+	struct sess		*s;
+	struct lconn		*c;
+	struct lreqlist		 sent;		/* outstanding, in order */
+	int			 nsent;
+	long long		 progress;	/* us: last reply, first sent */
+};
+
+TAILQ_HEAD(bconnlist, bconn);
+
+/* The one link this process serves. */
+struct sess {
+	struct event_base	*base;
+	struct lconn_flusher	*fl;
+	struct lconn		*c;		/* the link */
+	struct event		*timer_ev;	/* hello, then last words */
+	struct event		*status_ev;
+	struct event		*lag_ev;	/* see pool_watch */
+	enum sess_state		 state;
+	int			 held;		/* max_pending: lines left */
+	char			 ip[NI_MAXHOST];
+	char			 name[LINKPROTO_NAME_MAX + 1]; /* once up */
+	char			*backend;	/* socket path, once up */
+	char			 reason[256];	/* why it closes */
+	uint64_t		 last_id;	/* ids only grow */
+	struct lreqlist		 wait;
+	int			 nwait;
+	struct bconnlist	 conns;
+	int			 nconns;
+	int			 nsent;		/* outstanding, all conns */
+};
+
+/* linkd_sess.c: the session's life */
+struct sess	*sess_new(struct event_base *, int fd);
+void		 sess_free(struct sess *);
+void		 sess_stop(struct sess *);
+const char	*sess_state_name(enum sess_state);
+void		 sess_reply(struct sess *, uint64_t, const char *, size_t);
+void		 sess_reply_error(struct sess *, uint64_t, const char *);
+void		 sess_settle(struct sess *);
+long long	 sess_now(struct sess *);
+void		 sess_set_state(struct sess *, enum sess_state, const char *);
+void		 sess_end(struct sess *, const char *);
+void		 sess_close(struct sess *, const char *);
+void		 sess_refuse(struct sess *, const char *);
+
+/* linkd_input.c: the lines read from the link */
+void		 sess_readable(struct lconn *, short, void *);
+int		 sess_before_flush(void *);
+
+/* linkd_pool.c */
+void		 pool_init(struct sess *);
+void		 pool_free(struct sess *);
+void		 pool_request(struct sess *, uint64_t, const char *, size_t);
+void		 pool_dispatch(struct sess *);
+
+/* linkd_peer.c */
+void		 peer_ip(int fd, char *buf, size_t len);
+int		 peer_accept(int fd, const char *ip, const char *name,
+		    char **backend, const char **refusal);
+void		 peer_parse_list(const char *spec);
+
+#endif

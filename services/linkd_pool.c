@@ -1,0 +1,362 @@
+/*
+ * linkd_pool.c: a session's backend connections.
+ *
+ * The backend is a unix stream service that answers each line with one
+ * line, in order, so a connection carries up to backend_depth requests
+ * at once: payloads out without waiting, replies paired with the FIFO of
+ * the ids sent.  Pipelining comes first (pool_pick): the oldest
+ * connection that keeps up takes the requests, so that a burst reaches
+ * one backend process in one write and comes back in one read; only
+ * when every connection lags (backend_lag without a reply while
+ * requests are outstanding) is another opened, up to pool.  Requests
+ * that find no room wait in a FIFO, which every reply and failure
+ * dispatches again, and a timer when the pool may grow.
+ *
+ * Failure policy: a connection that cannot be made, times out
+ * (backend_timeout of silence with requests outstanding), fails, closes,
+ * sends a line longer than max_line or a line no request waits for,
+ * costs every request outstanding on it ("<id> error: backend:
+ * <reason>", each) and leaves the pool; the session goes on.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lconn.h"
+#include "linkd.h"
+#include "log.h"
+#include "util.h"
+
+static struct lreq *
+lreq_new(uint64_t id, const char *payload, size_t len)
+{
+	struct lreq	*r;
+
+	r = xmalloc(sizeof(*r) + len);
+	r->id = id;
+	r->len = len;
+	if (len > 0)
+		memcpy(r->payload, payload, len);
+	return r;
+}
+
+/* Forget b; whatever was outstanding on it has been answered already. */
+static void
+bconn_drop(struct bconn *b)
+{
+	struct sess	*s = b->s;
+	struct lreq	*r;
+
+	while ((r = TAILQ_FIRST(&b->sent)) != NULL) {
+		TAILQ_REMOVE(&b->sent, r, entry);
+		free(r);
+	}
+	s->nsent -= b->nsent;
+	TAILQ_REMOVE(&s->conns, b, entry);
+	s->nconns--;
+	lconn_free(b->c);
+	free(b);
+}
+
+/*
+ * The connection failed (or misbehaved): every request outstanding on it
+ * gets "error: backend: why", in the order sent, and it leaves the pool.
+ * Waiting requests then go to the others, or to a new one.
+ */
+static void
+bconn_fail(struct bconn *b, const char *why)
+{
+	struct sess	*s = b->s;
+	struct lreq	*r;
+
+	if ((r = TAILQ_FIRST(&b->sent)) == NULL)
+		/* An idle backend connection went away: fine. */
+		log_debug("backend %s: %s (idle connection)", s->backend, why);
+	else if (b->nsent == 1)
+		log_warnx("backend %s: %s (request %" PRIu64 " from %s)",
+		    s->backend, why, r->id, s->name);
+	else
+		log_warnx("backend %s: %s (request %" PRIu64 " and %d more "
+		    "from %s)", s->backend, why, r->id, b->nsent - 1, s->name);
+	TAILQ_FOREACH(r, &b->sent, entry)
+		sess_reply_error(s, r->id, why);
+	bconn_drop(b);
+	pool_dispatch(s);
+}
+
+static void
+bconn_written(struct lconn *c, int error, void *arg)
+{
+	char	 e[128];
+
+	if (error) {
+		linkproto_errstr(errno, e, sizeof(e));
+		bconn_fail(arg, e);
+	}
+}
+
+/*
+ * Replies, paired in order with the requests sent.  The timeout (on the
+ * read event, re-armed by libevent at every read) runs only while
+ * requests are outstanding: backend_timeout is how long the backend may
+ * stay silent with requests in hand.
+ */
+static void
+bconn_readable(struct lconn *c, short what, void *arg)
+{
+	struct bconn	*b = arg;
+	struct sess	*s = b->s;
+	struct lreq	*r;
+	const char	*line;
+	size_t		 len;
+	ssize_t		 n;
+	char		 e[128];
+
+	if (what & EV_TIMEOUT) {
+		bconn_fail(b, "timed out");
+		return;
+	}
+	if ((n = lconn_read(c)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		linkproto_errstr(errno, e, sizeof(e));
+		bconn_fail(b, e);
+		return;
+	}
+	while (b->nsent > 0 && (line = lconn_line(c, &len)) != NULL) {
+		if (len > D.max_line) {
+			bconn_fail(b, "reply too long");
+			return;
+		}
+		r = TAILQ_FIRST(&b->sent);
+		TAILQ_REMOVE(&b->sent, r, entry);
+		b->nsent--;
+		s->nsent--;
+		sess_reply(s, r->id, line, len);
+		free(r);
+		lconn_consume(c, len + 1);
+		b->progress = sess_now(s);
+	}
+	if (b->nsent == 0 && lconn_inlen(c) > 0) {
+		/* More lines than requests: we cannot pair them up. */
+		log_warnx("backend %s sent a line no request was waiting "
+		    "for: dropping the connection", s->backend);
+		bconn_fail(b, "spoke out of turn");
+		return;
+	}
+	if (b->nsent > 0 && c->scan > D.max_line) {
+		bconn_fail(b, "reply too long");
+		return;
+	}
+	if (n == 0) {
+		bconn_fail(b, "closed the connection");
+		return;
+	}
+	if (b->nsent == 0)
+		event_remove_timer(c->rev);
+	pool_dispatch(s);
+}
+
+static struct bconn *
+bconn_open(struct sess *s, char *err, size_t errlen)
+{
+	struct bconn	*b;
+	int		 fd;
+
+	if ((fd = D.connect(s->backend, err, errlen)) == -1)
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
+	b->s = s;
+	TAILQ_INIT(&b->sent);
+	/* Requests are written before replies: the backend starts on them. */
+	b->c = lconn_new(s->fl, fd, LCONN_FIRST, bconn_readable,
+	    bconn_written, b);
+	/* Always read: an idle connection's end is noticed, too. */
+	lconn_read_on(b->c, 1, NULL);
+	TAILQ_INSERT_TAIL(&s->conns, b, entry);
+	s->nconns++;
+	return b;
+}
+
+/* r goes out on b now (its payload may be elsewhere: pool_request). */
+static void
+bconn_send(struct bconn *b, struct lreq *r, const char *payload, size_t len)
+{
+	struct timeval	 tv;
+
+	lconn_add(b->c, NULL, 0, payload, len);
+	TAILQ_INSERT_TAIL(&b->sent, r, entry);
+	if (b->nsent++ == 0) {
+		lconn_read_on(b->c, 1, ms_timeval(D.backend_ms, &tv));
+		b->progress = sess_now(b->s);
+	}
+	b->s->nsent++;
+}
+
+/*
+ * Is b behind?  It has requests outstanding and has answered none of
+ * them for backend_lag: the backend is busy with something slow.
+ */
+static int
+bconn_lagging(struct bconn *b, long long now)
+{
+	return b->nsent > 0 && now - b->progress >= D.lag_us;
+}
+
+/*
+ * The connection for the next request: the oldest one that keeps up,
+ * while it has room; when it is full, the request waits for its replies.
+ * When every connection lags a new one is opened while the pool has
+ * room, else the one that answered last (lags least) with room is used.
+ * NULL when the request must wait, or with err set when none can take
+ * it and a new connection could not be opened (fail it).
+ */
+static struct bconn *
+pool_pick(struct sess *s, char *err, size_t errlen)
+{
+	struct bconn	*b, *spare = NULL;
+	long long	 now = sess_now(s);
+	int		 full = 0;
+
+	err[0] = '\0';
+	TAILQ_FOREACH(b, &s->conns, entry) {
+		if (!bconn_lagging(b, now)) {
+			if (b->nsent < D.depth)
+				return b;
+			full = 1;
+		} else if (b->nsent < D.depth &&
+		    (spare == NULL || b->progress > spare->progress))
+			spare = b;
+	}
+	if (full)
+		return NULL;
+	if (s->nconns < D.pool) {
+		if ((b = bconn_open(s, err, errlen)) != NULL)
+			return b;
+		log_warnx("backend for %s: %s", s->name, err);
+	}
+	if (spare != NULL) {
+		err[0] = '\0';
+		return spare;
+	}
+	return NULL;
+}
+
+/*
+ * Requests wait: look again when the first connection that keeps up
+ * would start to lag, as the pool may then grow.  Once they all lag
+ * only a reply or a failure changes anything, and those dispatch.
+ */
+static void
+pool_watch(struct sess *s)
+{
+	struct bconn	*b;
+	struct timeval	 tv;
+	long long	 now, when = -1, t;
+
+	if (TAILQ_EMPTY(&s->wait)) {
+		evtimer_del(s->lag_ev);
+		return;
+	}
+	now = sess_now(s);
+	TAILQ_FOREACH(b, &s->conns, entry)
+		if (b->nsent > 0 && !bconn_lagging(b, now)) {
+			t = b->progress + D.lag_us - now;
+			if (when == -1 || t < when)
+				when = t;
+		}
+	if (when == -1)
+		return;
+	tv.tv_sec = when / 1000000;
+	tv.tv_usec = when % 1000000;
+	evtimer_add(s->lag_ev, &tv);
+}
+
+static void
+pool_lag_cb(int fd, short what, void *arg)
+{
+	pool_dispatch(arg);
+}
+
+/* Give waiting requests to connections with room. */
+void
+pool_dispatch(struct sess *s)
+{
+	struct lreq	*r;
+	struct bconn	*b;
+	char		 err[512];
+
+	while (s->state != SESS_ENDED && (r = TAILQ_FIRST(&s->wait)) != NULL) {
+		b = pool_pick(s, err, sizeof(err));
+		if (b == NULL && err[0] == '\0')
+			break;
+		TAILQ_REMOVE(&s->wait, r, entry);
+		s->nwait--;
+		if (b == NULL) {
+			/* Fail fast: the link may have a timeout. */
+			sess_reply_error(s, r->id, err);
+			free(r);
+			continue;
+		}
+		bconn_send(b, r, r->payload, r->len);
+	}
+	pool_watch(s);
+	sess_settle(s);
+}
+
+/* A request from the link: out at once, failed, or waiting. */
+void
+pool_request(struct sess *s, uint64_t id, const char *payload, size_t plen)
+{
+	struct bconn	*b;
+	struct lreq	*r;
+	char		 err[512];
+
+	/* Straight out when nothing waits before it: no copy kept. */
+	if (TAILQ_EMPTY(&s->wait)) {
+		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {
+			bconn_send(b, lreq_new(id, NULL, 0), payload, plen);
+			return;
+		}
+		if (err[0] != '\0') {
+			sess_reply_error(s, id, err);
+			return;
+		}
+	}
+	r = lreq_new(id, payload, plen);
+	TAILQ_INSERT_TAIL(&s->wait, r, entry);
+	if (s->nwait++ == 0)
+		pool_watch(s);
+}
+
+void
+pool_init(struct sess *s)
+{
+	TAILQ_INIT(&s->wait);
+	TAILQ_INIT(&s->conns);
+	if ((s->lag_ev = evtimer_new(s->base, pool_lag_cb, s)) == NULL)
+		fatalx("evtimer_new failed");
+}
+
+void
+pool_free(struct sess *s)
+{
+	struct lreq	*r;
+
+	while ((r = TAILQ_FIRST(&s->wait)) != NULL) {
+		TAILQ_REMOVE(&s->wait, r, entry);
+		free(r);
+	}
+	s->nwait = 0;
+	while (!TAILQ_EMPTY(&s->conns))
+		bconn_drop(TAILQ_FIRST(&s->conns));
+	if (s->lag_ev != NULL)
+		event_free(s->lag_ev);
+	s->lag_ev = NULL;
+}

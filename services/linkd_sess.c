@@ -1,0 +1,299 @@
+/*
+ * linkd_sess.c: one link's life, from its hello to its end.
+ *
+ * A session goes through its states in one order (linkd.h), and only
+ * sess_set_state() writes the state: it logs the change and tells the
+ * master (service_status).  HELLO: a hello is due within hello_timeout
+ * (linkd_input.c reads it, linkd_peer.c judges it).  UP: requests go to
+ * the backend pool (linkd_pool.c), the link read only while fewer than
+ * max_pending are in hand.  PEER_EOF (the link's end-of-file) and
+ * STOPPING (the status channel's) read nothing new and close once what
+ * is in hand is answered.  CLOSING: no more reading; the last words
+ * (replies, an ERR) get LINKD_FLUSH_MS to go out.  ENDED: the event
+ * loop stops.
+ *
+ * Output is never written here: replies are appended to the link's
+ * lconn, which the flusher writes once the round's callbacks have run,
+ * so no callback re-enters another and no recursion guard is needed.
+ *
+ * Failure policy: a read or write error on the link ends it at once; a
+ * link that does not take our last words within LINKD_FLUSH_MS ends
+ * too.  Nothing here is fatal but running out of memory.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lconn.h"
+#include "linkd.h"
+#include "log.h"
+#include "service.h"
+#include "sock.h"
+#include "util.h"
+
+struct linkd_opts D;
+
+static const char *const sess_names[] = {
+	"hello", "up", "peer eof", "stopping", "closing", "ended"
+};
+
+const char *
+sess_state_name(enum sess_state st)
+{
+	return sess_names[st];
+}
+
+/*
+ * Microseconds on libevent's clock, cached for the loop round: no system
+ * call per request.
+ */
+long long
+sess_now(struct sess *s)
+{
+	struct timeval	 tv;
+
+	event_base_gettimeofday_cached(s->base, &tv);
+	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/*
+ * The one writer of s->state: forward only, logged, and told to the
+ * master.  reason: why it closes or ended.
+ */
+void
+sess_set_state(struct sess *s, enum sess_state st, const char *reason)
+{
+	/* HELLO is set once, by sess_new, over the zeroed state. */
+	if (st < s->state || (st == s->state && st != SESS_HELLO))
+		return;
+	if (reason != NULL)
+		strlcpy(s->reason, reason, sizeof(s->reason));
+	s->state = st;
+	switch (st) {
+	case SESS_HELLO:
+		log_debug("connection from %s", s->ip);
+		service_status("hello from %s", s->ip);
+		break;
+	case SESS_UP:
+		log_info("link from %s (%s) up", s->name, s->ip);
+		service_status("up: link from %s (%s)", s->name, s->ip);
+		break;
+	case SESS_PEER_EOF:
+	case SESS_STOPPING:
+		log_debug("link from %s (%s): %s, %d request(s) in hand",
+		    s->name, s->ip, sess_names[st], s->nwait + s->nsent);
+		service_status("%s: link from %s (%s)", sess_names[st],
+		    s->name, s->ip);
+		break;
+	case SESS_CLOSING:
+		log_debug("link from %s: closing: %s", s->ip, s->reason);
+		service_status("closing: link from %s: %s", s->ip, s->reason);
+		break;
+	case SESS_ENDED:
+		if (s->name[0] != '\0')
+			log_info("link from %s (%s) down: %s", s->name, s->ip,
+			    s->reason);
+		else
+			log_debug("connection from %s ended: %s", s->ip,
+			    s->reason);
+		service_status("ended: link from %s: %s", s->ip, s->reason);
+		event_base_loopbreak(s->base);
+		break;
+	}
+}
+
+void
+sess_end(struct sess *s, const char *reason)
+{
+	sess_set_state(s, SESS_ENDED, reason);
+}
+
+/* No more reading: end once what is written has gone out. */
+void
+sess_close(struct sess *s, const char *reason)
+{
+	struct timeval	 tv;
+
+	if (s->state >= SESS_CLOSING)
+		return;
+	sess_set_state(s, SESS_CLOSING, reason);
+	lconn_read_on(s->c, 0, NULL);
+	if (lconn_outlen(s->c) == 0) {
+		sess_end(s, reason);
+		return;
+	}
+	/* From now on the link must take our last words in time. */
+	evtimer_add(s->timer_ev, ms_timeval(LINKD_FLUSH_MS, &tv));
+	lconn_dirty(s->c);
+}
+
+void
+sess_refuse(struct sess *s, const char *reason)
+{
+	lconn_add(s->c, "ERR ", 4, reason, strlen(reason));
+	sess_close(s, reason);
+}
+
+void
+sess_reply(struct sess *s, uint64_t id, const char *payload, size_t len)
+{
+	char	 hdr[LINKPROTO_HDR_MAX + 1];
+	size_t	 n;
+
+	if (s->state == SESS_ENDED)
+		return;
+	n = linkproto_format_hdr(hdr, sizeof(hdr), id);
+	lconn_add(s->c, hdr, n, payload, len);
+}
+
+void
+sess_reply_error(struct sess *s, uint64_t id, const char *why)
+{
+	char	*msg;
+
+	xasprintf(&msg, "error: backend: %s", why);
+	sess_reply(s, id, msg, strlen(msg));
+	free(msg);
+}
+
+/*
+ * After anything that changed what is in hand: read while there is room
+ * (lines already read wait for the flusher's hook), and close a link
+ * that is done: stopping, or at its end-of-file, with nothing left.
+ */
+void
+sess_settle(struct sess *s)
+{
+	int	 room, idle;
+
+	if (s->state >= SESS_CLOSING)
+		return;
+	room = s->state == SESS_HELLO ||
+	    s->nwait + s->nsent < D.max_pending;
+	lconn_read_on(s->c, room && s->state <= SESS_UP, NULL);
+	idle = s->nwait == 0 && s->nsent == 0;
+	if (s->state == SESS_STOPPING && idle)
+		sess_close(s, "stopping");
+	else if (s->state == SESS_PEER_EOF && idle && !s->held)
+		sess_close(s, "connection closed");
+}
+
+static void
+sess_written(struct lconn *c, int error, void *arg)
+{
+	struct sess	*s = arg;
+	char		 e[128];
+
+	if (error) {
+		linkproto_errstr(errno, e, sizeof(e));
+		sess_end(s, e);
+	} else if (s->state == SESS_CLOSING)
+		sess_end(s, s->reason);
+}
+
+/* hello_timeout in HELLO; LINKD_FLUSH_MS in CLOSING. */
+static void
+sess_timer_cb(int fd, short ev, void *arg)
+{
+	struct sess	*s = arg;
+	char		 d[32];
+
+	if (s->state == SESS_CLOSING) {
+		sess_end(s, "the link stopped reading");
+		return;
+	}
+	if (s->state != SESS_HELLO)
+		return;
+	log_warnx("no hello from %s within %s: closing the connection", s->ip,
+	    fmt_duration(D.hello_ms, d, sizeof(d)));
+	sess_end(s, "no hello");
+}
+
+/* The master said stop: answer what is in hand, then close. */
+void
+sess_stop(struct sess *s)
+{
+	if (s->state == SESS_HELLO)
+		sess_end(s, "stopping");
+	else if (s->state < SESS_STOPPING) {
+		sess_set_state(s, SESS_STOPPING, NULL);
+		sess_settle(s);
+	}
+}
+
+static void
+sess_status_cb(int fd, short ev, void *arg)
+{
+	struct sess	*s = arg;
+
+	if (!service_stopping())
+		return;
+	event_del(s->status_ev);
+	sess_stop(s);
+}
+
+/*
+ * A session on the link fd (the caller keeps fd and closes it after
+ * sess_free; the session works on a duplicate), in state HELLO; NULL
+ * when fd cannot be used (logged).
+ */
+struct sess *
+sess_new(struct event_base *base, int fd)
+{
+	struct sess	*s;
+	struct timeval	 tv;
+	int		 dfd;
+
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("fd %d: dup", fd);
+		return NULL;
+	}
+	if (sock_set_nonblock(dfd, 1) == -1) {
+		log_warn("fd %d: O_NONBLOCK", fd);
+		close(dfd);
+		return NULL;
+	}
+	linkproto_sockopts(dfd);
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	peer_ip(dfd, s->ip, sizeof(s->ip));
+	pool_init(s);
+	s->fl = lconn_flusher_new(base, sess_before_flush, s);
+	s->c = lconn_new(s->fl, dfd, 0, sess_readable, sess_written, s);
+	if ((s->timer_ev = evtimer_new(base, sess_timer_cb, s)) == NULL)
+		fatalx("evtimer_new failed");
+	evtimer_add(s->timer_ev, ms_timeval(D.hello_ms, &tv));
+	if (service_status_fd() != -1) {
+		if ((s->status_ev = event_new(base, service_status_fd(),
+		    EV_READ | EV_PERSIST, sess_status_cb, s)) == NULL)
+			fatalx("event_new failed");
+		event_add(s->status_ev, NULL);
+	}
+	sess_set_state(s, SESS_HELLO, NULL);
+	lconn_read_on(s->c, 1, NULL);
+	return s;
+}
+
+void
+sess_free(struct sess *s)
+{
+	if (s == NULL)
+		return;
+	pool_free(s);
+	if (s->status_ev != NULL)
+		event_free(s->status_ev);
+	event_free(s->timer_ev);
+	lconn_free(s->c);
+	lconn_flusher_free(s->fl);
+	free(s->backend);
+	free(s);
+}

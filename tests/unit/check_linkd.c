@@ -1,0 +1,491 @@
+/*
+ * check_linkd.c: linkd's session and backend pool (services/linkd_*.c)
+ * through their seam: a session on a real loopback TCP connection, whose
+ * other end the test writes as the link would, and backend connections
+ * made by D.connect, here socket pairs whose other ends the test reads
+ * and answers as the backend would.  The event loop is turned by hand
+ * (spin), so every step is seen: states, what reached the backend, what
+ * came back on the link.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../services/linkd.h"
+#include "util.h"
+#include "unit.h"
+
+#define NBACK	8
+
+static struct event_base	*base;
+static struct sess		*S;
+static int			 lfd = -1;	/* the link's end */
+static int			 bfd[NBACK];	/* the backend's ends */
+static int			 nb;
+static int			 refuse;	/* fake_connect fails */
+static char			 alpha_name[] = "alpha";
+static char			 alpha_addr[] = "127.0.0.1";
+static struct linkd_peer	 alpha = { alpha_name, alpha_addr };
+
+static int
+fake_connect(const char *path, char *err, size_t errlen)
+{
+	int	 sv[2];
+
+	if (refuse || nb == NBACK) {
+		strlcpy(err, "connection refused", errlen);
+		return -1;
+	}
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0);
+	bfd[nb++] = sv[1];
+	return sv[0];
+}
+
+/* A loopback TCP connection: linkd's end in *srv, the link's returned. */
+static int
+tcp_pair(int *srv)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	int			 l, c, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ne(l = socket(AF_INET, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+	ck_assert_int_ne(c = socket(AF_INET, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_ne(*srv = accept(l, NULL, NULL), -1);
+	close(l);
+	ck_assert_int_eq(fcntl(c, F_SETFL, O_NONBLOCK), 0);
+	/* Each say() goes out at once, not after a delayed ack. */
+	ck_assert_int_eq(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &on,
+	    sizeof(on)), 0);
+	return c;
+}
+
+/* Turn the loop until nothing is left to do now. */
+static void
+spin(void)
+{
+	int	 i;
+
+	for (i = 0; i < 20; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static void
+say(int fd, const char *text)
+{
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* Everything fd has for us now, as a string. */
+static const char *
+got(int fd)
+{
+	static char	 buf[8192];
+	size_t		 o = 0;
+	ssize_t		 n;
+
+	while (o < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + o, sizeof(buf) - 1 - o)) > 0)
+		o += (size_t)n;
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+setup(void)
+{
+	int	 srv;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&D, 0, sizeof(D));
+	D.host = "beta";
+	D.peers = &alpha;
+	D.npeers = 1;
+	D.backend_path = "/nonexistent/backend.sock";
+	D.pool = 4;
+	D.depth = 32;
+	D.max_pending = 1024;
+	D.max_line = 65536;
+	D.hello_ms = 10000;
+	D.backend_ms = 300000;
+	/* No connection lags unless a test says so. */
+	D.lag_us = 3600LL * 1000000;
+	D.connect = fake_connect;
+	nb = 0;
+	refuse = 0;
+	ck_assert_ptr_nonnull(base = event_base_new());
+	lfd = tcp_pair(&srv);
+	ck_assert_ptr_nonnull(S = sess_new(base, srv));
+	close(srv);
+	ck_assert_int_eq(S->state, SESS_HELLO);
+}
+
+static void
+teardown(void)
+{
+	int	 i;
+
+	sess_free(S);
+	S = NULL;
+	close(lfd);
+	for (i = 0; i < nb; i++)
+		close(bfd[i]);
+	event_base_free(base);
+}
+
+/* The hello, accepted. */
+static void
+up(void)
+{
+	say(lfd, "HELLO 1 alpha\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "OK 1 beta\n");
+	ck_assert_int_eq(S->state, SESS_UP);
+	ck_assert_str_eq(S->name, "alpha");
+}
+
+START_TEST(test_hello)
+{
+	up();
+	ck_assert_str_eq(S->ip, "127.0.0.1");
+	ck_assert_str_eq(S->backend, "/nonexistent/backend.sock");
+}
+END_TEST
+
+START_TEST(test_hello_refused)
+{
+	static const struct {
+		const char	*hello, *answer;
+	} t[] = {
+		{ "HELO 1 alpha\n", "ERR bad hello\n" },
+		{ "HELLO 2 alpha\n", "ERR unsupported version\n" },
+		{ "HELLO 1 gamma\n", "ERR not a peer\n" },
+		{ "HELLO 1 al\xe2\x80\xaepha\n", "ERR bad hello\n" },
+	};
+
+	say(lfd, t[_i].hello);
+	spin();
+	ck_assert_str_eq(got(lfd), t[_i].answer);
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->name, "");
+	ck_assert_int_eq(nb, 0);
+}
+END_TEST
+
+START_TEST(test_stop_in_hello)
+{
+	sess_stop(S);
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "stopping");
+}
+END_TEST
+
+/* A burst goes on one connection, in one write, and back in order. */
+START_TEST(test_pipeline)
+{
+	up();
+	say(lfd, "1 a\n2 b\n3 c\n");
+	spin();
+	ck_assert_int_eq(nb, 1);
+	ck_assert_int_eq(S->nconns, 1);
+	ck_assert_str_eq(got(bfd[0]), "a\nb\nc\n");
+	ck_assert_int_eq(S->nsent, 3);
+	say(bfd[0], "A\nB\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 A\n2 B\n");
+	say(bfd[0], "C\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "3 C\n");
+	ck_assert_int_eq(S->nsent, 0);
+	/* Later requests reuse it. */
+	say(lfd, "4 d\n");
+	spin();
+	ck_assert_int_eq(nb, 1);
+	ck_assert_str_eq(got(bfd[0]), "d\n");
+}
+END_TEST
+
+/* The connection that keeps up is full: wait for it, open no other. */
+START_TEST(test_full_waits)
+{
+	D.depth = 2;
+	up();
+	say(lfd, "1 a\n2 b\n3 c\n");
+	spin();
+	ck_assert_int_eq(nb, 1);
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	ck_assert_int_eq(S->nwait, 1);
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "c\n");
+	ck_assert_int_eq(S->nwait, 0);
+	ck_assert_str_eq(got(lfd), "1 A\n");
+}
+END_TEST
+
+/* A lagging connection: what follows goes on a new one. */
+START_TEST(test_lag_grows_pool)
+{
+	struct bconn	*b;
+
+	D.lag_us = 1000000;
+	up();
+	say(lfd, "1 slow\n");
+	spin();
+	ck_assert_int_eq(nb, 1);
+	ck_assert_str_eq(got(bfd[0]), "slow\n");
+	b = TAILQ_FIRST(&S->conns);
+	/* A second of silence, without waiting for it. */
+	b->progress -= 2000000;
+	say(lfd, "2 b\n3 c\n");
+	spin();
+	ck_assert_int_eq(nb, 2);
+	ck_assert_str_eq(got(bfd[1]), "b\nc\n");
+	say(bfd[1], "B\nC\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "2 B\n3 C\n");
+	say(bfd[0], "SLOW\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 SLOW\n");
+	/* Both keep up again: the oldest takes the next. */
+	say(lfd, "4 d\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "d\n");
+}
+END_TEST
+
+/* Requests that wait are looked at again once the connection lags. */
+START_TEST(test_lag_timer)
+{
+	D.depth = 1;
+	D.lag_us = 1000;
+	up();
+	say(lfd, "1 a\n2 b\n");
+	spin();
+	ck_assert_int_eq(nb, 1);
+	ck_assert_int_eq(S->nwait, 1);
+	/* Blocks until the lag timer fires: 1 ms. */
+	while (nb < 2)
+		event_base_loop(base, EVLOOP_ONCE);
+	spin();
+	ck_assert_int_eq(S->nwait, 0);
+	ck_assert_str_eq(got(bfd[1]), "b\n");
+}
+END_TEST
+
+/* Every connection lags and the pool is full: the one that answered last. */
+START_TEST(test_lag_pool_full)
+{
+	struct bconn	*b;
+
+	D.pool = 2;
+	D.lag_us = 1000000;
+	up();
+	say(lfd, "1 a\n");
+	spin();
+	TAILQ_FIRST(&S->conns)->progress -= 3000000;
+	say(lfd, "2 b\n");
+	spin();
+	ck_assert_int_eq(nb, 2);
+	b = TAILQ_LAST(&S->conns, bconnlist);
+	b->progress -= 2000000;
+	say(lfd, "3 c\n");
+	spin();
+	ck_assert_int_eq(nb, 2);
+	ck_assert_str_eq(got(bfd[0]), "a\n");
+	ck_assert_str_eq(got(bfd[1]), "b\nc\n");
+}
+END_TEST
+
+START_TEST(test_id_must_grow)
+{
+	up();
+	say(lfd, "5 a\n7 b\n7 again\n8 c\n");
+	spin();
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "protocol error");
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+}
+END_TEST
+
+START_TEST(test_bad_line)
+{
+	up();
+	say(lfd, "1 a\nx\n");
+	spin();
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "protocol error");
+}
+END_TEST
+
+/* End-of-file from the link: what is in hand is answered, then close. */
+START_TEST(test_peer_eof)
+{
+	up();
+	say(lfd, "1 a\n2 b\n");
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	spin();
+	ck_assert_int_eq(S->state, SESS_PEER_EOF);
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_int_eq(S->state, SESS_PEER_EOF);
+	say(bfd[0], "B\n");
+	spin();
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "connection closed");
+	ck_assert_str_eq(got(lfd), "1 A\n2 B\n");
+}
+END_TEST
+
+/* The master said stop: nothing new is read, what is in hand answered. */
+START_TEST(test_stop)
+{
+	up();
+	say(lfd, "1 a\n");
+	spin();
+	sess_stop(S);
+	ck_assert_int_eq(S->state, SESS_STOPPING);
+	say(lfd, "2 b\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "a\n");
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "stopping");
+	ck_assert_str_eq(got(lfd), "1 A\n");
+}
+END_TEST
+
+START_TEST(test_backend_closes)
+{
+	up();
+	say(lfd, "1 a\n2 b\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	close(bfd[0]);
+	bfd[0] = open("/dev/null", O_RDONLY);
+	spin();
+	ck_assert_str_eq(got(lfd),
+	    "1 error: backend: closed the connection\n"
+	    "2 error: backend: closed the connection\n");
+	ck_assert_int_eq(S->nconns, 0);
+	ck_assert_int_eq(S->state, SESS_UP);
+	/* The next request opens another. */
+	say(lfd, "3 c\n");
+	spin();
+	ck_assert_int_eq(nb, 2);
+	ck_assert_str_eq(got(bfd[1]), "c\n");
+}
+END_TEST
+
+START_TEST(test_backend_extra_line)
+{
+	up();
+	say(lfd, "1 a\n");
+	spin();
+	say(bfd[0], "A\nextra\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 A\n");
+	ck_assert_int_eq(S->nconns, 0);
+}
+END_TEST
+
+START_TEST(test_connect_fails)
+{
+	refuse = 1;
+	up();
+	say(lfd, "1 a\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 error: backend: connection refused\n");
+	ck_assert_int_eq(S->state, SESS_UP);
+}
+END_TEST
+
+/* max_pending: lines beyond it wait in the buffer until there is room. */
+START_TEST(test_max_pending)
+{
+	D.max_pending = 2;
+	up();
+	say(lfd, "1 a\n2 b\n3 c\n4 d\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	ck_assert_int_eq(S->held, 1);
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "c\n");
+	say(bfd[0], "B\nC\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "d\n");
+	ck_assert_int_eq(S->held, 0);
+	ck_assert_str_eq(got(lfd), "1 A\n2 B\n3 C\n");
+}
+END_TEST
+
+START_TEST(test_state_names)
+{
+	ck_assert_str_eq(sess_state_name(SESS_HELLO), "hello");
+	ck_assert_str_eq(sess_state_name(SESS_PEER_EOF), "peer eof");
+	ck_assert_str_eq(sess_state_name(SESS_ENDED), "ended");
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("linkd");
+	TCase	*tc;
+
+	tc = tcase_create("session");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_hello);
+	tcase_add_loop_test(tc, test_hello_refused, 0, 4);
+	tcase_add_test(tc, test_stop_in_hello);
+	tcase_add_test(tc, test_id_must_grow);
+	tcase_add_test(tc, test_bad_line);
+	tcase_add_test(tc, test_peer_eof);
+	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_max_pending);
+	tcase_add_test(tc, test_state_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pool");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pipeline);
+	tcase_add_test(tc, test_full_waits);
+	tcase_add_test(tc, test_lag_grows_pool);
+	tcase_add_test(tc, test_lag_timer);
+	tcase_add_test(tc, test_lag_pool_full);
+	tcase_add_test(tc, test_backend_closes);
+	tcase_add_test(tc, test_backend_extra_line);
+	tcase_add_test(tc, test_connect_fails);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
