@@ -130,23 +130,30 @@ lconn_flusher_free(struct lconn_flusher *fl)
 	free(fl);
 }
 
-/* Something to write: the flusher runs once this round's callbacks did. */
+/* The flusher runs once this round's callbacks did. */
+void
+lconn_flusher_wake(struct lconn_flusher *fl)
+{
+	if (fl->active)
+		return;
+	fl->active = 1;
+	event_active(fl->ev, EV_TIMEOUT, 1);
+}
+
+/* Something to write. */
 void
 lconn_dirty(struct lconn *c)
 {
 	struct lconn_flusher	*fl = c->fl;
 
-	if (c->dirty || c->writing || fl == NULL)
+	if (c->dirty || c->writing)
 		return;
 	c->dirty = 1;
 	if (c->first)
 		TAILQ_INSERT_HEAD(&fl->dirty, c, dentry);
 	else
 		TAILQ_INSERT_TAIL(&fl->dirty, c, dentry);
-	if (!fl->active) {
-		fl->active = 1;
-		event_active(fl->ev, EV_TIMEOUT, 1);
-	}
+	lconn_flusher_wake(fl);
 }
 
 /* --- one connection ----------------------------------------------------- */

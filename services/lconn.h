@@ -90,6 +90,8 @@ struct lconn {
 struct lconn_flusher *lconn_flusher_new(struct event_base *,
 		    int (*before)(void *), void *arg);
 void		 lconn_flusher_free(struct lconn_flusher *);
+/* Run the flusher at the end of this round (for before's work). */
+void		 lconn_flusher_wake(struct lconn_flusher *);
 
 #define LCONN_FIRST	0x01	/* flushed before the other connections */
 

@@ -1588,6 +1588,7 @@ START_TEST(test_link_slow_reader)
 	/* Nothing buffered either way: the link can be handed over. */
 	ck_assert_int_eq(shutdown(ch.status, SHUT_WR), 0);
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "HANDOFF");
+	ck_assert_str_eq(fm_next_packet(&ch, NULL), "STATUS handed over");
 	ck_assert_str_eq(fm_next_packet(&ch, NULL), "");
 	fm_expect_exit(&ch, 0);
 	close(peer);
