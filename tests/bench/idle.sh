@@ -23,14 +23,15 @@ master_conf "$CONF" "max_idle = 1h"
 	echo "# service type private unpriv chroot wakeup maxproc command"
 	i=1
 	while [ $i -le "$NSVC" ]; do
-		echo "e$i unix n n n - - echo"
+		echo "e$i unix n n n - - echo -o log_clients=0"
 		i=$((i + 1))
 	done
 } >"$CONF/master.cf"
 bench_master_start "$CONF" || exit 1
 RSS0=$(rss_kb "$MASTER_PID")
 
-bench_bg "$T/echo.out" "$ECHO_SVC" -o listen="$T/standalone.sock"
+bench_bg "$T/echo.out" "$ECHO_SVC" -o listen="$T/standalone.sock" \
+    -o log_clients=0
 ECHO_PID=$BG_PID
 wait_for 10 test -S "$T/standalone.sock" ||
     { say "standalone echo did not start"; exit 1; }

@@ -3,12 +3,13 @@
 # the same job done by two chained haproxy processes.
 #
 # beta runs "linkd -o backend=echo" (inet, 127.0.0.1, the default pool)
-# and the unix echo service (public, maxproc 160); alpha runs the link
-# service with peer beta.  Both have host_name set, max_use = 0,
-# max_idle = 1h.  The peer: haproxy 2.6 (Debian), two processes started
-# by this script, client -> haproxy "near" (unix socket) -> TCP
-# 127.0.0.1 -> haproxy "far" -> beta's echo socket: the link's job, line
-# requests from local clients reach the peer host's echo and back.  Each
+# and the unix echo service (public, maxproc 160, -o log_clients=0);
+# alpha runs the link service with peer beta.  Both have host_name set,
+# max_use = 0, max_idle = 1h.  The peer: haproxy 2.6 (Debian), two
+# processes started by this script, client -> haproxy "near" (unix
+# socket) -> TCP 127.0.0.1 -> haproxy "far" -> beta's echo socket: the
+# link's job, line requests from local clients reach the peer host's echo
+# and back.  Each
 # is "mode tcp" with "nbthread 1" (one thread per process, as a link
 # helper and a linkd are one single-threaded process each), maxconn
 # 4096, timeouts 5 s connect and 1 min client/server, no logging, all
@@ -29,7 +30,7 @@
 #    Targets, link / haproxy requests/s: >= 1.3x on 8 x 16 and on 64 x 1,
 #    >= 1.0x on 1 x 1, >= 2x on connect per request.  Diagnostics (no
 #    target): 8 x 16 through a second linkd of beta with pool=1 (alpha's
-#    peer "beta1"; in the rounds), and one run each of 8 x 16 straight
+#    peer "beta1", the name that linkd gives itself; in the rounds), and one run each of 8 x 16 straight
 #    to beta's echo socket (no chain) and through tests/bench/relay in
 #    link's and linkd's places (a bare relay, no protocol: the floor of
 #    a process in the link's place on this machine).
@@ -167,8 +168,8 @@ host_conf beta "default_process_limit = 1000" \
     'peer "alpha" { address = "127.0.0.1" port = 1 }'
 cat >"$T/beta/master.cf" <<EOF
 127.0.0.1:$PORT	inet	n	n	n	-	$((2 * NPEERS + 20))	linkd -o backend=echo
-127.0.0.1:$PORT1	inet	n	n	n	-	4	linkd -o backend=echo -o pool=1
-echo	unix	n	n	n	-	160	echo
+127.0.0.1:$PORT1	inet	n	n	n	-	4	linkd -o backend=echo -o pool=1 -o host_name=beta1
+echo	unix	n	n	n	-	160	echo -o log_clients=0
 EOF
 host_conf alpha "peer \"beta\" { address = \"127.0.0.1\" port = $PORT }" \
     "peer \"beta1\" { address = \"127.0.0.1\" port = $PORT1 }"

@@ -43,12 +43,12 @@ CONF=$T/conf
 master_conf "$CONF" "max_use = 0" "max_idle = 1h"
 cat >"$CONF/master.cf" <<EOF
 # service        type  private unpriv chroot wakeup maxproc command
-127.0.0.1:$PM    inet  n       n      n      -      8       echo
-127.0.0.1:$P1    inet  n       n      n      -      1       echo
+127.0.0.1:$PM    inet  n       n      n      -      8       echo -o log_clients=0
+127.0.0.1:$P1    inet  n       n      n      -      1       echo -o log_clients=0
 EOF
 bench_master_start "$CONF" || exit 1
 
-bench_bg "$T/echo.out" "$ECHO_SVC" -o listen=127.0.0.1:"$PS"
+bench_bg "$T/echo.out" "$ECHO_SVC" -o listen=127.0.0.1:"$PS" -o log_clients=0
 ECHO_PID=$BG_PID
 
 cat >"$T/xinetd.conf" <<EOF

@@ -124,9 +124,9 @@ master_conf "$C"
 PORT=$(free_port)
 tableload() {
 	cat >"$C/master.cf" <<EOF
-keep	unix	n	n	n	-	4	echo
-chg	unix	n	n	n	-	4	echo -o timeout=$1
-127.0.0.1:$PORT	inet	n	n	n	-	4	echo
+keep	unix	n	n	n	-	4	echo -o log_clients=0
+chg	unix	n	n	n	-	4	echo -o log_clients=0 -o timeout=$1
+127.0.0.1:$PORT	inet	n	n	n	-	4	echo -o log_clients=0
 EOF
 }
 tableload 60

@@ -74,7 +74,9 @@ first).  One benchmark alone, after that: `sh tests/bench/NAME.sh`.  They
 need xinetd, runit, s6 and haproxy installed (autogen.sh installs them;
 make check needs none of them) and use
 only loopback addresses and temporary directories under /tmp; every
-process they start is stopped again.  Each prints its figure next to a
+process they start is stopped again.  Their echo services run with
+-o log_clients=0 (no log line per connection: they measure the service,
+not the log).  Each prints its figure next to a
 baseline measured in the same run, and the ratio; none asserts anything.
 This file is rewritten by tests/bench/run-all.sh at every run.
 
