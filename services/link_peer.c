@@ -1,19 +1,14 @@
 /*
- * link_peer.c: the link helper's connection to its peer's linkd.
- *
- * The link is in one of five states, each entered through
- * peer_set_state(), which logs it and tells the master (the service's
- * status): down (waiting to dial again, "down: why, retry in N"),
- * connecting (connect(2) under way; resolved again at each attempt),
- * hello (connected, "HELLO 1 <host>" sent; status still "connecting"),
- * up (the peer answered "OK 1 <peer>"; requests flow) and handed over
- * (the socket went to the master for the next generation; nothing here
- * reads or writes it again).  Reconnects back off exponentially with
- * jitter between retry_min and retry_max, reset by a successful hello.
- *
+ * link_peer.c: the link helper's connection to its peer's linkd, in one
+ * of five states entered through peer_set_state(), which logs it and
+ * tells the master (the status): down ("down: why, retry in N"),
+ * connecting (resolved again at each attempt), hello ("HELLO 1 <host>"
+ * sent; status still "connecting"), up ("OK 1 <peer>" came back) and
+ * handed over (the master has the socket: link_stop.c).  Reconnects
+ * back off between retry_min and retry_max, reset by a successful hello.
  * After READY nothing about the peer is fatal: a protocol error, a peer
- * naming itself otherwise than ours, a refused hello are logged (the
- * peer's text escaped), the link dropped and dialled again.
+ * naming itself otherwise, a refused hello are logged (the peer's text
+ * escaped), the link dropped and dialled again.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -38,9 +33,8 @@
 static void	peer_retry_cb(int, short, void *);
 static void	peer_connect_next(void);
 
-static const char *const peer_state_names[] = {
-	"down", "connecting", "hello", "up", "handed over"
-};
+static const char *const peer_state_names[] = { "down", "connecting",
+	"hello", "up", "handed over" };
 
 void
 peer_init(void)
@@ -58,8 +52,8 @@ peer_is_up(void)
 
 /*
  * The one place the link's state changes: logged, and sent to the master
- * as the status.  why: what took it down (PEER_DOWN), or 1 for a link
- * taken over from the previous generation (PEER_UP, as a string).
+ * as the status.  why: what took it down (PEER_DOWN); for PEER_UP, not
+ * NULL when the link was taken over from the previous generation.
  */
 void
 peer_set_state(enum peer_state st, const char *why)
@@ -90,8 +84,7 @@ peer_set_state(enum peer_state st, const char *why)
 		    L.port);
 		service_status("connecting");
 		break;
-	case PEER_HELLO:
-		/* Still "connecting" for the master: not up until the OK. */
+	case PEER_HELLO:	/* still "connecting" for the master */
 		log_debug("connected to %s, hello sent", L.peer);
 		break;
 	case PEER_UP:
@@ -171,11 +164,7 @@ peer_hello_answer(const char *line, size_t len)
 
 	switch (linkproto_parse_answer(line, len, text, sizeof(text))) {
 	case LINKPROTO_OK:
-		/*
-		 * Another linkd than the peer's (a wrong address or port, or
-		 * its host_name): our requests are not meant for it.  The
-		 * name is checked (letters, digits, "._-"): no escaping.
-		 */
+		/* Another linkd (wrong address, port or host_name). */
 		if (strcmp(text, L.peer) != 0) {
 			log_warnx("the linkd at %s port %s names itself "
 			    "\"%s\", not \"%s\": refusing the link", L.address,
@@ -223,11 +212,7 @@ peer_line(const char *line, size_t len)
 	req_reply(id, payload, plen);
 }
 
-/*
- * One read, then the lines it completed.  While the hello is out, the
- * read event has connect_timeout as its timeout, which libevent sets
- * again at each read.
- */
+/* One read, then its lines; the hello has connect_timeout to come. */
 static void
 peer_readable(struct lconn *lc, short what, void *arg)
 {
@@ -393,10 +378,7 @@ peer_connect(void)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	/*
-	 * Resolved at every attempt so that a changed address is followed.
-	 * getaddrinfo() blocks: use an address, or a name /etc/hosts knows.
-	 */
+	/* Each time, to follow a change; it blocks: use an address. */
 	if ((gai = getaddrinfo(L.address, L.port, &hints, &L.ai)) != 0) {
 		L.ai = NULL;
 		(void)snprintf(L.lasterr, sizeof(L.lasterr), "cannot resolve "
