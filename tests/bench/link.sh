@@ -22,9 +22,11 @@
 #    workloads: 1 client x 1 request in flight (round trips), 8 clients
 #    x 16 in flight (refilled as replies come, in one write), 64 clients
 #    x 1 in flight, and 1 client with a connection per request (connect,
-#    one line, reply, close; timed from connect).  Three rounds; in each
+#    one line, reply, close; timed from connect).  Five rounds; in each
 #    the two contenders of a workload run back to back, link first in
-#    even rounds and haproxy first in odd ones; median of each figure.
+#    even rounds and haproxy first in odd ones; the figures are medians
+#    over the rounds, the ratio the median of the rounds' ratios (link
+#    over haproxy in the same round: drift between rounds cancels out).
 #    A run with an error (a refused connect, a wrong or missing reply)
 #    makes its row "failed" with the reason: no ratio is printed from it.
 #    Targets, link / haproxy requests/s: >= 1.3x on 8 x 16 and on 64 x 1,
@@ -48,7 +50,7 @@
 # 3. With all of that up and idle (after a settling second): CPU ticks
 #    over 10 s of both masters, the 200 link helpers and beta's linkd
 #    children.  Target: 0 in all.  Baseline: the 200 standalone links.
-# LINK_BENCH_ONLY=throughput: part 1 only (about 60 s).
+# LINK_BENCH_ONLY=throughput: part 1 only (about 90 s).
 # LINK_BENCH_QUICK=1: part 1 only, one round of shorter runs (about 20 s),
 # for a look while developing; not for the README.
 . "$(dirname "$0")/lib.sh"
@@ -60,7 +62,7 @@ LCLIENT=$top_builddir/tests/bench/lclient
 RELAY=$top_builddir/tests/bench/relay
 NPEERS=${BENCH_LINK_PEERS:-200}
 WINDOW=${BENCH_LINK_IDLE:-10}
-ROUNDS=3
+ROUNDS=${BENCH_LINK_ROUNDS:-5}
 RUN_T=1.2		# lclient: seconds measured
 RUN_U=0.3		# and of warm-up before them
 if [ -n "${LINK_BENCH_QUICK:-}" ]; then
@@ -235,7 +237,7 @@ wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
 # --- 1. throughput and latency ------------------------------------------------
 
 # run LABEL SOCK LCLIENT-OPTION...: one lclient run; appends
-# "LABEL rate p50 p99" to $T/runs, or, if anything went wrong (lclient
+# "LABEL rate p50 p99 ROUND" ($i, or "-" outside the rounds) to $T/runs, or, if anything went wrong (lclient
 # counted an error or printed no figures), "LABEL why" to $T/fails and
 # says so.
 run() {
@@ -248,12 +250,12 @@ run() {
 	_line=$(cat "$T/lc.out")
 	case "$_rc $_line" in
 	"0 "*" errors=0 "*" rate="*" p99_us="*)
-		echo "$_line" | awk -v l="$_rl" '{
+		echo "$_line" | awk -v l="$_rl" -v r="${i:--}" '{
 			for (i = 1; i <= NF; i++) {
 				split($i, kv, "="); v[kv[1]] = kv[2]
 			}
-			printf "%s %.1f %.1f %.1f\n", l, v["rate"],
-			    v["p50_us"], v["p99_us"] }' >>"$T/runs"
+			printf "%s %.1f %.1f %.1f %s\n", l, v["rate"],
+			    v["p50_us"], v["p99_us"], r }' >>"$T/runs"
 		return 0 ;;
 	esac
 	# The first client's complaint, or the summary: one line, no '|'.
@@ -292,6 +294,28 @@ fig() {
 	fi
 }
 
+# paired L H: the median, over the rounds, of L's requests/s over H's
+# in the same round (the two ran back to back, so drift of the machine's
+# load between rounds cancels out); empty unless both ran in every round.
+paired() {
+	awk -v a="$1" -v b="$2" -v n="$ROUNDS" '
+	    $5 != "-" && $1 == a { x[$5] = $2 }
+	    $5 != "-" && $1 == b { y[$5] = $2 }
+	    END {
+		for (r = 0; r < n; r++) {
+			if (!(r in x) || !(r in y) || y[r] == 0)
+				exit
+			q[r + 1] = x[r] / y[r]
+		}
+		for (r = 2; r <= n; r++)	# insertion sort: n is small
+			for (k = r; k > 1 && q[k - 1] > q[k]; k--) {
+				t = q[k]; q[k] = q[k - 1]; q[k - 1] = t
+			}
+		m = n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+		printf "%.2f\n", m
+	    }' "$T/runs"
+}
+
 # versus WHAT L H OP TARGET: one row, requests/s of runs L (linkmaster)
 # against runs H (a baseline named BASE), target "OP TARGETx" (OP "-" for
 # a diagnostic).  A failed run on either side fails the row: the reason
@@ -314,7 +338,8 @@ versus() {
 		    "$([ "$_vo" = - ] && echo - || echo no)"
 		return
 	fi
-	_vr=$(ratio "$(med "$_vl" 2)" "$(med "$_vh" 2)")
+	_vr=$(paired "$_vl" "$_vh")
+	[ -n "$_vr" ] || _vr=$(ratio "$(med "$_vl" 2)" "$(med "$_vh" 2)")
 	if [ "$_vo" = - ]; then
 		_vm=-
 	else
@@ -326,6 +351,7 @@ versus() {
 
 : >"$T/runs"
 : >"$T/fails"
+i=		# not a round: the warm-up
 # Warm-up: echo children for linkd's pools, for haproxy's connections and
 # for the direct clients; the relay's echo connection.
 run warm "$LINK_SOCK" -c 64 -W 1 -t 0.3
@@ -420,6 +446,7 @@ while [ $i -lt $ROUNDS ]; do
 	pair cpr $WCPR
 	i=$((i + 1))
 done
+i=		# not a round
 # Diagnostics, one run each.
 # shellcheck disable=SC2086
 run direct-816 "$ECHO_SOCK" $W816
@@ -431,7 +458,8 @@ done
 
 say "haproxy $HAP_V chain: near pid $HAP_near, far pid $HAP_far;" \
     "$ROUNDS round(s)," \
-    "median of each figure; rate in req/s (p50 / p99 us)"
+    "medians; rate in req/s (p50 / p99 us); ratio: median of the" \
+    "rounds' ratios"
 versus "req/s (p50 / p99 us), 1 client x 1 in flight" link-11 hap-11 \
     ">=" 1.0
 versus "req/s (p50 / p99 us), 8 clients x 16 in flight" link-816 hap-816 \
@@ -461,7 +489,8 @@ note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
     "nbthread 1, maxconn 4096, timeout connect 5s, client/server 1m," \
     "no log; link: alpha's link helper -> beta's linkd (default pool)" \
     "-> echo (maxproc 160).  Each workload's two contenders run back to" \
-    "back, the order alternating by round"
+    "back, the order alternating by round; a target ratio is the median" \
+    "of the rounds' ratios (link / haproxy in the same round)"
 note "CPU ticks in the 8 x 16 runs ($HZ a second per CPU, $(nproc) CPUs):" \
     "through the link, link $cl, linkd $cd, echo children $ce in" \
     "$(secs "$cn") s; through haproxy, the two haproxy $ch, echo" \
