@@ -479,8 +479,20 @@ HZ=$(getconf CLK_TCK)
 per() {
 	awk -v a="$1" -v n="$2" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) }'
 }
-nl=$(awk -v s="$RUN_U" -v t="$RUN_T" '$1 == "link-816" { n += $2 * (s + t) }
-    END { print n + 0 }' "$T/runs")
+# reqs LABEL: requests in LABEL's runs, warm-up included: rate x (u + t).
+reqs() {
+	awk -v l="$1" -v s="$RUN_U" -v t="$RUN_T" '$1 == l { n += $2 * (s + t) }
+	    END { print n + 0 }' "$T/runs"
+}
+nl=$(reqs link-816)
+nh=$(reqs hap-816)
+# cpu TICKS REQUESTS NS: "X us of CPU per request, Y% of the CPUs".
+cpu() {
+	awk -v k="$1" -v n="$2" -v ns="$3" -v hz="$HZ" -v c="$(nproc)" '
+	    BEGIN { printf "%.2f us of CPU per request, %.0f%% of the CPUs\n",
+		(n > 0 ? k / hz * 1e6 / n : 0),
+		(ns > 0 ? 100 * k / hz / (ns / 1e9) / c : 0) }'
+}
 secs() {
 	awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e9 }'
 }
@@ -494,7 +506,10 @@ note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
 note "CPU ticks in the 8 x 16 runs ($HZ a second per CPU, $(nproc) CPUs):" \
     "through the link, link $cl, linkd $cd, echo children $ce in" \
     "$(secs "$cn") s; through haproxy, the two haproxy $ch, echo" \
-    "children $che in $(secs "$chn") s"
+    "children $che in $(secs "$chn") s: the link chain" \
+    "$(cpu $((cl + cd + ce)) "$nl" "$cn"), the haproxy chain" \
+    "$(cpu $((ch + che)) "$nh" "$chn") (the rest went to other processes" \
+    "of the machine, or idle)"
 note "read/write-type system calls per request in the 8 x 16 runs through" \
     "the link (/proc/PID/io; requests counted as rate x $RUN_U + $RUN_T s," \
     "warm-up included; epoll_wait comes on top): link $(per "$sl" "$nl")," \
