@@ -125,30 +125,42 @@ load_table_or_die(struct config *cfg)
 	return t;
 }
 
+/*
+ * Everything "check" checks; errors in errs (warnings are printed here,
+ * they never fail).  Returns the configuration, or NULL when even
+ * linkmaster.conf could not be read.
+ */
+static struct config *
+check_all(struct errlist *errs)
+{
+	struct config	*cfg;
+	struct table	*t;
+
+	if ((cfg = config_load(confdir, errs)) == NULL)
+		return NULL;
+	if ((t = load_table(cfg, errs)) != NULL) {
+		(void)check_commands(cfg, t, errs);
+		table_free(t);
+	}
+	return cfg;
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
 	struct errlist	 errs;
 	struct config	*cfg;
-	struct table	*t;
 	int		 rc = 0;
 
 	errlist_init(&errs);
-	if ((cfg = config_load(confdir, &errs)) == NULL) {
-		print_errs(&errs);
-		errlist_free(&errs);
-		return 1;
-	}
-	if ((t = load_table(cfg, &errs)) != NULL) {
-		(void)check_commands(cfg, t, &errs);
-		table_free(t);
-	}
+	cfg = check_all(&errs);
 	if (errs.n > 0) {
 		print_errs(&errs);
 		rc = 1;
 	}
 	errlist_free(&errs);
-	config_free(cfg);
+	if (cfg != NULL)
+		config_free(cfg);
 	return rc;
 }
 
@@ -238,11 +250,23 @@ cmd_start(int argc, char **argv)
 	FILE		*fp;
 	char		*line = NULL;
 	size_t		 cap = 0;
-	int		 p[2], fd, ready = 0, status;
+	struct errlist	 errs;
+	int		 p[2], fd, ready = 0, nfail = 0, status;
 	pid_t		 pid;
 
 	if (argc > 1)
 		return ctl_request("start", argc, argv, NULL, 0);
+	/* As "check" would: a master must not start on a broken table. */
+	errlist_init(&errs);
+	if ((cfg = check_all(&errs)) != NULL)
+		config_free(cfg);
+	if (errs.n > 0) {
+		print_errs(&errs);
+		fprintf(stderr, "linkmaster: not started: the configuration "
+		    "has errors\n");
+		return 1;
+	}
+	errlist_free(&errs);
 	cfg = load_config();
 	t = load_table_or_die(cfg);
 	pfh = open_pidfile(cfg);
@@ -269,8 +293,9 @@ cmd_start(int argc, char **argv)
 	if ((fp = fdopen(p[0], "r")) == NULL)
 		fatal("fdopen");
 	while (getline(&line, &cap, fp) != -1) {
-		if (strcmp(line, "ready\n") == 0) {
+		if (strncmp(line, "ready ", 6) == 0) {
 			ready = 1;
+			nfail = atoi(line + 6);
 			break;
 		}
 		fputs(line, stderr);
@@ -283,7 +308,13 @@ cmd_start(int argc, char **argv)
 	config_free(cfg);
 	if (ready) {
 		printf("started (pid %ld)\n", (long)pid);
-		return 0;
+		if (nfail == 0)
+			return 0;
+		/* As systemctl start of a failing unit: the master runs on. */
+		fprintf(stderr, "linkmaster: %d service%s failed to start "
+		    "(the master runs on; see \"linkmaster status\")\n", nfail,
+		    nfail == 1 ? "" : "s");
+		return 1;
 	}
 	(void)waitpid(pid, &status, 0);
 	fprintf(stderr, "linkmaster: start failed\n");

@@ -313,17 +313,58 @@ master_cleanup(void)
 	M = NULL;
 }
 
+/*
+ * Sockets bound, control socket open: from now on the log is the only
+ * voice of a background master (what it logs is no longer copied to the
+ * start command), but start still waits for its verdict on the pipe.
+ */
 static void
-master_ready(int ready_fd, int foreground)
+master_serving(void)
 {
-	int	 fd;
+	if (M->ready_fd != -1 && !M->foreground)
+		log_set_stderr(0);
+}
 
-	if (ready_fd == -1)
+/*
+ * "linkmaster start" waits until every daemon and link unit has its first
+ * children started (a READY, or startup_grace passed) or has failed
+ * (throttled); then it gets one line per failure with its cause, and
+ * "ready N" with their number.  Called whenever a child starts or exits.
+ */
+void
+master_startup_check(void)
+{
+	struct service	*s;
+	struct unit	*u;
+	struct child	*c;
+	int		 fd, nfail = 0;
+
+	if (M == NULL || M->ready_fd == -1)
 		return;
-	(void)write(ready_fd, "ready\n", 6);
-	close(ready_fd);
-	/* From now on the log is the only voice of a background master. */
-	if (!foreground) {
+	TAILQ_FOREACH(s, &M->services, entry)
+		TAILQ_FOREACH(u, &s->units, entry) {
+			if ((s->te->type != SVC_DAEMON &&
+			    s->te->type != SVC_LINK) || u->throttle.active ||
+			    u->down)
+				continue;
+			if (u->total < u->limit)
+				return;
+			TAILQ_FOREACH(c, &u->children, entry)
+				if (!c->started && !c->stopping)
+					return;
+		}
+	TAILQ_FOREACH(s, &M->services, entry)
+		TAILQ_FOREACH(u, &s->units, entry)
+			if (u->throttle.active) {
+				dprintf(M->ready_fd, "linkmaster: service %s "
+				    "failed: %s\n", u->name, u->throttle_cause ?
+				    u->throttle_cause : "bad startup");
+				nfail++;
+			}
+	dprintf(M->ready_fd, "ready %d\n", nfail);
+	close(M->ready_fd);
+	M->ready_fd = -1;
+	if (!M->foreground) {
 		log_set_stderr(0);
 		if ((fd = open("/dev/null", O_RDWR)) != -1) {
 			(void)dup2(fd, STDERR_FILENO);
@@ -350,6 +391,8 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	M->is_root = geteuid() == 0;
 	M->generation = 1;
 	M->ctl_fd = -1;
+	M->ready_fd = ready_fd;
+	M->foreground = foreground;
 	TAILQ_INIT(&M->services);
 	TAILQ_INIT(&M->retired);
 	RB_INIT(&M->children);
@@ -398,12 +441,13 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	master_signals();
 	log_info("daemon started -- version %s, configuration %s",
 	    PACKAGE_VERSION, cfg->confdir);
-	master_ready(ready_fd, foreground);
+	master_serving();
 	TAILQ_FOREACH(s, &M->services, entry)
 		TAILQ_FOREACH(u, &s->units, entry) {
 			avail_update(u);
 			wakeup_arm(u);
 		}
+	master_startup_check();
 	event_base_dispatch(M->base);
 	cgroup_stop();
 	log_info("stopped");

@@ -143,6 +143,8 @@ struct master {
 	struct pidfh		*pfh;
 	struct event		*stop_term_ev;
 	struct event		*stop_kill_ev;
+	int			 ready_fd;	/* "linkmaster start" waits */
+	int			 foreground;
 	int			 ctl_fd;
 	struct event		*ctl_ev;
 	char			*ctl_path;
@@ -154,6 +156,7 @@ extern struct master	*M;
 int		 master_run(struct config *, struct table *, struct pidfh *,
 		    int ready_fd, int foreground);
 void		 master_stop(int signo, int abort);
+void		 master_startup_check(void);
 
 /* svc.c */
 int		 svc_create_all(struct table *, struct errlist *);

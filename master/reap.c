@@ -92,10 +92,13 @@ reap_child(struct child *c, int status)
 		reload_reaped(u);
 	else if (bad != NULL) {
 		throttle_bad(u, bad);
-		if (err != NULL) {
-			free(u->throttle_cause);
+		/* Its last words, or at least how it ended. */
+		free(u->throttle_cause);
+		if (err != NULL)
 			xasprintf(&u->throttle_cause, "%s: %s", bad, err);
-		}
+		else
+			xasprintf(&u->throttle_cause, "%s (%s)", bad,
+			    u->last_exit);
 	} else
 		avail_update(u);
 	free(err);
@@ -126,6 +129,7 @@ reap_children(void)
 	}
 	/* A "linkmaster stop SERVICE" may be waiting for these. */
 	control_reaped();
+	master_startup_check();
 	if (M->stopping && M->nchildren == 0)
 		event_base_loopbreak(M->base);
 }

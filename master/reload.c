@@ -495,9 +495,10 @@ reload_apply(struct reload_item *it)
 		reload_link_peers(s);
 }
 
+/* "LABEL: a, b" and then end (";" in the log line, "\n" for the client). */
 static void
 reload_names(struct reload_plan *p, enum reload_how how, const char *label,
-    struct evbuffer *b)
+    struct evbuffer *b, const char *end)
 {
 	size_t		 i;
 	int		 first = 1;
@@ -512,7 +513,7 @@ reload_names(struct reload_plan *p, enum reload_how how, const char *label,
 		first = 0;
 	}
 	if (!first)
-		evbuffer_add_printf(b, ";");
+		evbuffer_add_printf(b, "%s", end);
 }
 
 static void
@@ -527,17 +528,25 @@ reload_report(struct reload_plan *p, struct evbuffer *out)
 	    p->count[RL_RESTART] + p->count[RL_LISTEN] + p->count[RL_PEERS],
 	    p->count[RL_REMOVED],
 	    p->count[RL_SAME]);
-	if (out != NULL)
+	/* The client: the summary, then a line per kind of change. */
+	if (out != NULL) {
 		evbuffer_add_printf(out, "%.*s\n",
 		    (int)evbuffer_get_length(b),
 		    (char *)evbuffer_pullup(b, -1));
+		reload_names(p, RL_ADDED, "added: ", out, "\n");
+		reload_names(p, RL_RESTART, "restarted: ", out, "\n");
+		reload_names(p, RL_LISTEN, "new address: ", out, "\n");
+		reload_names(p, RL_LIMITS, "limits only: ", out, "\n");
+		reload_names(p, RL_PEERS, "peers: ", out, "\n");
+		reload_names(p, RL_REMOVED, "removed: ", out, "\n");
+	}
 	evbuffer_add_printf(b, " --");
-	reload_names(p, RL_ADDED, " added: ", b);
-	reload_names(p, RL_RESTART, " restarted: ", b);
-	reload_names(p, RL_LISTEN, " new address: ", b);
-	reload_names(p, RL_LIMITS, " limits: ", b);
-	reload_names(p, RL_PEERS, " peers: ", b);
-	reload_names(p, RL_REMOVED, " removed: ", b);
+	reload_names(p, RL_ADDED, " added: ", b, ";");
+	reload_names(p, RL_RESTART, " restarted: ", b, ";");
+	reload_names(p, RL_LISTEN, " new address: ", b, ";");
+	reload_names(p, RL_LIMITS, " limits: ", b, ";");
+	reload_names(p, RL_PEERS, " peers: ", b, ";");
+	reload_names(p, RL_REMOVED, " removed: ", b, ";");
 	len = evbuffer_get_length(b);
 	line = (char *)evbuffer_pullup(b, -1);
 	if (line[len - 1] == '-')

@@ -435,6 +435,7 @@ child_started(struct child *c, const char *why)
 	log_debug("service %s: pid %d started (%s)", c->unit->name,
 	    (int)c->pid, why);
 	throttle_reset(c->unit);
+	master_startup_check();
 }
 
 /*

@@ -13,7 +13,7 @@ need_built "$top_builddir/services/link"
 need_cmd socat socat
 need_cmd jq jq
 
-plan 82
+plan 84
 lm_setup cli
 free_port PB
 PUB=$T/sock/public
@@ -141,6 +141,8 @@ ok sleep_d "d spawns nothing while down ($(svc_field d procs))"
 sed -i 's/^d\t\tdaemon\t-\tn\tn\t-\t2/d\t\tdaemon\t-\tn\tn\t-\t3/' "$CONF/master.cf"
 lm reload
 is "$LM_RC" 0 "reload: exit 0"
+is "$(one_line <"$T/out")" "reload: 0 added, 1 changed, 0 removed, 2 unchanged|limits only: d" \
+    "reload prints what it did by name"
 is "$(svc_field d state):$(svc_field echo state)" "down:down" \
     "after a reload d and echo are still down"
 is "$(unit_pids d)" "" "no d child after the reload"
@@ -207,6 +209,7 @@ gone		daemon	-	n	n	-	1	$T/bin/cmd
 EOF
 lm reload
 is "$LM_RC" 0 "reload adds gone"
+ok 'grep -qx "added: gone" "$T/out"' "reload prints 'added: gone'"
 wait_for "gone throttled" 5 svc_is gone state throttled &&
     pass "gone is throttled" || fail "gone is throttled"
 lm status gone

@@ -183,7 +183,7 @@ M=$(log_mark)
 alpha_table "-o timeout=21"
 lm reload
 is "$LM_RC" 0 "reload with the link command changed (-o timeout=21): exit 0"
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
     "... 'reload: 0 added, 1 changed, 0 removed, 0 unchanged'"
 wait_pass "both helpers hand their link over ('handing the link to ... over')" \
     15 sh -c "tail -n +$((M + 1)) '$LOG' | grep -c 'handing the link to \(beta\|gamma\) over to the master\$' | grep -qx 2"
@@ -224,7 +224,7 @@ ok '! has "$LOG" "^alpha/link\[" && has "$LOG" "^alpha/link/beta\["' \
 # --- 2. a reload that changes nothing ------------------------------------------
 
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 0 changed, 0 removed, 1 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 0 changed, 0 removed, 1 unchanged" \
     "a reload without changes: 1 unchanged"
 ok 'unit_pid_is link/beta "$B2" && unit_pid_is link/gamma "$G2"' \
     "... and both helpers keep running"
@@ -234,7 +234,7 @@ ok 'unit_pid_is link/beta "$B2" && unit_pid_is link/gamma "$G2"' \
 M=$(log_mark)
 alpha_conf "$PEER_B"
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
     "gamma removed from alpha's peers: link changed"
 wait_pass "the reload names it: '-- peers: link'" 5 \
     log_since_has "$M" '^alpha/master\[[0-9]+\]: reload: .* -- peers: link$'
@@ -249,7 +249,7 @@ is "$(req "$SOCK_B" b-3)" b-3 "beta's link still works"
 M=$(log_mark)
 alpha_conf "$PEER_B" "$PEER_G"
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
     "gamma added back: link changed"
 wait_pass "a link/gamma helper starts and connects ('link to gamma up')" 10 \
     log_since_has "$M" 'link to gamma up$'
@@ -265,7 +265,7 @@ G3=$(unit_pids link/gamma)
 M=$(log_mark)
 alpha_conf "$PEER_B5" "$PEER_G"
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
     "beta's address changed to 127.0.0.5: link changed"
 wait_pass "link/beta gets a new helper" 10 unit_pid_new link/beta "$B2"
 ok 'unit_pid_is link/gamma "$G3"' "link/gamma's helper is untouched (pid $G3)"

@@ -39,7 +39,7 @@ wait_for "first reply" 5 grep -qx one "$T/sess.out" &&
 table 61
 lm reload
 is "$LM_RC" 0 "reload with chg's arguments changed: exit 0"
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
     "reload prints the summary"
 wait_log "reload: 0 added, 1 changed, 0 removed, 4 unchanged -- restarted: chg" &&
     pass "reload summary logged with names" || fail "summary logged"
@@ -50,7 +50,7 @@ wait_for "second reply" 5 grep -qx two "$T/sess.out" &&
 # A second reload while the first generation still drains.
 table 60
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
     "a second reload while chg's old child drains"
 echo three >&7
 wait_for "third reply" 5 grep -qx three "$T/sess.out" &&
@@ -186,7 +186,7 @@ EOF
 "$TCLIENT" -w 10 -c 1 -n 1 "$PUB/gone" >/dev/null 2>&1
 lm reload
 is "$LM_RC" 0 "add + remove + port change: exit 0"
-is "$(cat "$T/out")" "reload: 2 added, 0 changed, 2 removed, 3 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 2 added, 0 changed, 2 removed, 3 unchanged" \
     "summary counts the rename as one added and one removed"
 ok '[ ! -e "$PUB/gone" ] && [ -S "$PUB/added" ]' \
     "the removed socket file is gone, the added one exists"
@@ -208,7 +208,7 @@ wait_for "3 busy lim children" 10 three && pass "3 clients hold 3 lim children" 
 sed -i 's/^lim\(.*\)4\(\techo\)$/lim\1 1\2/' "$CONF/master.cf"
 lm reload
 is "$LM_RC" 0 "maxproc 4 -> 1 with 3 busy: exit 0"
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 4 unchanged" \
     "a limit change counts as changed"
 is "$(lm_nchildren)" "$(lm_nchildren)" "no child was killed by the limit change"
 ok 'svc_field lim procs | grep -q "^3/0/1"' "status: lim PROCS 3/0/1 ($(svc_field lim procs))"
@@ -234,7 +234,7 @@ ok '[ "$(count_log "service bad: bad command startup")" -eq "$N" ] ||
     "its back-off went on (no reset to a fresh start)"
 sed -i 's|^bad daemon - n n - 1 /bin/false$|bad daemon - n n - 1 /bin/sleep 1000|' "$CONF/master.cf"
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 1 changed, 0 removed, 5 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 5 unchanged" \
     "fixing the broken command is a change"
 wait_for "bad up" 5 svc_is bad state up &&
     pass "the fixed service starts at once (throttle reset)" || fail "bad up"
@@ -243,7 +243,7 @@ wait_for "bad up" 5 svc_is bad state up &&
 OLDKEEP=$(lm_children | sort | tr '\n' ' ')
 lm_conf 'syslog_name = "lmtest"'
 lm reload
-is "$(cat "$T/out")" "reload: 0 added, 6 changed, 0 removed, 0 unchanged" \
+is "$(head -n 1 "$T/out")" "reload: 0 added, 6 changed, 0 removed, 0 unchanged" \
     "syslog_name changed: every service restarts (its children's environment)"
 wait_log '^lmtest/master\[[0-9]+\]: ' 5 &&
     pass "the master logs under the new syslog_name" || fail "master ident"

@@ -16,7 +16,10 @@ flaky		daemon	-	n	n	-	1	/bin/sh -c
 	{ test -e $T/ok || exit 1; exec /bin/sleep 1000 }
 EOF
 
-lm_start && pass "start" || bail_out "cannot start the master"
+# false and flaky fail at startup: start says so (exit 1), the master runs.
+lm_start
+is "$LM_RC" 1 "start: exit 1 (false and flaky failed)"
+alive "$MASTER_PID" || bail_out "cannot start the master"
 M="^linkmaster/master\[$MASTER_PID\]: "
 
 wait_log "${M}warning: process /bin/false pid [0-9]+ exit status 1\$" 5 &&
@@ -91,7 +94,8 @@ rm -f "$T/ok"
 lm_conf 'throttle_max = 2'
 n2=$(count_log 'service false: bad command startup -- throttling for 2s$')
 n4=$(count_log 'service false: bad command startup -- throttling for 4s$')
-lm_start || bail_out "cannot restart"
+lm_start
+alive "$MASTER_PID" || bail_out "cannot restart"
 more_2s() {
 	[ "$(count_log 'service false: bad command startup -- throttling for 2s$')" -ge $((n2 + 2)) ]
 }
