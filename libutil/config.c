@@ -1091,6 +1091,9 @@ config_fill(struct config *c, cfg_t *cfg)
 		c->peers[i].name = xstrdup(cfg_title(sec));
 		c->peers[i].address = xstrdup(cfg_getstr(sec, "address"));
 		c->peers[i].port = xstrdup(cfg_getstr(sec, "port"));
+		c->peers[i].file = xstrdup(sec->filename != NULL ?
+		    sec->filename : c->conf_file);
+		c->peers[i].line = sec->line;
 	}
 	c->npeers = (int)n;
 
@@ -1203,6 +1206,7 @@ config_free(struct config *c)
 		free(c->peers[i].name);
 		free(c->peers[i].address);
 		free(c->peers[i].port);
+		free(c->peers[i].file);
 	}
 	free(c->peers);
 	for (i = 0; i < c->nservices; i++) {

@@ -18,6 +18,8 @@ struct peer {
 	char	*name;
 	char	*address;
 	char	*port;		/* numeric string */
+	char	*file;		/* where the section is, for messages */
+	int	 line;		/* ... its "}" (libconfuse's line) */
 };
 
 /* kill_mode of a service section. */

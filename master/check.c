@@ -2,11 +2,13 @@
  * check.c: what "linkmaster check" adds to parsing: every command must
  * exist and be executable (inside chroot_dir for a chroot service run by
  * root), default_user must exist when a service wants it, and every
- * "service" section of linkmaster.conf must name an entry.  Problems
+ * "service" section of linkmaster.conf must name an entry, and every
+ * link peer's socket path must fit a unix socket.  Problems
  * are collected as "FILE:LINE: message"; nothing is changed.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <pwd.h>
@@ -70,6 +72,44 @@ check_sections(const struct config *cfg, const struct table *t,
 	return errs->n == before ? 0 : -1;
 }
 
+/*
+ * A link unit's socket is socket_dir/{private,public}/SERVICE/PEER: a
+ * peer whose name makes it longer than sun_path could never be bound, so
+ * the peer section is refused here, at its line, before start or reload
+ * gets as far as a bind.
+ */
+int
+check_links(const struct config *cfg, const struct table *t,
+    struct errlist *errs)
+{
+	const struct tentry	*te;
+	const struct peer	*p;
+	struct sockaddr_un	 sun;
+	size_t			 before = errs->n;
+	char			*path;
+	int			 i;
+
+	TAILQ_FOREACH(te, &t->entries, entry) {
+		if (te->type != SVC_LINK)
+			continue;
+		for (i = 0; i < cfg->npeers; i++) {
+			p = &cfg->peers[i];
+			xasprintf(&path, "%s/%s/%s/%s", cfg->socket_dir,
+			    te->private ? "private" : "public", te->name,
+			    p->name);
+			if (strlen(path) >= sizeof(sun.sun_path))
+				errlist_add(errs, "%s:%d: peer \"%s\": the "
+				    "socket of link service \"%s\", %s, is "
+				    "%zu bytes long; a unix socket's path "
+				    "has at most %zu", p->file, p->line,
+				    p->name, te->name, path, strlen(path),
+				    sizeof(sun.sun_path) - 1);
+			free(path);
+		}
+	}
+	return errs->n == before ? 0 : -1;
+}
+
 int
 check_commands(const struct config *cfg, const struct table *t,
     struct errlist *errs)
@@ -83,6 +123,7 @@ check_commands(const struct config *cfg, const struct table *t,
 		unpriv |= te->unpriv;
 	}
 	(void)check_sections(cfg, t, errs);
+	(void)check_links(cfg, t, errs);
 	if (unpriv && geteuid() == 0 && getpwnam(cfg->default_user) == NULL)
 		errlist_add(errs, "%s: default_user \"%s\": no such user",
 		    cfg->conf_file, cfg->default_user);

@@ -416,6 +416,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 
 	errlist_init(&errs);
 	(void)check_sections(cfg, t, &errs);
+	(void)check_links(cfg, t, &errs);
 	if (errs.n == 0)
 		master_dirs(&errs);
 	/* Before anything binds: what a killed master left holds sockets. */

@@ -243,5 +243,7 @@ int		 check_commands(const struct config *, const struct table *,
 		    struct errlist *);
 int		 check_sections(const struct config *, const struct table *,
 		    struct errlist *);
+int		 check_links(const struct config *, const struct table *,
+		    struct errlist *);
 
 #endif

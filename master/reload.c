@@ -3,11 +3,12 @@
  *
  * Two phases.  Prepare: read and validate both files completely (syntax,
  * options that cannot change live, every command), then bind every socket
- * the new table needs that the master does not hold yet.  Any problem
- * there rejects the whole reload: the errors go to the log and to the
- * client, everything prepared is undone, and the running services never
- * notice.  Commit: compare old and new services by (name, type), field by
- * field, and apply only the differences:
+ * the new table needs that the master does not hold yet (a link service's
+ * new peers included).  Any problem there rejects the whole reload: the
+ * errors go to the log and to the client, everything prepared is undone,
+ * and the running services never notice.  Commit: compare old and new
+ * services by (name, type), field by field, and apply only the
+ * differences:
  *	unchanged	untouched: same children, sockets, throttle
  *	limits		maxproc / wakeup applied in place; surplus children
  *			are asked to stop (idle ones now, busy ones when idle)
@@ -51,6 +52,8 @@ struct reload_item {
 	struct tentry	*te;		/* new entry; NULL when removed */
 	struct service	 tmpsvc;	/* holds te while sockets are bound */
 	struct unit	 tmp;		/* pre-bound sockets */
+	struct unit	*links;		/* a link service's new peers, bound */
+	int		 nlinks;
 };
 
 struct reload_plan {
@@ -212,11 +215,22 @@ reload_classify(const struct service *old, const struct tentry *nt,
 static void
 reload_plan_free(struct reload_plan *p)
 {
-	size_t	 i;
+	struct reload_item	*it;
+	size_t			 i;
+	int			 k;
 
-	for (i = 0; i < p->n; i++)
-		if (p->items[i].tmp.nlisten > 0)
-			svc_listen_close(&p->items[i].tmp);
+	for (i = 0; i < p->n; i++) {
+		it = &p->items[i];
+		if (it->tmp.nlisten > 0)
+			svc_listen_close(&it->tmp);
+		/* Sockets not taken by the commit (or all, if rejected). */
+		for (k = 0; k < it->nlinks; k++) {
+			if (it->links[k].nlisten > 0)
+				svc_listen_close(&it->links[k]);
+			free(it->links[k].name);
+		}
+		free(it->links);
+	}
 	free(p->items);
 	if (p->table != NULL)
 		table_free(p->table);
@@ -240,6 +254,44 @@ reload_item_add(struct reload_plan *p, enum reload_how how,
 	return it;
 }
 
+/* Does the live link service s have a unit for peer name? */
+static int
+reload_link_has(const struct service *s, const char *name)
+{
+	const struct unit	*u;
+
+	if (s == NULL)
+		return 0;
+	TAILQ_FOREACH(u, &s->units, entry)
+		if (!u->retired && strcmp(u->peer.name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A link service's peers that have no unit yet get their sockets now,
+ * like any other new listener: a bind that fails rejects the reload
+ * instead of leaving a unit that can never start.
+ */
+static void
+reload_bind_links(struct reload_plan *p, struct reload_item *it,
+    struct errlist *errs)
+{
+	struct unit	*tmp;
+	int		 i;
+
+	it->links = xcalloc(p->cfg->npeers + 1, sizeof(*it->links));
+	for (i = 0; i < p->cfg->npeers; i++) {
+		if (reload_link_has(it->old, p->cfg->peers[i].name))
+			continue;
+		tmp = &it->links[it->nlinks++];
+		tmp->svc = &it->tmpsvc;
+		tmp->peer.name = p->cfg->peers[i].name;
+		xasprintf(&tmp->name, "%s/%s", it->te->name, tmp->peer.name);
+		(void)svc_listen_open(p->cfg, tmp, errs);
+	}
+}
+
 /* Bind what the new table needs and we do not hold yet. */
 static void
 reload_bind(struct reload_plan *p, struct errlist *errs)
@@ -249,9 +301,15 @@ reload_bind(struct reload_plan *p, struct errlist *errs)
 
 	for (i = 0; i < p->n; i++) {
 		it = &p->items[i];
-		if (it->how != RL_ADDED && it->how != RL_LISTEN)
+		if (it->how == RL_REMOVED)
 			continue;
 		it->tmpsvc.te = it->te;
+		if (it->te->type == SVC_LINK) {
+			reload_bind_links(p, it, errs);
+			continue;
+		}
+		if (it->how != RL_ADDED && it->how != RL_LISTEN)
+			continue;
 		it->tmp.svc = &it->tmpsvc;
 		it->tmp.name = it->te->name;
 		(void)svc_listen_open(p->cfg, &it->tmp, errs);
@@ -349,20 +407,23 @@ reload_removed(struct service *s)
 	}
 }
 
-/* Give a link service's new peers their units (sockets bound here). */
+/* Give a link service's new peer its unit, on the socket bound in prepare. */
 static void
-reload_link_add(struct service *s, const struct peer *p)
+reload_link_add(struct service *s, const struct peer *p,
+    struct reload_item *it)
 {
-	struct errlist	 errs;
 	struct unit	*u;
-	size_t		 i;
+	int		 k;
 
 	u = svc_unit_new(s, s->te->name, p);
-	errlist_init(&errs);
-	if (svc_listen_open(M->cfg, u, &errs) == -1)
-		for (i = 0; i < errs.n; i++)
-			log_warnx("reload: %s", errs.msg[i]);
-	errlist_free(&errs);
+	for (k = 0; k < it->nlinks; k++)
+		if (strcmp(it->links[k].peer.name, p->name) == 0 &&
+		    it->links[k].nlisten > 0) {
+			reload_take_sockets(u, &it->links[k]);
+			break;
+		}
+	if (k == it->nlinks)	/* cannot happen: prepare bound them all */
+		log_warnx("reload: service %s: no socket bound", u->name);
 	avail_update(u);
 }
 
@@ -373,7 +434,7 @@ reload_link_add(struct service *s, const struct peer *p)
  * other peers' helpers are not touched.
  */
 static void
-reload_link_peers(struct service *s)
+reload_link_peers(struct service *s, struct reload_item *it)
 {
 	const struct peer	*p;
 	struct unit		*u, *next;
@@ -410,7 +471,7 @@ reload_link_peers(struct service *s)
 			    strcmp(u->peer.name, M->cfg->peers[i].name) == 0)
 				break;
 		if (u == NULL)
-			reload_link_add(s, &M->cfg->peers[i]);
+			reload_link_add(s, &M->cfg->peers[i], it);
 	}
 }
 
@@ -451,7 +512,7 @@ reload_apply(struct reload_item *it)
 		TAILQ_INIT(&s->units);
 		TAILQ_INSERT_TAIL(&M->services, s, entry);
 		if (s->te->type == SVC_LINK) {
-			reload_link_peers(s);
+			reload_link_peers(s, it);
 			return;
 		}
 		u = svc_unit_new(s, s->te->name, NULL);
@@ -492,7 +553,7 @@ reload_apply(struct reload_item *it)
 		wakeup_arm(u);
 	}
 	if (s->te->type == SVC_LINK)
-		reload_link_peers(s);
+		reload_link_peers(s, it);
 }
 
 /* "LABEL: a, b" and then end (";" in the log line, "\n" for the client). */

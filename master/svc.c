@@ -315,8 +315,11 @@ svc_link_twin(const struct unit *u, int want_retired)
 		return NULL;
 	for (k = 0; k < 2; k++)
 		TAILQ_FOREACH(s, k ? &M->retired : &M->services, entry) {
-			if (s->te->type != SVC_LINK ||
-			    strcmp(s->te->name, u->svc->te->name) != 0)
+			/*
+			 * Any link service: the queue is the peer's, so a
+			 * renamed link service's helper waits too.
+			 */
+			if (s->te->type != SVC_LINK)
 				continue;
 			TAILQ_FOREACH(v, &s->units, entry)
 				if (v != u && v->retired == want_retired &&

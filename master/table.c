@@ -340,7 +340,8 @@ entry_wakeup(struct pctx *pc, struct tentry *te, const struct span *v,
 /*
  * maxproc: "-" is default_process_limit, except for a daemon and a link,
  * where one process is the only sane default; 0 (unlimited) cannot mean
- * anything for a daemon, which keeps exactly maxproc processes running.
+ * anything for a daemon, which keeps exactly maxproc processes running,
+ * and a link's one helper per peer is the only one its queue allows.
  */
 static void
 entry_maxproc(struct pctx *pc, struct tentry *te, const struct span *v,
@@ -365,6 +366,10 @@ entry_maxproc(struct pctx *pc, struct tentry *te, const struct span *v,
 	if (have_type && te->type == SVC_DAEMON && n == 0)
 		pctx_field_err(pc, COL_MAXPROC,
 		    "daemon service needs a limit", v);
+	/* A second helper of a peer would only fight for its queue. */
+	if (have_type && te->type == SVC_LINK && n != 1)
+		pctx_field_err(pc, COL_MAXPROC, "a link service runs one "
+		    "helper per peer (use 1 or -)", v);
 }
 
 static void
@@ -516,6 +521,21 @@ table_add(struct pctx *pc, struct table *t, struct tentry *te)
 		tentry_free(te);
 		return;
 	}
+	/*
+	 * Every link service has a helper for every peer, and a peer's
+	 * queue (state_dir/link/PEER) holds one helper's lock: a second
+	 * link service could only throttle on it for ever.
+	 */
+	if (te->type == SVC_LINK)
+		TAILQ_FOREACH(old, &t->entries, entry)
+			if (old->type == SVC_LINK) {
+				pctx_err(pc, "second link service \"%s\" (the "
+				    "first is \"%s\" at line %d): each peer "
+				    "has one queue, for one helper",
+				    te->name, old->name, old->line);
+				tentry_free(te);
+				return;
+			}
 	TAILQ_INSERT_TAIL(&t->entries, te, entry);
 	t->n++;
 }

@@ -20,7 +20,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 40
+plan 54
 lm_setup link_reload
 LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 SOCK_B=$T/alpha/sock/public/link/beta
@@ -277,3 +277,71 @@ ok '! log_since_has "$M" "took over the link to beta"' \
     "the new helper did not take over the link to the old address"
 wait_for "beta up" 5 status_matches link/beta '^up$'
 is "$(req "$SOCK_B" b-5)" b-5 "requests reach beta at its new address"
+
+# --- 6. peers and tables that could never work are refused ------------------------
+# Before issue 9 each of these reloads said "reload: ... 1 changed": a peer
+# ".." got a unit with no socket and a queue outside state_dir/link/, a
+# taken socket path only made a warning, maxproc 3 or a second link
+# service made helpers fight for one queue.  Now check and reload refuse
+# them with FILE:LINE, and the running master keeps what it had.
+
+B6=$(unit_pids link/beta)
+G6=$(unit_pids link/gamma)
+# out_has REGEX: the command's stdout or stderr has a line matching.
+out_has() {
+	cat "$T/out" "$T/err" | grep -Eq -- "$1"
+}
+# refused DESC REGEX: "check" and "reload" both exit 1 naming the problem.
+refused() {
+	_rre=$2		# ok evals its test in its own arguments' scope
+	lm check
+	ok '[ "$LM_RC" = 1 ] && out_has "$_rre"' "check refuses $1" ||
+	    diag_file "$T/out" "$T/err"
+	# (The command itself may refuse a linkmaster.conf it cannot read.)
+	lm reload
+	ok '[ "$LM_RC" = 1 ] && out_has "$_rre"' "reload refuses $1" ||
+	    diag_file "$T/out" "$T/err"
+}
+
+CONF_RE='linkmaster\.conf:[0-9]+: peer'
+alpha_conf "$PEER_B5" "$PEER_G" "$(peer .. 127.0.0.4 1)"
+refused 'a peer named ".."' "$CONF_RE \"\\.\\.\": bad name: \"\\.\" and \"\\.\\.\" are not names"
+ok '[ ! -e "$T/alpha/state/queue" ] && no_row link/..' \
+    "... no unit, no queue outside state_dir/link/"
+
+LONG=$(printf '%080d' 0 | tr 0 p)
+alpha_conf "$PEER_B5" "$PEER_G" "$(peer "$LONG" 127.0.0.4 1)"
+refused "a peer whose socket path is too long" \
+    "$CONF_RE \"$LONG\": the socket of link service \"link\", $T/alpha/sock/public/link/$LONG, is [0-9]+ bytes long; a unix socket's path has at most 107"
+
+# The socket is bound before the reload commits: a bind that fails is a
+# rejected reload (check cannot know; reload can).
+: >"$T/alpha/sock/public/link/delta"
+alpha_conf "$PEER_B5" "$PEER_G" "$(peer delta 127.0.0.4 1)"
+lm reload
+ok '[ "$LM_RC" = 1 ] && out_has "^service link/delta: bind $T/alpha/sock/public/link/delta: file exists and is not a socket$" && out_has "^reload rejected -- nothing changed$"' \
+    "reload refuses a peer whose socket cannot be bound"
+ok 'no_row link/delta && [ -f "$T/alpha/sock/public/link/delta" ]' \
+    "... no link/delta unit, and the file in its way is left alone"
+rm -f "$T/alpha/sock/public/link/delta"
+
+alpha_conf "$PEER_B5" "$PEER_G"
+lm_table <<EOF
+link	link	n	n	n	-	3	link $LINKOPTS -o timeout=21
+EOF
+refused "a link service with maxproc 3" \
+    'master\.cf:1: field "maxproc": a link service runs one helper per peer \(use 1 or -\): "3"'
+lm_table <<EOF
+link	link	n	n	n	-	-	link $LINKOPTS -o timeout=21
+link2	link	n	n	n	-	-	link $LINKOPTS
+EOF
+refused "a second link service" \
+    'master\.cf:2: second link service "link2" \(the first is "link" at line 1\): each peer has one queue, for one helper'
+
+alpha_table "-o timeout=21"
+lm reload
+is "$(cat "$T/out")" "reload: 0 added, 0 changed, 0 removed, 1 unchanged" \
+    "after the refused reloads the master still runs the old configuration"
+ok 'unit_pid_is link/beta "$B6" && unit_pid_is link/gamma "$G6"' \
+    "... and both helpers were never touched"
+is "$(req "$SOCK_B" b-6) $(req "$SOCK_G" g-6)" "b-6 g-6" "both links still work"

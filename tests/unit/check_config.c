@@ -391,6 +391,12 @@ START_TEST(test_include)
 	ck_assert_int_eq(c->max_use, 5);
 	ck_assert_int_eq(c->npeers, 1);
 	ck_assert_str_eq(c->peers[0].name, "beta");
+	/* Where the section is, for check's messages: the included file. */
+	sub = in_dir("peers.conf");
+	ck_assert_str_eq(c->peers[0].file, sub);
+	free(sub);
+	/* libconfuse knows the section's line when it closes: its "}". */
+	ck_assert_int_eq(c->peers[0].line, 4);
 	config_free(c);
 }
 END_TEST

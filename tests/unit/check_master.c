@@ -1,8 +1,9 @@
 /*
  * check_master.c: unit tests of the master's pure parts: the throttle
- * schedule and the child environment.
+ * schedule, the child environment and the link checks.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,60 @@ START_TEST(test_env_link_handoff)
 }
 END_TEST
 
+/*
+ * A link peer whose socket, socket_dir/{private,public}/SERVICE/PEER,
+ * cannot fit a sun_path is refused at the peer's line, before any bind.
+ */
+START_TEST(test_check_links)
+{
+	static const char	 tab[] = "x unix - - n - - echo\n"
+	    "lk link n - n - - link\n";
+	struct peer		 peers[2];
+	struct config		 cfg;
+	struct table_defaults	 d = { 100 };
+	struct errlist		 errs;
+	struct table		*t;
+	char			 longname[120], want[400];
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(peers, 0, sizeof(peers));
+	memset(longname, 'p', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	cfg.socket_dir = "/run/lm";
+	peers[0].name = "beta";
+	peers[0].file = "lm.conf";
+	peers[0].line = 7;
+	peers[1].name = longname;
+	peers[1].file = "lm.conf";
+	peers[1].line = 9;
+	cfg.peers = peers;
+	cfg.npeers = 2;
+	errlist_init(&errs);
+	ck_assert_ptr_nonnull(t = table_parse_buf("t.cf", tab,
+	    sizeof(tab) - 1, &d, &errs));
+	ck_assert_int_eq(check_links(&cfg, t, &errs), -1);
+	ck_assert_uint_eq(errs.n, 1);
+	(void)snprintf(want, sizeof(want), "lm.conf:9: peer \"%s\": the "
+	    "socket of link service \"lk\", /run/lm/public/lk/%s, is 137 "
+	    "bytes long; a unix socket's path has at most 107", longname,
+	    longname);
+	ck_assert_str_eq(errs.msg[0], want);
+	errlist_free(&errs);
+
+	/* Without the long one, or without a link service: nothing. */
+	cfg.npeers = 1;
+	ck_assert_int_eq(check_links(&cfg, t, &errs), 0);
+	ck_assert_uint_eq(errs.n, 0);
+	table_free(t);
+	cfg.npeers = 2;
+	ck_assert_ptr_nonnull(t = table_parse_buf("t.cf", tab, 22, &d,
+	    &errs));
+	ck_assert_int_eq(check_links(&cfg, t, &errs), 0);
+	table_free(t);
+	errlist_free(&errs);
+}
+END_TEST
+
 /* Syslog unreachable: the line must still come out, on stderr. */
 START_TEST(test_log_falls_back_to_stderr)
 {
@@ -228,6 +283,7 @@ master_suite(void)
 	tcase_add_test(tc, test_env_daemon_no_listen);
 	tcase_add_test(tc, test_env_link_handoff);
 	tcase_add_test(tc, test_log_falls_back_to_stderr);
+	tcase_add_test(tc, test_check_links);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -399,6 +399,20 @@ static const struct bad_case bad_cases[] = {
 	    "t.cf:1: field \"service\": bad inet port: \"SMTP\"" },
 	{ "h:9p inet n - n - - cmd\n", 0,
 	    "t.cf:1: field \"service\": bad inet port: \"h:9p\"" },
+	{ "h:00 inet n - n - - cmd\n", 0,
+	    "t.cf:1: field \"service\": bad inet port: \"h:00\"" },
+	{ "[fe80::1%]:25 inet n - n - - cmd\n", 0,
+	    "t.cf:1: field \"service\": bad inet address: \"[fe80::1%]:25\"" },
+	/* A link's peers each have one queue: one helper, one service. */
+	{ "l link - - n - 3 link\n", 0,
+	    "t.cf:1: field \"maxproc\": a link service runs one helper per "
+	    "peer (use 1 or -): \"3\"" },
+	{ "l link - - n - 0 link\n", 0,
+	    "t.cf:1: field \"maxproc\": a link service runs one helper per "
+	    "peer (use 1 or -): \"0\"" },
+	{ "l link - - n - 1 link\n#\nm link - - n - - link\n", 0,
+	    "t.cf:3: second link service \"m\" (the first is \"l\" at line "
+	    "1): each peer has one queue, for one helper" },
 	{ "a/b unix - - n - - cmd\n", 0,
 	    "t.cf:1: field \"service\": bad name: \"a/b\"" },
 	{ ".. fifo - - n - - cmd\n", 0,
@@ -857,7 +871,7 @@ START_TEST(test_round_trip_fixed)
 		"[::1]:smtp inet - - - 5 - /usr/bin/x -o {a=b c}\n"
 		"25 inet - - - - - y\n",
 		"e fifo n n y - 2 c a}b a}} x{}y {x{}} {\ta}\n",
-		"e link - - - - 9 c \x01\x7f\xff \xc3\xa9 {\vx\fy\r}\n",
+		"e link - - - - 1 c \x01\x7f\xff \xc3\xa9 {\vx\fy\r}\n",
 		"{a} unix - - - - - c\n#x unix - - - - - c\n",
 		"d daemon - - - - - c\nd unix - - - - - c\n",
 	};
@@ -894,13 +908,17 @@ START_TEST(test_round_trip_random)
 	char		*text = NULL;
 	size_t		 len = 0;
 	unsigned int	 seed = 12345;
-	int		 round, i, j, nargs, ty;
+	int		 round, i, j, nargs, ty, links;
 	const char	*p;
 
 	for (round = 0; round < 200; round++) {
 		fp = open_memstream(&text, &len);
+		links = 0;
 		for (i = 0; i < 1 + rand_r(&seed) % 8; i++) {
 			ty = rand_r(&seed) % 6;
+			/* One link service per table. */
+			if (ty == 5 && links++ > 0)
+				ty = 0;
 			if (ty == 1)
 				fprintf(fp, "%d", 1000 + i);
 			else
@@ -914,6 +932,8 @@ START_TEST(test_round_trip_random)
 			p = wakeups[rand_r(&seed) % 6];
 			fprintf(fp, " %s", ty == 4 ? "-" : p);
 			p = maxprocs[rand_r(&seed) % 5];
+			if (ty == 5 && strcmp(p, "-") != 0)
+				p = "1";
 			fprintf(fp, " %s", ty == 4 && strcmp(p, "0") == 0 ?
 			    "1" : p);
 			fprintf(fp, " cmd%d", i);
