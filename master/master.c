@@ -177,6 +177,7 @@ master_stop(int signo, int abort)
 		if (signo)
 			log_info("terminating on signal %d", signo);
 		M->stopping = signo ? signo : -1;
+		notify_stopping();
 		TAILQ_FOREACH(s, &M->services, entry)
 			TAILQ_FOREACH(u, &s->units, entry) {
 				svc_listen_close(u);
@@ -295,6 +296,7 @@ master_cleanup(void)
 	 */
 	log_queue_drain(1000);
 	control_close();
+	notify_close();
 	for (i = 0; i < sizeof(sig_ev) / sizeof(sig_ev[0]); i++)
 		if (sig_ev[i] != NULL)
 			event_free(sig_ev[i]);
@@ -408,6 +410,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 		return 1;
 	}
 	master_limits();
+	notify_init();
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	if ((M->base = event_base_new()) == NULL)
@@ -448,6 +451,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 			avail_update(u);
 			wakeup_arm(u);
 		}
+	notify_ready();
 	master_startup_check();
 	event_base_dispatch(M->base);
 	cgroup_stop();

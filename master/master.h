@@ -238,6 +238,13 @@ struct evbuffer;
 int		 reload_run(struct evbuffer *);
 void		 reload_reaped(struct unit *);
 
+/* notify.c */
+void		 notify_init(void);
+void		 notify_ready(void);
+void		 notify_reloading(void);
+void		 notify_stopping(void);
+void		 notify_close(void);
+
 /* check.c */
 int		 check_commands(const struct config *, const struct table *,
 		    struct errlist *);

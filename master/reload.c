@@ -670,6 +670,7 @@ reload_run(struct evbuffer *out)
 		return 1;
 	}
 	errlist_init(&errs);
+	notify_reloading();
 	if (reload_prepare(&p, &errs) == -1) {
 		for (i = 0; i < errs.n; i++) {
 			log_warnx("reload: %s", errs.msg[i]);
@@ -683,11 +684,13 @@ reload_run(struct evbuffer *out)
 			    "changed\n");
 		errlist_free(&errs);
 		reload_plan_free(&p);
+		notify_ready();
 		return 1;
 	}
 	errlist_free(&errs);
 	reload_commit(&p, out);
 	reload_plan_free(&p);
+	notify_ready();
 	return 0;
 }
 
