@@ -29,7 +29,9 @@ lm_start || bail_out "cannot start the master"
 "$TCLIENT" -w 10 -c 2 -n 2 "$PUB/keep" >/dev/null 2>&1 &&
 "$TCLIENT" -w 10 -c 2 -n 2 "$PUB/chg" >/dev/null 2>&1 ||
     bail_out "echo does not answer"
-KEEP_PIDS=$(lm_children | sort | tr '\n' ' ')
+# keep's own children: two clients may be served by one child back to
+# back, so there may be one or two of them.
+KEEP_PIDS=$(unit_pids keep)
 
 # --- 1. a client in the middle of a session keeps it across a restart ----
 fifo_start sess socat - "UNIX-CONNECT:$PUB/chg"
@@ -77,7 +79,8 @@ for p in $KEEP_PIDS; do
 	pgrep -P "$MASTER_PID" -f echo | grep -qx "$p" || continue
 	STILL=$((STILL + 1))
 done
-ok '[ "$STILL" -ge 2 ]' "keep's children survived the reload ($STILL of them)"
+ok '[ "$STILL" -ge 1 ] && [ "$STILL" = "$(echo $KEEP_PIDS | wc -w)" ]' \
+    "keep's children survived the reload ($STILL of them)"
 
 # --- 3. 50 reloads under load lose nothing ------------------------------------
 # Each load client runs short tclient rounds until the stop file appears,
