@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "proto.h"
 #include "service.h"
@@ -42,6 +43,7 @@
 #define SERVICE_MAX_LISTEN	1024	/* more is a broken environment */
 #define SERVICE_MAX_ERRORS	10	/* accept/read failures in a row */
 #define SERVICE_TRIGGER_BUF	65536	/* largest datagram we take whole */
+#define SERVICE_PASS_MS		10000	/* wait for a passed connection */
 
 struct service_opt {
 	char	*name;
@@ -62,6 +64,7 @@ static struct {
 	int		 max_use;
 	int		 max_idle;
 	int		 stopping;
+	int		 pass;		/* MASTER_TYPE=pass */
 	int		 checked;	/* service_options_check() done */
 } svc = { .status_fd = -1 };
 
@@ -319,6 +322,7 @@ service_init(int argc, char *argv[], const char *name)
 
 	/* A daemon (or link) service legitimately has no listener. */
 	type = service_env("MASTER_TYPE", "");
+	svc.pass = under_master && strcmp(type, "pass") == 0;
 	if (svc.nlisten == 0 && !(under_master &&
 	    (strcmp(type, "daemon") == 0 || strcmp(type, "link") == 0))) {
 		if (under_master)
@@ -622,6 +626,54 @@ service_release(struct service_run *run)
 }
 
 /*
+ * Postfix's pass type: the connection accepted is only the carrier of the
+ * real client, a descriptor sent over it (SCM_RIGHTS) with at least one
+ * byte of data, which is ignored.  The carrier is closed once the
+ * descriptor is in; the passed one is served like an accepted client.
+ * -1 when the sender gave up or sent no descriptor within
+ * SERVICE_PASS_MS (logged: a client of the pass socket misbehaves, not
+ * we).
+ */
+static int
+service_pass_recv(int carrier)
+{
+	struct pollfd	 pfd;
+	char		 buf[256];
+	ssize_t		 n;
+	int		 fd = -1, r;
+
+	pfd.fd = carrier;
+	pfd.events = POLLIN;
+	do {
+		r = poll(&pfd, 1, SERVICE_PASS_MS);
+	} while (r == -1 && errno == EINTR);
+	if (r == 0) {
+		log_warnx("pass: no connection passed within %d s: closing",
+		    SERVICE_PASS_MS / 1000);
+		return -1;
+	}
+	do {
+		n = fdpass_recv(carrier, &fd, buf, sizeof(buf));
+	} while (n == -1 && errno == EINTR);
+	if (n == -1 && errno != EAGAIN) {
+		log_warn("pass: receive");
+		return -1;
+	}
+	if (fd == -1) {
+		log_warnx("pass: a message without a connection (%zd bytes): "
+		    "closing", n);
+		return -1;
+	}
+	/* Like an accepted socket: blocking (the sender's flags are its). */
+	if (sock_set_nonblock(fd, 0) == -1) {
+		log_warn("pass: O_NONBLOCK off");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * One client from a stream listener: 1 served, 0 lost the race, -1 error.
  * The run goes on after it: the loop ends it.
  */
@@ -641,6 +693,15 @@ service_accept_one(int lfd, service_client_fn fn, void *arg,
 			return 0;
 		log_warn("accept");
 		return -1;
+	}
+	if (svc.pass) {
+		int	 carrier = fd;
+
+		fd = service_pass_recv(carrier);
+		close(carrier);
+		/* A broken sender costs it its client, not us our life. */
+		if (fd == -1)
+			return 0;
 	}
 	service_take(run);
 	fn(fd, arg);

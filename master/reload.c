@@ -146,6 +146,7 @@ reload_listen_changed(const struct tentry *ot, const struct tentry *nt,
 {
 	switch (nt->type) {
 	case SVC_UNIX:
+	case SVC_PASS:
 	case SVC_UNIX_DGRAM:
 	case SVC_FIFO:
 		return ot->private != nt->private;

@@ -194,6 +194,7 @@ svc_listen_open(const struct config *cfg, struct unit *u,
 
 	switch (te->type) {
 	case SVC_UNIX:
+	case SVC_PASS:
 	case SVC_UNIX_DGRAM:
 	case SVC_LINK:
 		if (svc_unix_path(cfg, u, &path, errs) == -1)

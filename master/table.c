@@ -38,6 +38,7 @@ static const char *const type_names[] = {
 	[SVC_FIFO] = "fifo",
 	[SVC_DAEMON] = "daemon",
 	[SVC_LINK] = "link",
+	[SVC_PASS] = "pass",
 };
 #define NTYPES	(sizeof(type_names) / sizeof(type_names[0]))
 

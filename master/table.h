@@ -3,7 +3,8 @@
  *
  * A table can be parsed any number of times and two tables compared entry by
  * entry (reload does that), so nothing here touches the running system.
- * Syntax is Postfix's (see linkmaster.cf(5)): columns service, type,
+ * Syntax is Postfix's (see linkmaster.cf(5)): columns service, type
+ * (Postfix's inet, unix, unix-dgram, fifo and pass; our daemon and link),
  * private, unpriv, chroot, wakeup, maxproc, command + args; "-" means the
  * default; a line that starts with white space continues the entry; "#"
  * lines and blank lines are skipped, even inside an entry; "{ ... }" groups
@@ -24,6 +25,7 @@ enum svc_type {
 	SVC_FIFO,
 	SVC_DAEMON,	/* no socket: keep maxproc processes running */
 	SVC_LINK,	/* one child per peer (link services) */
+	SVC_PASS,	/* unix stream socket; clients pass a connection */
 };
 
 /* Which fields were written as "-" (the default). */

@@ -298,8 +298,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ GOOD "x tcp - - - - - cmd\n", 0,
 	    "t.cf:2: bad transport type: \"tcp\"" },
-	{ "x pass - - - - - cmd\n", 0,
-	    "t.cf:1: bad transport type: \"pass\"" },
+	{ "x passfd - - - - - cmd\n", 0,
+	    "t.cf:1: bad transport type: \"passfd\"" },
 	{ "x - - - - - - cmd\n", 0,
 	    "t.cf:1: bad transport type: \"-\"" },
 	{ "x UNIX - - - - - cmd\n", 0,
@@ -893,7 +893,7 @@ END_TEST
 START_TEST(test_round_trip_random)
 {
 	static const char *const types[] = { "unix", "inet", "unix-dgram",
-	    "fifo", "daemon", "link" };
+	    "fifo", "daemon", "link", "pass" };
 	static const char *const yn[] = { "y", "n", "-" };
 	static const char *const wakeups[] = { "-", "0", "1", "60?",
 	    "2147483647", "300" };
@@ -915,7 +915,7 @@ START_TEST(test_round_trip_random)
 		fp = open_memstream(&text, &len);
 		links = 0;
 		for (i = 0; i < 1 + rand_r(&seed) % 8; i++) {
-			ty = rand_r(&seed) % 6;
+			ty = rand_r(&seed) % 7;
 			/* One link service per table. */
 			if (ty == 5 && links++ > 0)
 				ty = 0;
@@ -1017,6 +1017,7 @@ START_TEST(test_types)
 		{ "unix", SVC_UNIX }, { "inet", SVC_INET },
 		{ "unix-dgram", SVC_UNIX_DGRAM }, { "fifo", SVC_FIFO },
 		{ "daemon", SVC_DAEMON }, { "link", SVC_LINK },
+		{ "pass", SVC_PASS },
 	};
 	enum svc_type	 t;
 	size_t		 i;
@@ -1031,7 +1032,7 @@ START_TEST(test_types)
 	ck_assert_int_eq(svc_type_parse("", &t), -1);
 	ck_assert_int_eq(svc_type_parse("unix ", &t), -1);
 	ck_assert_int_eq(svc_type_parse("Unix", &t), -1);
-	ck_assert_int_eq(svc_type_parse("pass", &t), -1);
+	ck_assert_int_eq(svc_type_parse("Pass", &t), -1);
 	ck_assert_str_eq(svc_type_name((enum svc_type)42), "unknown");
 }
 END_TEST
