@@ -41,6 +41,7 @@
 #include "link.h"
 #include "linkproto.h"
 #include "log.h"
+#include "names.h"
 #include "queue.h"
 #include "service.h"
 #include "util.h"
@@ -142,17 +143,19 @@ link_options(void)
 	static char	 hostbuf[LINKPROTO_NAME_MAX + 1];
 	struct addrinfo	 hints, *res;
 	long long	 port;
-	const char	*dir;
-	char		*qdir, err[512];
+	const char	*dir, *why;
+	char		*qdir, err[512], ex[LOG_ESCAPE_SIZE(64)];
 	int		 gai;
 
 	L.peer = link_need("peer_name", "PEER_NAME", "peer name");
 	L.address = link_need("peer_address", "PEER_ADDRESS", "peer address");
 	L.port = link_need("peer_port", "PEER_PORT", "peer port");
 	dir = link_need("state_dir", "MASTER_STATE_DIR", "state directory");
-	if (!linkproto_name_ok(L.peer, strlen(L.peer)))
-		fatalx("bad peer name \"%s\": use letters, digits, \".\", "
-		    "\"_\" and \"-\"", L.peer);
+	/* The rule check and reload apply (libutil/names.c). */
+	if (!peer_name_valid(L.peer, &why)) {
+		(void)log_escape(L.peer, strlen(L.peer), 64, ex, sizeof(ex));
+		fatalx("bad peer name \"%s\": %s", ex, why);
+	}
 	if (parse_num(L.port, 1, 65535, &port) == -1)
 		fatalx("bad peer port \"%s\": expected 1 to 65535", L.port);
 	if (*dir != '/')

@@ -19,7 +19,7 @@ LINKD=$top_builddir/services/linkd
 need_built "$LINK" "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 
-plan 65
+plan 66
 lm_setup link_standalone
 SOCK=$T/link.sock
 QDIR=$T/state/link/beta/queue
@@ -326,6 +326,12 @@ is $? 0 "link exits 0 on SIGTERM while the link is down"
 is $? 1 "no peer name: exit 1"
 ok 'has "$T/nopeer.err" "fatal: no peer name: PEER_NAME is not set and there is no -o peer_name="' \
     "... with 'no peer name: PEER_NAME is not set ...'"
+timeout 5 "$LINK" -o listen="$T/x.sock" -o peer_name=.. -o peer_address=127.0.0.1 \
+    -o peer_port="$P3" -o state_dir="$T/state-dd" >"$T/dotdot.err" 2>&1
+rc=$?
+ok '[ $rc -eq 1 ] && [ ! -e "$T/state-dd" ] &&
+    has "$T/dotdot.err" "fatal: bad peer name \"\.\.\": \"\.\" and \"\.\.\" are not names"' \
+    "peer name '..': exit 1, nothing made outside state_dir/link (the rule of check)"
 mkdir -p "$T/state-f/link/beta"
 : >"$T/state-f/link/beta/queue"
 "$LINK" -o listen="$T/x.sock" -o peer_name=beta -o peer_address=127.0.0.1 \
