@@ -2,8 +2,9 @@
  * check.c: what "linkmaster check" adds to parsing: every command must
  * exist and be executable (inside chroot_dir for a chroot service run by
  * root), default_user must exist when a service wants it, and every
- * "service" section of linkmaster.conf must name an entry, and every
- * link peer's socket path must fit a unix socket.  Problems
+ * "service" section of linkmaster.conf must name an entry, every link
+ * peer's socket path must fit a unix socket, and socket_dir, state_dir
+ * and the pid file's directory must be safe (check_dir).  Problems
  * are collected as "FILE:LINE: message"; nothing is changed.
  */
 #include <sys/types.h>
@@ -110,6 +111,88 @@ check_links(const struct config *cfg, const struct table *t,
 	return errs->n == before ? 0 : -1;
 }
 
+/*
+ * One directory the master writes in (what exists of it and of its
+ * parents), checked as OpenSSH's StrictModes and "postfix check" do:
+ * each must be owned by root or by the master's user and not be writable
+ * by group or others -- else someone else could swap a socket, the pid
+ * file or a record for a symlink.  A sticky directory (/tmp) may be
+ * world-writable as a parent: nobody can rename what they do not own in
+ * it.  Symlinks on the way are resolved first, as sshd does.
+ */
+static void
+check_dir(const struct config *cfg, const char *what, const char *dir,
+    struct errlist *errs)
+{
+	struct stat	 st;
+	char		*p, *real, *slash;
+	uid_t		 me = geteuid();
+	int		 leaf = 1;
+
+	/* The nearest part of it that exists. */
+	p = xstrdup(dir);
+	while ((real = realpath(p, NULL)) == NULL && errno == ENOENT &&
+	    (slash = strrchr(p, '/')) != NULL && slash != p) {
+		*slash = '\0';
+		leaf = 0;
+	}
+	free(p);
+	if (real == NULL)
+		return;		/* "/" missing, or no permission: mkdir says */
+	for (;;) {
+		if (stat(real, &st) == -1)
+			break;
+		if (!S_ISDIR(st.st_mode)) {
+			errlist_add(errs, "%s: %s %s: %s is not a directory",
+			    cfg->conf_file, what, dir, real);
+			break;
+		}
+		if (st.st_uid != 0 && st.st_uid != me) {
+			errlist_add(errs, "%s: %s %s: %s is owned by uid %ld, "
+			    "not by root or the master's user (uid %ld): "
+			    "refusing it", cfg->conf_file, what, dir, real,
+			    (long)st.st_uid, (long)me);
+			break;
+		}
+		if ((st.st_mode & 022) != 0 &&
+		    (leaf || !(st.st_mode & S_ISVTX))) {
+			errlist_add(errs, "%s: %s %s: %s is writable by %s "
+			    "(mode %04o): refusing it (chmod go-w %s)",
+			    cfg->conf_file, what, dir, real,
+			    (st.st_mode & 022) == 022 ? "its group and others" :
+			    (st.st_mode & 020) ? "its group" : "others",
+			    (unsigned)(st.st_mode & 07777), real);
+			break;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+		if ((slash = strrchr(real, '/')) == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		leaf = 0;
+	}
+	free(real);
+}
+
+/* socket_dir, state_dir and the pid file's directory (check_dir). */
+int
+check_paths(const struct config *cfg, struct errlist *errs)
+{
+	size_t	 before = errs->n;
+	char	*dir, *slash;
+
+	check_dir(cfg, "socket_dir", cfg->socket_dir, errs);
+	check_dir(cfg, "state_dir", cfg->state_dir, errs);
+	dir = xstrdup(cfg->pid_file);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		check_dir(cfg, "pid_file", dir, errs);
+	}
+	free(dir);
+	return errs->n == before ? 0 : -1;
+}
+
 int
 check_commands(const struct config *cfg, const struct table *t,
     struct errlist *errs)
@@ -124,6 +207,7 @@ check_commands(const struct config *cfg, const struct table *t,
 	}
 	(void)check_sections(cfg, t, errs);
 	(void)check_links(cfg, t, errs);
+	(void)check_paths(cfg, errs);
 	if (unpriv && geteuid() == 0 && getpwnam(cfg->default_user) == NULL)
 		errlist_add(errs, "%s: default_user \"%s\": no such user",
 		    cfg->conf_file, cfg->default_user);

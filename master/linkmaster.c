@@ -194,10 +194,10 @@ static int	 ctl_request(const char *, int, char **, const char *,
 		    long long);
 
 /* Take the pid file lock, or say who holds it. */
-static struct pidfh *
+static struct lm_pidfile *
 open_pidfile(struct config *cfg)
 {
-	struct pidfh	*pfh;
+	struct lm_pidfile	*pfh;
 	pid_t		 other = -1;
 	char		*dir, *slash;
 
@@ -207,16 +207,21 @@ open_pidfile(struct config *cfg)
 		(void)mkdir(dir, 0755);
 	}
 	free(dir);
-	if ((pfh = pidfile_open(cfg->pid_file, 0644, &other)) == NULL) {
+	if ((pfh = pidf_open(cfg->pid_file, 0644, &other)) == NULL) {
 		if (errno == EEXIST)
 			fprintf(stderr, "linkmaster: already running (pid %ld)\n",
 			    (long)other);
+		else if (errno == ELOOP)
+			fprintf(stderr, "linkmaster: pid file %s: is a symbolic "
+			    "link: refusing to follow it\n", cfg->pid_file);
+		else if (errno == EINVAL)
+			fprintf(stderr, "linkmaster: pid file %s: not a regular "
+			    "file with one link: refusing it\n", cfg->pid_file);
 		else
 			fprintf(stderr, "linkmaster: pid file %s: %s\n",
 			    cfg->pid_file, strerror(errno));
 		exit(1);
 	}
-	(void)fcntl(pidfile_fileno(pfh), F_SETFD, FD_CLOEXEC);
 	return pfh;
 }
 
@@ -225,7 +230,7 @@ cmd_start_fg(int argc, char **argv)
 {
 	struct config	*cfg = load_config();
 	struct table	*t = load_table_or_die(cfg);
-	struct pidfh	*pfh = open_pidfile(cfg);
+	struct lm_pidfile	*pfh = open_pidfile(cfg);
 	int		 rc;
 
 	setproctitle("master -c %s", cfg->confdir);
@@ -246,7 +251,7 @@ cmd_start(int argc, char **argv)
 {
 	struct config	*cfg;
 	struct table	*t;
-	struct pidfh	*pfh;
+	struct lm_pidfile	*pfh;
 	FILE		*fp;
 	char		*line = NULL;
 	size_t		 cap = 0;
@@ -303,7 +308,7 @@ cmd_start(int argc, char **argv)
 	free(line);
 	fclose(fp);
 	/* Our copy only: the lock lives on in the master's descriptor. */
-	pidfile_close(pfh);
+	pidf_close(pfh);
 	table_free(t);
 	config_free(cfg);
 	if (ready) {

@@ -66,7 +66,8 @@ master_mkdir(const char *path, mode_t mode, int fixmode, uid_t uid,
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
 		errlist_add(errs, "%s: not a directory%s", path,
-		    errno == ELOOP ? " (a symbolic link)" : "");
+		    lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ?
+		    " (a symbolic link)" : "");
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -287,7 +288,7 @@ master_cleanup(void)
 		svc_free(s);
 	}
 	if (M->pfh != NULL)
-		pidfile_remove(M->pfh);
+		pidf_remove(M->pfh);
 	M->pfh = NULL;
 	outlog_shutdown();
 	/*
@@ -376,7 +377,7 @@ master_startup_check(void)
 }
 
 int
-master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
+master_run(struct config *cfg, struct table *t, struct lm_pidfile *pfh,
     int ready_fd, int foreground)
 {
 	struct errlist	 errs;
@@ -404,7 +405,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	if (cfg->log_file != NULL && log_set_file(cfg->log_file, 0) == -1) {
 		fprintf(stderr, "linkmaster: log_file %s: %s\n", cfg->log_file,
 		    strerror(errno));
-		pidfile_remove(pfh);
+		pidf_remove(pfh);
 		free(M);
 		M = NULL;
 		return 1;
@@ -420,6 +421,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 	errlist_init(&errs);
 	(void)check_sections(cfg, t, &errs);
 	(void)check_links(cfg, t, &errs);
+	(void)check_paths(cfg, &errs);
 	if (errs.n == 0)
 		master_dirs(&errs);
 	/* Before anything binds: what a killed master left holds sockets. */
@@ -440,7 +442,7 @@ master_run(struct config *cfg, struct table *t, struct pidfh *pfh,
 		master_cleanup();
 		return 1;
 	}
-	if (pidfile_write(pfh) == -1)
+	if (pidf_write(pfh) == -1)
 		log_warn("cannot write pid file %s", cfg->pid_file);
 	master_signals();
 	log_info("daemon started -- version %s, configuration %s",

@@ -140,7 +140,7 @@ struct master {
 	int			 is_root;
 	pid_t			 pid;
 	long long		 started;	/* now_ms() at start */
-	struct pidfh		*pfh;
+	struct lm_pidfile	*pfh;
 	struct event		*stop_term_ev;
 	struct event		*stop_kill_ev;
 	int			 ready_fd;	/* "linkmaster start" waits */
@@ -153,7 +153,8 @@ struct master {
 extern struct master	*M;
 
 /* master.c */
-int		 master_run(struct config *, struct table *, struct pidfh *,
+int		 master_run(struct config *, struct table *,
+		    struct lm_pidfile *,
 		    int ready_fd, int foreground);
 void		 master_stop(int signo, int abort);
 void		 master_startup_check(void);
@@ -188,6 +189,13 @@ void		 child_term(struct child *);
 struct child	*child_find(pid_t);
 void		 child_free(struct child *);
 void		 child_started(struct child *, const char *why);
+
+/* pidfile.c */
+struct lm_pidfile;
+struct lm_pidfile *pidf_open(const char *, mode_t, pid_t *other);
+int		 pidf_write(struct lm_pidfile *);
+void		 pidf_close(struct lm_pidfile *);
+void		 pidf_remove(struct lm_pidfile *);
 
 /* cgroup.c */
 void		 cgroup_init(void);
@@ -248,6 +256,7 @@ void		 notify_close(void);
 /* check.c */
 int		 check_commands(const struct config *, const struct table *,
 		    struct errlist *);
+int		 check_paths(const struct config *, struct errlist *);
 int		 check_sections(const struct config *, const struct table *,
 		    struct errlist *);
 int		 check_links(const struct config *, const struct table *,

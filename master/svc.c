@@ -147,6 +147,7 @@ svc_unix_path(const struct config *cfg, const struct unit *u, char **path,
     struct errlist *errs)
 {
 	const struct tentry	*te = u->svc->te;
+	struct stat		 st;
 	char			*dir;
 	int			 fd;
 
@@ -163,8 +164,8 @@ svc_unix_path(const struct config *cfg, const struct unit *u, char **path,
 		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC)) == -1) {
 			errlist_add(errs, "service %s: %s: not a directory%s",
-			    u->name, dir, errno == ELOOP ?
-			    " (a symbolic link)" : "");
+			    u->name, dir, lstat(dir, &st) == 0 &&
+			    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
 			free(dir);
 			return -1;
 		}
