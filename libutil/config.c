@@ -151,6 +151,7 @@ static cfg_opt_t config_service_opts[] = {
 	    config_cb_kill_mode),
 	CFG_STR_CB("stdout_level", "info", CFGF_NONE, config_cb_level),
 	CFG_STR_CB("stderr_level", "warning", CFGF_NONE, config_cb_level),
+	CFG_BOOL("accept", cfg_false, CFGF_NONE),
 	CFG_FUNC(CONFIG_EOF, config_fn_eof_section),
 	CFG_END()
 };
@@ -1015,6 +1016,7 @@ config_fill_service(struct svcconf *sc, cfg_t *sec)
 	    "stdout_level"));
 	sc->stderr_level = config_level_parse(cfg_getstr(sec,
 	    "stderr_level"));
+	sc->accept = cfg_getbool(sec, "accept") ? 1 : 0;
 }
 
 const struct svcconf *
@@ -1041,12 +1043,14 @@ config_service_print(FILE *fp, const struct config *c, const char *name,
 	const struct svcconf *sc = config_service(c, name, type);
 	char		 buf[16];
 
+	/* accept only when set: the common line stays as it was. */
 	fprintf(fp, "#\tservice \"%s/%s\" { stop_signal = %s kill_mode = %s "
-	    "stdout_level = %s stderr_level = %s }\n", name, type,
+	    "stdout_level = %s stderr_level = %s%s }\n", name, type,
 	    config_signame(sc->stop_signal, buf, sizeof(buf)),
 	    config_kill_mode_name(sc->kill_mode),
 	    config_level_name(sc->stdout_level),
-	    config_level_name(sc->stderr_level));
+	    config_level_name(sc->stderr_level),
+	    sc->accept ? " accept = yes" : "");
 }
 
 /* Copy the parsed values into c. */

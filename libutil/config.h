@@ -43,6 +43,7 @@ struct svcconf {
 	enum kill_mode kill_mode;	/* KILL_CONTROL_GROUP */
 	int	 stdout_level;		/* LOG_INFO */
 	int	 stderr_level;		/* LOG_WARNING */
+	int	 accept;		/* inetd mode: the master accepts */
 };
 
 struct config {

@@ -5,7 +5,7 @@
  * child is idle, the process limit allows one more, and the unit is neither
  * throttled, stopping, nor stopped by the operator.  A readable socket then means "a client waits and
  * nobody takes it": spawn exactly one child, which accepts.  The master
- * never accepts.  A daemon unit has no socket: it is simply topped up to
+ * never accepts, except for a service in inetd mode (inetd.c).  A daemon unit has no socket: it is simply topped up to
  * its limit.  Nothing here polls; all of it runs on events.
  */
 #include <sys/types.h>
@@ -42,6 +42,12 @@ avail_listen_on(struct unit *u)
 	if (u->listening)
 		return;
 	for (i = 0; i < u->nlisten; i++) {
+		/* Made by inetd.c before a reload turned accept off? */
+		if (u->listen_ev[i] != NULL &&
+		    event_get_callback(u->listen_ev[i]) != avail_listen_cb) {
+			event_free(u->listen_ev[i]);
+			u->listen_ev[i] = NULL;
+		}
 		if (u->listen_ev[i] == NULL)
 			u->listen_ev[i] = event_new(M->base, u->listen_fd[i],
 			    EV_READ | EV_PERSIST, avail_listen_cb, u);
@@ -83,6 +89,10 @@ avail_update(struct unit *u)
 	}
 	if (u->nlisten == 0)
 		return;
+	if (inetd_unit(u)) {
+		inetd_update(u);
+		return;
+	}
 	if (avail_wanted(u))
 		avail_listen_on(u);
 	else

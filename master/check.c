@@ -69,6 +69,10 @@ check_sections(const struct config *cfg, const struct table *t,
 			errlist_add(errs, "%s:%d: service \"%s/%s\": no such "
 			    "entry in %s", sc->file, sc->line, sc->name,
 			    sc->type, t->file);
+		else if (sc->accept && type != SVC_INET && type != SVC_UNIX)
+			errlist_add(errs, "%s:%d: service \"%s/%s\": accept "
+			    "is for inet and unix services only", sc->file,
+			    sc->line, sc->name, sc->type);
 	}
 	return errs->n == before ? 0 : -1;
 }

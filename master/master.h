@@ -114,6 +114,10 @@ struct unit {
 	pid_t			 last_exit_pid;
 	char			*throttle_cause;	/* last throttle, why */
 	char			*status_text;
+	/* inetd mode (accept = yes): the connection being spawned for. */
+	int			 conn_fd;	/* -1: none */
+	char			 conn_addr[64];	/* REMOTE_ADDR, "" if unix */
+	char			 conn_port[8];	/* REMOTE_PORT */
 };
 
 struct service {
@@ -175,6 +179,11 @@ char		*svc_command_path(const struct config *, const struct tentry *);
 const struct svcconf *svc_conf(const struct service *);
 char		*svc_ident(const struct config *, const struct tentry *,
 		    const char *unitname);
+
+/* inetd.c */
+int		 inetd_unit(const struct unit *);
+void		 inetd_update(struct unit *);
+char		**inetd_env(const struct config *, const struct unit *);
 
 /* avail.c */
 void		 avail_update(struct unit *);

@@ -253,15 +253,22 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 
 	memset(sp, 0, sizeof(*sp));
 	sp->cg_fd = -1;
-	if ((sp->src[sp->n++] = spawn_devnull()) == -1)
-		return -1;
-	sp->src[sp->n++] = out_fd;
-	sp->src[sp->n++] = err_fd;
-	for (i = 0; i < u->nlisten; i++)
-		sp->src[sp->n++] = u->listen_fd[i];
-	if (handoff)
-		sp->src[sp->n++] = u->handoff_fd;
-	sp->src[sp->n++] = status_fd;
+	if (u->conn_fd != -1) {
+		/* inetd mode: the connection is stdin and stdout; no more. */
+		sp->src[sp->n++] = u->conn_fd;
+		sp->src[sp->n++] = u->conn_fd;
+		sp->src[sp->n++] = err_fd;
+	} else {
+		if ((sp->src[sp->n++] = spawn_devnull()) == -1)
+			return -1;
+		sp->src[sp->n++] = out_fd;
+		sp->src[sp->n++] = err_fd;
+		for (i = 0; i < u->nlisten; i++)
+			sp->src[sp->n++] = u->listen_fd[i];
+		if (handoff)
+			sp->src[sp->n++] = u->handoff_fd;
+		sp->src[sp->n++] = status_fd;
+	}
 	if (M->is_root && te->unpriv && spawn_user(sp) == -1)
 		return -1;
 	/*
@@ -274,7 +281,11 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 	sp->do_chroot = M->is_root && te->chroot;
 	if ((sp->cg_fd = cgroup_join_fd(u->svc)) == -1 && errno != 0)
 		return -1;
-	sp->envp = env_build(M->cfg, u, sp->n - 1, M->generation, 0, handoff);
+	if (u->conn_fd != -1)
+		sp->envp = inetd_env(M->cfg, u);
+	else
+		sp->envp = env_build(M->cfg, u, sp->n - 1, M->generation, 0,
+		    handoff);
 	/* Room for the child to write its own pid in. */
 	for (e = sp->envp; *e != NULL; e++)
 		if (strncmp(*e, "LISTEN_PID=", 11) == 0) {
@@ -389,7 +400,13 @@ spawn_child(struct unit *u)
 		u->handoff_fd = -1;
 	}
 	sc = svc_conf(u->svc);
-	(void)outlog_open(outp[0], sc->stdout_level, u->ident, pid);
+	/* inetd mode: stdout is the client's; no status channel either. */
+	if (u->conn_fd != -1) {
+		close(outp[0]);
+		close(sp[0]);
+		sp[0] = -1;
+	} else
+		(void)outlog_open(outp[0], sc->stdout_level, u->ident, pid);
 	(void)outlog_open(errp[0], sc->stderr_level, u->ident, pid);
 
 	c = xcalloc(1, sizeof(*c));
@@ -398,16 +415,23 @@ spawn_child(struct unit *u)
 	c->generation = M->generation;
 	c->born = now_ms();
 	c->status_fd = sp[0];
-	c->status_ev = event_new(M->base, sp[0], EV_READ | EV_PERSIST,
-	    status_read_cb, c);
-	event_add(c->status_ev, NULL);
+	if (sp[0] != -1) {
+		c->status_ev = event_new(M->base, sp[0], EV_READ | EV_PERSIST,
+		    status_read_cb, c);
+		event_add(c->status_ev, NULL);
+	}
 	c->grace_ev = evtimer_new(M->base, child_grace_cb, c);
 	tv.tv_sec = M->cfg->startup_grace / 1000;
 	tv.tv_usec = (M->cfg->startup_grace % 1000) * 1000;
 	evtimer_add(c->grace_ev, &tv);
-	/* As Postfix: a new child counts as available until it says TAKEN. */
-	c->avail = 1;
-	u->avail++;
+	/*
+	 * As Postfix: a new child counts as available until it says TAKEN;
+	 * in inetd mode it is busy with its connection from the start.
+	 */
+	if (u->conn_fd == -1) {
+		c->avail = 1;
+		u->avail++;
+	}
 	u->total++;
 	TAILQ_INSERT_TAIL(&u->children, c, entry);
 	RB_INSERT(child_tree, &M->children, c);

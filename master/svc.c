@@ -78,6 +78,7 @@ svc_unit_new(struct service *s, const char *name, const struct peer *p)
 	u = xcalloc(1, sizeof(*u));
 	u->svc = s;
 	u->handoff_fd = -1;
+	u->conn_fd = -1;
 	if (p != NULL) {
 		xasprintf(&u->name, "%s/%s", name, p->name);
 		u->peer.name = xstrdup(p->name);
