@@ -648,8 +648,16 @@ reload_commit(struct reload_plan *p, struct evbuffer *out)
 		if (p->items[i].how == RL_SAME)
 			tentry_free(p->items[i].te);
 	reload_report(p, out);
+	/*
+	 * Removals first: a renamed link service's new units must see the
+	 * old ones as retired, and wait for them (the queue is the peer's).
+	 */
 	for (i = 0; i < p->n; i++)
-		reload_apply(&p->items[i]);
+		if (p->items[i].how == RL_REMOVED)
+			reload_apply(&p->items[i]);
+	for (i = 0; i < p->n; i++)
+		if (p->items[i].how != RL_REMOVED)
+			reload_apply(&p->items[i]);
 	config_free(old);
 }
 

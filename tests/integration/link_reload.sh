@@ -20,7 +20,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 54
+plan 58
 lm_setup link_reload
 LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 SOCK_B=$T/alpha/sock/public/link/beta
@@ -345,3 +345,22 @@ is "$(cat "$T/out")" "reload: 0 added, 0 changed, 0 removed, 1 unchanged" \
 ok 'unit_pid_is link/beta "$B6" && unit_pid_is link/gamma "$G6"' \
     "... and both helpers were never touched"
 is "$(req "$SOCK_B" b-6) $(req "$SOCK_G" g-6)" "b-6 g-6" "both links still work"
+
+# --- 7. the link service renamed ----------------------------------------------------
+# The queue is the peer's, whatever the service is called: link2's helpers
+# wait for link's to be gone instead of failing on its queue lock.
+M=$(log_mark)
+lm_table <<EOF
+link2	link	n	n	n	-	-	link $LINKOPTS -o timeout=21
+EOF
+lm reload
+is "$(head -n 1 "$T/out")" "reload: 1 added, 0 changed, 1 removed, 0 unchanged" \
+    "the link service renamed to link2: one added, one removed"
+link2_up() {
+	status_matches link2/beta '^up$' && status_matches link2/gamma '^up$'
+}
+wait_pass "link2/beta and link2/gamma come up" 20 link2_up
+is "$(log_since_count "$M" 'is in use by another helper')" 0 \
+    "no new helper found its peer's queue locked by an old one"
+is "$(req "$T/alpha/sock/public/link2/beta" b-7)" b-7 \
+    "requests go through link2/beta"
