@@ -26,7 +26,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
     "$RECORDER"
 need_cmd socat "socat"
 
-plan 51
+plan 52
 lm_setup link
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
@@ -117,6 +117,11 @@ is "$(sed -n 's/.*link to gamma down: .*, retry in \([0-9.]*m\{0,1\}s\)$/\1/p' \
 "$TCLIENT" -w 20 -c 4 -l 10 "$ALPHA_SOCK" >"$T/tc3.out" 2>&1
 is $? 0 "beta's link works while gamma's is down"
 ok 'status_matches link/beta "^up\$"' "link/beta still up"
+# linkd tells its session's state to the master: beta's status row.
+lm_host beta
+wait_pass "beta's linkd row says 'up: link from alpha (127.0.0.1)'" 5 \
+    status_matches "127.0.0.2:$PB" '^up: link from alpha \(127\.0\.0\.1\)$'
+lm_host alpha
 
 # --- refusals -------------------------------------------------------------------
 
