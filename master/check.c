@@ -12,12 +12,14 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "master.h"
+#include "sock.h"
 
 static void
 check_command(const struct config *cfg, const struct table *t,
@@ -42,6 +44,36 @@ check_command(const struct config *cfg, const struct table *t,
 		    t->file, te->line, full);
 	free(full);
 	free(path);
+}
+
+/*
+ * An inet service's host must resolve, or the master could not bind it:
+ * say so at its line now rather than at start or reload.  (A name in
+ * .invalid fails without asking the network, RFC 6761.)
+ */
+static void
+check_inet(const struct table *t, const struct tentry *te,
+    struct errlist *errs)
+{
+	struct addrinfo	 hints, *res;
+	char		*host = NULL, *port = NULL;
+	int		 rc;
+
+	if (sock_inet_split(te->name, &host, &port) == -1 || host == NULL)
+		goto done;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		errlist_add(errs, "%s:%d: inet service \"%s\": host \"%s\": %s",
+		    t->file, te->line, te->name, host, rc == EAI_SYSTEM ?
+		    strerror(errno) : gai_strerror(rc));
+	else
+		freeaddrinfo(res);
+ done:
+	free(host);
+	free(port);
 }
 
 /*
@@ -207,6 +239,8 @@ check_commands(const struct config *cfg, const struct table *t,
 
 	TAILQ_FOREACH(te, &t->entries, entry) {
 		check_command(cfg, t, te, errs);
+		if (te->type == SVC_INET)
+			check_inet(t, te, errs);
 		unpriv |= te->unpriv;
 	}
 	(void)check_sections(cfg, t, errs);

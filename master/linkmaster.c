@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -135,9 +136,21 @@ check_all(struct errlist *errs)
 {
 	struct config	*cfg;
 	struct table	*t;
+	struct stat	 st;
+	const char	*why;
 
 	if ((cfg = config_load(confdir, errs)) == NULL)
 		return NULL;
+	/* Not an error (syslogd may come later), but every line would be lost. */
+	why = NULL;
+	if (cfg->log_file == NULL && stat(cfg->syslog_socket, &st) == -1)
+		why = strerror(errno);
+	else if (cfg->log_file == NULL && !S_ISSOCK(st.st_mode))
+		why = "not a socket";
+	if (why != NULL)
+		fprintf(stderr, "linkmaster: warning: syslog_socket %s: %s: "
+		    "log lines will be lost until it exists (or set "
+		    "log_file)\n", cfg->syslog_socket, why);
 	if ((t = load_table(cfg, errs)) != NULL) {
 		(void)check_commands(cfg, t, errs);
 		table_free(t);

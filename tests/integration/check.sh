@@ -1,0 +1,43 @@
+#!/bin/sh
+# check.sh: what "linkmaster check" adds for the operator: an inet host
+# name that does not resolve is an error at its line (a name in .invalid
+# fails locally, no network needed), a missing syslog_socket is a warning
+# (exit 0), and start refuses what check refuses.
+. "$(dirname "$0")/lib.sh"
+
+plan 8
+lm_setup check
+CF=$CONF/master.cf
+free_port P
+
+lm_conf
+lm_table <<EOT
+# service	type	private	unpriv	chroot	wakeup	maxproc	command
+echo		unix	n	n	n	-	1	echo
+localhost:$P	inet	n	n	n	-	1	echo
+nosuchhost.invalid:9	inet	n	n	n	-	1	echo
+EOT
+lm check
+is "$LM_RC" 1 "check: exit 1"
+ok 'grep -Eq "^$CF:4: inet service \"nosuchhost\.invalid:9\": host \"nosuchhost\.invalid\": .+" "$T/err"' \
+    "the unresolvable host is an error at its line"
+ok '! grep -q "localhost" "$T/err"' "localhost resolves"
+diag_file "$T/err"
+lm start
+is "$LM_RC" 1 "start refuses it"
+
+lm_table <<EOT
+# service	type	private	unpriv	chroot	wakeup	maxproc	command
+echo		unix	n	n	n	-	1	echo
+EOT
+lm_conf "syslog_socket = \"$T/nosuch.sock\""
+lm check
+is "$LM_RC" 0 "a missing syslog_socket: exit 0"
+ok 'grep -qx "linkmaster: warning: syslog_socket $T/nosuch.sock: No such file or directory: log lines will be lost until it exists (or set log_file)" "$T/err"' \
+    "but a warning says the log would be lost"
+lm_conf "syslog_socket = \"$T/nosuch.sock\"" "log_file = \"$T/lm.log\""
+lm check
+is "$LM_RC:$(cat "$T/err")" "0:" "no warning with log_file"
+lm_conf
+lm check
+is "$LM_RC:$(cat "$T/err")" "0:" "no warning with the test's syslog socket"
