@@ -149,6 +149,7 @@ reload_listen_changed(const struct tentry *ot, const struct tentry *nt,
 	case SVC_PASS:
 	case SVC_UNIX_DGRAM:
 	case SVC_FIFO:
+	case SVC_LINK:		/* its sockets are under {private,public}/ */
 		return ot->private != nt->private;
 	case SVC_INET:
 		/* A bare port listens on inet_interfaces. */
@@ -283,7 +284,9 @@ reload_bind_links(struct reload_plan *p, struct reload_item *it,
 
 	it->links = xcalloc(p->cfg->npeers + 1, sizeof(*it->links));
 	for (i = 0; i < p->cfg->npeers; i++) {
-		if (reload_link_has(it->old, p->cfg->peers[i].name))
+		/* A new address (private changed): every peer's socket. */
+		if (it->how != RL_LISTEN &&
+		    reload_link_has(it->old, p->cfg->peers[i].name))
 			continue;
 		tmp = &it->links[it->nlinks++];
 		tmp->svc = &it->tmpsvc;
@@ -408,22 +411,33 @@ reload_removed(struct service *s)
 	}
 }
 
+/*
+ * A link unit's socket bound in prepare, if there is one for its peer (a
+ * peer being removed has none; its unit goes in reload_link_peers()).
+ */
+static int
+reload_link_take(struct unit *u, struct reload_item *it)
+{
+	int	 k;
+
+	for (k = 0; k < it->nlinks; k++)
+		if (strcmp(it->links[k].peer.name, u->peer.name) == 0 &&
+		    it->links[k].nlisten > 0) {
+			reload_take_sockets(u, &it->links[k]);
+			return 0;
+		}
+	return -1;
+}
+
 /* Give a link service's new peer its unit, on the socket bound in prepare. */
 static void
 reload_link_add(struct service *s, const struct peer *p,
     struct reload_item *it)
 {
 	struct unit	*u;
-	int		 k;
 
 	u = svc_unit_new(s, s->te->name, p);
-	for (k = 0; k < it->nlinks; k++)
-		if (strcmp(it->links[k].peer.name, p->name) == 0 &&
-		    it->links[k].nlisten > 0) {
-			reload_take_sockets(u, &it->links[k]);
-			break;
-		}
-	if (k == it->nlinks)	/* cannot happen: prepare bound them all */
+	if (reload_link_take(u, it) == -1)	/* prepare bound them all */
 		log_warnx("reload: service %s: no socket bound", u->name);
 	avail_update(u);
 }
@@ -547,7 +561,10 @@ reload_apply(struct reload_item *it)
 		    s->te->type != SVC_LINK);
 		if (it->how == RL_LISTEN) {
 			svc_listen_close(u);
-			reload_take_sockets(u, &it->tmp);
+			if (s->te->type == SVC_LINK)
+				reload_link_take(u, it);
+			else
+				reload_take_sockets(u, &it->tmp);
 		}
 		u->used = 0;
 		avail_update(u);

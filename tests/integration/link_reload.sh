@@ -11,7 +11,12 @@
 #	- a peer removed, added back, given a new address: only that peer's
 #	  helper stops, starts or restarts (the other helper's pid is the same)
 #	  and a helper for a new address connects there;
-#	- nothing changed: nothing restarts.
+#	- nothing changed: nothing restarts;
+#	- peers and tables that could never work (a peer "..", a socket path
+#	  too long or taken, maxproc 3, two link services) are refused by
+#	  check and reload, and the running master keeps what it had;
+#	- the link service renamed (its helpers wait for the old ones: the
+#	  queue is the peer's) and made private (its sockets move).
 . "$(dirname "$0")/lib.sh"
 
 RECORDER=$top_builddir/tests/helpers/recorder
@@ -20,7 +25,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 58
+plan 62
 lm_setup link_reload
 LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 SOCK_B=$T/alpha/sock/public/link/beta
@@ -364,3 +369,19 @@ is "$(log_since_count "$M" 'is in use by another helper')" 0 \
     "no new helper found its peer's queue locked by an old one"
 is "$(req "$T/alpha/sock/public/link2/beta" b-7)" b-7 \
     "requests go through link2/beta"
+
+# --- 8. the link service made private -------------------------------------------
+# Its sockets move from public/ to private/ (before issue 9's fix the
+# reload called this "unchanged" and left them public).
+lm_table <<EOF
+link2	link	y	n	n	-	-	link $LINKOPTS -o timeout=21
+EOF
+lm reload
+is "$(head -n 1 "$T/out")" "reload: 0 added, 1 changed, 0 removed, 0 unchanged" \
+    "link2 made private: changed"
+wait_pass "its helpers come back up" 20 link2_up
+ok '[ -S "$T/alpha/sock/private/link2/beta" ] && [ -S "$T/alpha/sock/private/link2/gamma" ] &&
+    [ ! -e "$T/alpha/sock/public/link2/beta" ] && [ ! -e "$T/alpha/sock/public/link2/gamma" ]' \
+    "its sockets moved from public/link2/ to private/link2/"
+is "$(req "$T/alpha/sock/private/link2/beta" b-8) $(req "$T/alpha/sock/private/link2/gamma" g-8)" \
+    "b-8 g-8" "requests go through the private sockets"
