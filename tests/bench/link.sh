@@ -36,13 +36,15 @@
 #    to beta's echo socket (no chain) and through tests/bench/relay in
 #    link's and linkd's places (a bare relay, no protocol: the floor of
 #    a process in the link's place on this machine).
-# 2. alpha with 200 peer sections (p000..p199, all beta's linkd; they
-#    all say hello as alpha, so beta has one peer "alpha"): from just
+# 2. alpha with 200 peer sections (p000..p199, each a linkd service of
+#    beta's of its own, on its own port, that names itself pNNN, as a
+#    link refuses a linkd naming itself otherwise; they all say hello as
+#    alpha, so beta has one peer "alpha"): from just
 #    before "linkmaster start" to the first "linkmaster status" that
 #    shows 200 link rows with STATUS "up" (a poll every 50 ms plus the
 #    status command's own time), and the VmRSS of the 200 link helpers
 #    (also RssAnon and Pss, as a diagnostic).  Baseline: 200 standalone
-#    link processes started by a shell loop against the same linkd, until
+#    link processes started by a shell loop against the same linkds, until
 #    their 200 "up" log lines (same poll).  Targets: under 2 s; under
 #    1.5 MiB VmRSS per helper (the largest).  Diagnostic: 20 standalone
 #    helpers of the dynamically linked build (tests/bench/link-dynamic),
@@ -163,16 +165,45 @@ HPORT=$(free_port)
 RPORT=$(free_port)
 [ "$(printf '%s\n' "$PORT" "$PORT1" "$HPORT" "$RPORT" | sort -u |
     grep -c .)" = 4 ] || { say "no four distinct free ports"; exit 1; }
-# linkd: one process per link; room for the 200 links of alpha, the 200
-# standalone ones and the first.  echo: room for the pools of both linkd
-# services, the relay, 8 direct clients and haproxy's 64 connections.
+# Part 2's peers p000...: a link refuses a linkd that names itself
+# otherwise than its peer, so each has a linkd service of its own in
+# beta, "-o host_name=pNNN", on a port of its own (line N+1 of $T/pports).
+: >"$T/pports"
+if [ "${LINK_BENCH_ONLY:-}" != throughput ]; then
+	# The kernel's picks repeat now and then (200 of ~28000): draw
+	# until there are enough distinct ones, none of the four above.
+	printf '%s\n' "$PORT" "$PORT1" "$HPORT" "$RPORT" >"$T/pused"
+	i=0
+	n=0
+	while [ $i -lt "$NPEERS" ] && [ $n -lt $((NPEERS * 3)) ]; do
+		p=$(free_port)
+		n=$((n + 1))
+		[ -n "$p" ] && ! grep -qx "$p" "$T/pused" || continue
+		echo "$p" >>"$T/pused"
+		echo "$p" >>"$T/pports"
+		i=$((i + 1))
+	done
+	[ $i = "$NPEERS" ] ||
+	    { say "no $NPEERS more distinct free ports"; exit 1; }
+fi
+# pport N: the port of peer N's linkd.
+pport() {
+	sed -n "$(($1 + 1))p" "$T/pports"
+}
+# linkd: one process per link (room for alpha's link, a standalone one
+# and a dynamic one).  echo: room for the pools of both linkd services,
+# the relay, 8 direct clients and haproxy's 64 connections.
 host_conf beta "default_process_limit = 1000" \
     'peer "alpha" { address = "127.0.0.1" port = 1 }'
-cat >"$T/beta/master.cf" <<EOF
-127.0.0.1:$PORT	inet	n	n	n	-	$((2 * NPEERS + 20))	linkd -o backend=echo
+{
+	cat <<EOF
+127.0.0.1:$PORT	inet	n	n	n	-	20	linkd -o backend=echo
 127.0.0.1:$PORT1	inet	n	n	n	-	4	linkd -o backend=echo -o pool=1 -o host_name=beta1
 echo	unix	n	n	n	-	160	echo -o log_clients=0
 EOF
+	awk '{ printf "127.0.0.1:%s\tinet\tn\tn\tn\t-\t4\tlinkd -o backend=echo -o host_name=p%03d\n", $1, NR - 1 }' \
+	    "$T/pports"
+} >"$T/beta/master.cf"
 host_conf alpha "peer \"beta\" { address = \"127.0.0.1\" port = $PORT }" \
     "peer \"beta1\" { address = \"127.0.0.1\" port = $PORT1 }"
 cat >"$T/alpha/master.cf" <<EOF
@@ -537,7 +568,7 @@ start_links() {
 	while [ $_si -lt "$_sc" ]; do
 		_pn=$(printf 'p%03d' $_si)
 		"$_sp" -o listen="$T/$_sn/$_pn" -o peer_name="$_pn" \
-		    -o peer_address=127.0.0.1 -o peer_port="$PORT" \
+		    -o peer_address=127.0.0.1 -o peer_port="$(pport $_si)" \
 		    -o host_name=alpha -o state_dir="$T/$_sn/state" -o drain=1 \
 		    </dev/null >>"$T/$_sn.log" 2>&1 &
 		STARTED="$STARTED $!"
@@ -597,7 +628,7 @@ P=
 i=0
 while [ $i -lt "$NPEERS" ]; do
 	P="$P$(printf 'peer "p%03d" { address = "127.0.0.1" port = %s }' \
-	    $i "$PORT")
+	    $i "$(pport $i)")
 "
 	i=$((i + 1))
 done
