@@ -76,6 +76,7 @@ struct child {
 	struct ratelimit	 bad_rl;	/* bad status messages */
 	long long		 born;		/* now_ms() at spawn */
 	char			*last_err;	/* last stderr line, or NULL */
+	int			 setup_failed;	/* exited before exec: last_err */
 };
 RB_HEAD(child_tree, child);
 int	child_cmp(struct child *, struct child *);

@@ -42,7 +42,11 @@ reap_judge(struct child *c, int status, char *why, size_t len)
 	daemon = u->svc->te->type == SVC_DAEMON;
 	if (c->stopping || M->stopping)
 		return NULL;
-	if (WIFSIGNALED(status))
+	if (c->setup_failed)
+		log_warnx("process %s pid %d exit status %d: could not start: "
+		    "%s", u->cmdpath, (int)c->pid, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1, c->last_err);
+	else if (WIFSIGNALED(status))
 		log_warnx("process %s pid %d killed by signal %d", u->cmdpath,
 		    (int)c->pid, WTERMSIG(status));
 	else if (abnormal || (daemon && !c->started))

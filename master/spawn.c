@@ -6,9 +6,9 @@
  * syscalls: it lays out its fds (0 /dev/null, 1-2 output pipes, 3..
  * listen sockets, then its status channel), closes everything else,
  * resets signals, leaves our session, drops privileges if asked, and
- * execs.  Anything that fails there is written to its stderr pipe, which
- * the master logs under the service's ident, and the child exits 127: to
- * the master that is an ordinary bad startup, throttled like any other.
+ * execs.  Anything that fails there is left in spawn_err for the master,
+ * which logs it as an error under the service's ident and names it when
+ * it reaps the child (exit 127) and throttles the service for it.
  * A failure to prepare or to vfork is a bad startup too.
  */
 #include <sys/types.h>
@@ -66,22 +66,29 @@ struct spawn_plan {
 	int		 cg_fd;			/* cgroup.procs to join, or -1 */
 };
 
-/* Child side: say why we cannot go on, where the master will log it. */
+/*
+ * Why the last child could not set itself up, written by that child.  A
+ * vfork child shares our memory and we are suspended until it execs or
+ * exits, so when vfork() returns this is final: the reason reaches us
+ * whatever state its fds are in (fd exhaustion, a failed dup2 before its
+ * stderr is the pipe), and costs nothing on a good spawn.  glibc's
+ * posix_spawn passes its child's errno back the same way.
+ */
+static char	 spawn_err[512];
+
+/* Child side: say why we cannot go on, then exit 127. */
 static __dead void
 spawn_die(const char *what, const char *arg)
 {
-	char		 buf[512];
 	const char	*e = strerrordesc_np(errno);
 
-	strlcpy(buf, what, sizeof(buf));
+	strlcpy(spawn_err, what, sizeof(spawn_err));
 	if (arg != NULL) {
-		strlcat(buf, " ", sizeof(buf));
-		strlcat(buf, arg, sizeof(buf));
+		strlcat(spawn_err, " ", sizeof(spawn_err));
+		strlcat(spawn_err, arg, sizeof(spawn_err));
 	}
-	strlcat(buf, ": ", sizeof(buf));
-	strlcat(buf, e != NULL ? e : "unknown error", sizeof(buf));
-	strlcat(buf, "\n", sizeof(buf));
-	(void)write(STDERR_FILENO, buf, strlen(buf));
+	strlcat(spawn_err, ": ", sizeof(spawn_err));
+	strlcat(spawn_err, e != NULL ? e : "unknown error", sizeof(spawn_err));
 	_exit(127);
 }
 
@@ -379,6 +386,7 @@ spawn_child(struct unit *u)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
+	spawn_err[0] = '\0';
 	pid = vfork();
 	if (pid == 0)
 		spawn_exec(u, &plan);
@@ -437,6 +445,13 @@ spawn_child(struct unit *u)
 	RB_INSERT(child_tree, &M->children, c);
 	M->nchildren++;
 	cgroup_spawned(c);
+	if (spawn_err[0] != '\0') {
+		/* It exited 127 already: say why, as the service. */
+		c->setup_failed = 1;
+		free(c->last_err);
+		c->last_err = xstrdup(spawn_err);
+		log_as(u->ident, pid, LOG_ERR, spawn_err, strlen(spawn_err));
+	}
 	if (!u->used) {
 		u->used = 1;
 		wakeup_arm(u);

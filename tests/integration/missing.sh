@@ -64,10 +64,10 @@ wait_for "the master" 5 test -S "$T/sock/master.ctl" &&
     pass "start-fg runs although a command is missing" ||
     bail_out "no master"
 M="^linkmaster/master\[$MASTER_PID\]: "
-wait_log "^linkmaster/miss\[[0-9]+\]: warning: exec /nonexistent/prog: No such file or directory\$" 5 &&
+wait_log "^linkmaster/miss\[[0-9]+\]: error: exec /nonexistent/prog: No such file or directory\$" 5 &&
     pass "'exec /nonexistent/prog: No such file or directory' under linkmaster/miss[pid]" ||
     fail "'exec /nonexistent/prog: No such file or directory' under linkmaster/miss[pid]"
-wait_log "${M}warning: process /nonexistent/prog pid [0-9]+ exit status [0-9]+\$" 5 &&
+wait_log "${M}warning: process /nonexistent/prog pid [0-9]+ exit status 127: could not start: exec /nonexistent/prog: No such file or directory\$" 5 &&
     pass "the failed child's exit logged" || fail "the failed child's exit logged"
 wait_log "${M}warning: service miss: bad command startup -- throttling for 1s\$" 5 &&
     pass "'bad command startup -- throttling for 1s' logged" ||
