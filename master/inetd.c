@@ -68,40 +68,53 @@ inetd_remote(struct unit *u, const struct sockaddr_storage *ss)
 	}
 }
 
+/*
+ * Accept what waits (up to INETD_BATCH, within maxproc), then a child
+ * each.  Accepting first tells spawn whether others wait behind a
+ * connection (see conn_fork in spawn.c).
+ */
 static void
 inetd_accept_cb(int fd, short ev, void *arg)
 {
 	struct unit		*u = arg;
-	struct sockaddr_storage	 ss;
+	struct sockaddr_storage	 ss[INETD_BATCH];
 	socklen_t		 len;
-	int			 conn, n;
+	int			 conn[INETD_BATCH], n = 0, i, room, full = 0;
 
-	for (n = 0; n < INETD_BATCH && inetd_room(u); n++) {
-		len = sizeof(ss);
-		memset(&ss, 0, sizeof(ss));
+	room = u->limit == 0 ? INETD_BATCH : u->limit - u->total;
+	if (room > INETD_BATCH)
+		room = INETD_BATCH;
+	while (inetd_room(u) && n < room) {
+		len = sizeof(ss[n]);
+		memset(&ss[n], 0, sizeof(ss[n]));
 		/* Blocking, as a program on fds 0 and 1 expects. */
-		if ((conn = accept4(fd, (struct sockaddr *)&ss, &len,
+		if ((conn[n] = accept4(fd, (struct sockaddr *)&ss[n], &len,
 		    SOCK_CLOEXEC)) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
 				break;
 			log_warn("service %s: accept", u->name);
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Until a child exits: avail_update. */
-				avail_listen_off(u);
-				return;
-			}
+			/* Out of fds: until a child exits (avail_update). */
+			full = errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM;
 			break;
 		}
-		inetd_remote(u, &ss);
-		u->conn_fd = conn;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		inetd_remote(u, &ss[i]);
+		u->conn_fd = conn[i];
+		/* The last one: nobody waits behind it. */
+		u->conn_fork = i < n - 1;
 		(void)spawn_child(u);
 		u->conn_fd = -1;
-		close(conn);
+		close(conn[i]);
 		u->uses++;
 	}
-	inetd_update(u);
+	if (full)
+		avail_listen_off(u);
+	else
+		inetd_update(u);
 }
 
 /* Listen exactly while another connection may have a child. */

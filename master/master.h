@@ -119,6 +119,7 @@ struct unit {
 	int			 conn_fd;	/* -1: none */
 	char			 conn_addr[64];	/* REMOTE_ADDR, "" if unix */
 	char			 conn_port[8];	/* REMOTE_PORT */
+	int			 conn_fork;	/* others wait: fork, not vfork */
 };
 
 struct service {

@@ -75,6 +75,12 @@ struct spawn_plan {
  * posix_spawn passes its child's errno back the same way.
  */
 static char	 spawn_err[512];
+/*
+ * An inetd child may be forked (see spawn_child): it does not share
+ * spawn_err with the master, so it says it on its stderr pipe instead,
+ * which the master logs under the service's name.
+ */
+static int	 spawn_by_fork;
 
 /* Child side: say why we cannot go on, then exit 127. */
 static __dead void
@@ -89,6 +95,10 @@ spawn_die(const char *what, const char *arg)
 	}
 	strlcat(spawn_err, ": ", sizeof(spawn_err));
 	strlcat(spawn_err, e != NULL ? e : "unknown error", sizeof(spawn_err));
+	if (spawn_by_fork) {
+		(void)write(STDERR_FILENO, spawn_err, strlen(spawn_err));
+		(void)write(STDERR_FILENO, "\n", 1);
+	}
 	_exit(127);
 }
 
@@ -334,6 +344,20 @@ spawn_warn_priv(struct unit *u)
 	    "chroot", u->name);
 }
 
+/* Close whichever of the three pairs were made. */
+static void
+spawn_close(int sp[2], int outp[2], int errp[2])
+{
+	int	*fds[] = { sp, outp, errp }, i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 2; j++)
+			if (fds[i][j] != -1) {
+				close(fds[i][j]);
+				fds[i][j] = -1;
+			}
+}
+
 struct child *
 spawn_child(struct unit *u)
 {
@@ -351,29 +375,21 @@ spawn_child(struct unit *u)
 	 * its own ends blocking again (spawn_fds).  Cheaper than fcntl on
 	 * the master's side: the master's time is what spawning waits for.
 	 */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0, sp) == -1)
-		goto fail;
-	if (pipe2(outp, O_CLOEXEC | O_NONBLOCK) == -1) {
-		close(sp[0]);
-		close(sp[1]);
+	sp[0] = sp[1] = outp[0] = outp[1] = errp[0] = errp[1] = -1;
+	/* inetd mode: the connection is stdout; no status channel either. */
+	if (u->conn_fd == -1 && (socketpair(AF_UNIX, SOCK_SEQPACKET |
+	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) == -1 ||
+	    pipe2(outp, O_CLOEXEC | O_NONBLOCK) == -1)) {
+		spawn_close(sp, outp, errp);
 		goto fail;
 	}
 	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) == -1) {
-		close(sp[0]);
-		close(sp[1]);
-		close(outp[0]);
-		close(outp[1]);
+		spawn_close(sp, outp, errp);
 		goto fail;
 	}
 	if (spawn_prepare(u, &plan, sp[1], outp[1], errp[1]) == -1) {
 		spawn_plan_free(&plan);
-		close(sp[0]);
-		close(sp[1]);
-		close(outp[0]);
-		close(outp[1]);
-		close(errp[0]);
-		close(errp[1]);
+		spawn_close(sp, outp, errp);
 		goto fail;
 	}
 	/*
@@ -383,24 +399,30 @@ spawn_child(struct unit *u)
 	 * the master would act on a signal that was never sent to it.
 	 * vfork, not fork: the master's page tables and fd table are not
 	 * copied for a child that execs at once (15-25% faster spawning).
+	 * Except in inetd mode when more connections wait (conn_fork):
+	 * vfork would hold the master until each exec is done, one child
+	 * runnable at a time; after fork it goes on to the next connection
+	 * while the children exec side by side, each with its own share of
+	 * a busy machine's CPU.
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
 	spawn_err[0] = '\0';
-	pid = vfork();
+	spawn_by_fork = u->conn_fd != -1 && u->conn_fork;
+	pid = spawn_by_fork ? fork() : vfork();
 	if (pid == 0)
 		spawn_exec(u, &plan);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	spawn_plan_free(&plan);
-	close(sp[1]);
-	close(outp[1]);
-	close(errp[1]);
 	if (pid == -1) {
-		close(sp[0]);
-		close(outp[0]);
-		close(errp[0]);
+		spawn_close(sp, outp, errp);
 		goto fail;
 	}
+	if (sp[1] != -1)
+		close(sp[1]);
+	if (outp[1] != -1)
+		close(outp[1]);
+	close(errp[1]);
 	if (u->handoff_fd != -1) {
 		log_info("service %s: handing the link over to pid %d",
 		    u->name, (int)pid);
@@ -408,12 +430,7 @@ spawn_child(struct unit *u)
 		u->handoff_fd = -1;
 	}
 	sc = svc_conf(u->svc);
-	/* inetd mode: stdout is the client's; no status channel either. */
-	if (u->conn_fd != -1) {
-		close(outp[0]);
-		close(sp[0]);
-		sp[0] = -1;
-	} else
+	if (outp[0] != -1)
 		(void)outlog_open(outp[0], sc->stdout_level, u->ident, pid);
 	(void)outlog_open(errp[0], sc->stderr_level, u->ident, pid);
 

@@ -1,0 +1,143 @@
+#!/bin/sh
+# inetd.sh: inetd mode against xinetd, both running /bin/cat once per
+# connection on TCP 127.0.0.1 (the issue's target: >= 1.2x xinetd).
+#
+# The master runs one inet service with "accept = yes" in its service
+# section, maxproc 0 (unlimited, as xinetd's instances = UNLIMITED), so
+# that both fork and exec /bin/cat for every connection and the figure is
+# what each spends around that.  xinetd is Debian's, started here in the
+# foreground (-dontfork) and stopped by its pid, cps raised so its rate
+# limiter never switches the service off.  Each connection sends one line
+# and reads it back (tclient -l 1).  For 1 and 8 concurrent clients: a
+# warm-up, a size for about DUR seconds a run, then REPS runs round robin
+# (the order rotating each time); the figure is the median rate.  A failed
+# run fails the row with its reason.
+. "$(dirname "$0")/lib.sh"
+
+DUR=${BENCH_INETD_DUR:-1.5}	# seconds per timed run
+REPS=${BENCH_INETD_REPS:-3}
+
+bench_setup inetd
+need_cmd xinetd
+need /bin/cat
+
+PM=$(free_port)
+PX=$(free_port)
+[ "$PM" != "$PX" ] || skip "could not find two distinct free ports"
+
+CONF=$T/conf
+master_conf "$CONF" "service \"127.0.0.1:$PM/inet\" { accept = yes }" ${BENCH_INETD_CONF:-}
+cat >"$CONF/master.cf" <<EOF
+# service        type  private unpriv chroot wakeup maxproc command
+127.0.0.1:$PM    inet  n       n      n      -      0       /bin/cat
+EOF
+bench_master_start "$CONF" || exit 1
+
+cat >"$T/xinetd.conf" <<EOF
+service lmbench
+{
+	type		= UNLISTED
+	id		= lmbench
+	port		= $PX
+	bind		= 127.0.0.1
+	socket_type	= stream
+	protocol	= tcp
+	wait		= no
+	user		= root
+	server		= /bin/cat
+	instances	= UNLIMITED
+	per_source	= UNLIMITED
+	cps		= 100000 1
+	log_type	= FILE $T/xinetd.log
+	log_on_success	=
+	log_on_failure	=
+}
+EOF
+bench_bg "$T/xinetd.out" xinetd -dontfork -f "$T/xinetd.conf" \
+    -pidfile "$T/xinetd.pid"
+XINETD_PID=$BG_PID
+
+up() {
+	"$TCLIENT" -w 2 "$1" >/dev/null 2>&1
+}
+for a in "$PM" "$PX"; do
+	wait_for 10 up 127.0.0.1:"$a" || {
+		say "nothing answers on 127.0.0.1:$a"
+		cat "$T/xinetd.out" 2>/dev/null
+		exit 1
+	}
+done
+
+# run C N PORT: the rate, or "-" (the tclient line in $T/fails.PORT).
+run() {
+	_out=$("$TCLIENT" -c "$1" -n "$2" -l 1 -w 60 127.0.0.1:"$3" 2>&1)
+	case $_out in
+	*" errors=0 "*" rate="*)
+		case $_out in *" refused=0 "*)
+			_rate=${_out##*rate=}
+			echo "${_rate%% *}"
+			return 0 ;;
+		esac ;;
+	esac
+	echo "$B_NAME: port $3: $_out" >&2
+	printf '%s\n' "$_out" | head -n 1 | tr '|' '/' >>"$T/fails.$3"
+	echo -
+}
+
+fig() {
+	case " $* " in
+	*" - "*) echo failed ;;
+	*) median "$@" ;;
+	esac
+}
+
+size() {
+	awk -v r="$1" -v c="$2" -v d="$DUR" \
+	    'BEGIN { n = int(r * d / c + 0.5); print n < 20 ? 20 : n }'
+}
+
+say "master pid $MASTER_PID on :$PM (accept = yes), xinetd pid" \
+    "$XINETD_PID on :$PX; /bin/cat per connection, one line each;" \
+    "~${DUR}s per run, median of $REPS runs"
+for C in 1 8; do
+	run "$C" $((200 / C)) "$PM" >/dev/null
+	run "$C" $((200 / C)) "$PX" >/dev/null
+	NM=$(size "$(run "$C" $((400 / C)) "$PM")" "$C")
+	NX=$(size "$(run "$C" $((400 / C)) "$PX")" "$C")
+	rm -f "$T"/fails.*
+	RM= RX=
+	i=0
+	while [ $i -lt "$REPS" ]; do
+		if [ $((i % 2)) = 0 ]; then
+			RM="$RM $(run "$C" "$NM" "$PM")"
+			RX="$RX $(run "$C" "$NX" "$PX")"
+		else
+			RX="$RX $(run "$C" "$NX" "$PX")"
+			RM="$RM $(run "$C" "$NM" "$PM")"
+		fi
+		i=$((i + 1))
+	done
+	say "$C client(s): master:$RM  xinetd:$RX (conn/s)"
+	# shellcheck disable=SC2086
+	M=$(fig $RM)
+	# shellcheck disable=SC2086
+	X=$(fig $RX)
+	f=
+	for p in "$PM" "$PX"; do
+		[ -z "$f" ] && [ -s "$T/fails.$p" ] &&
+		    f="port $p: $(head -n 1 "$T/fails.$p")"
+	done
+	if [ -n "$f" ]; then
+		result inetd "conn/s, /bin/cat per connection, $C client(s)" \
+		    "$M" "xinetd + /bin/cat" "$X" "failed ($f)" ">= 1.2x" no
+	else
+		Q=$(ratio "$M" "$X")
+		result inetd "conn/s, /bin/cat per connection, $C client(s)" \
+		    "$M" "xinetd + /bin/cat" "$X" "${Q}x" ">= 1.2x" \
+		    "$(yesno cmp_ok "$Q" ">=" 1.2)"
+	fi
+done
+log_problems
+note "master: inet service, accept = yes, maxproc 0, /bin/cat; xinetd:" \
+    "wait = no, instances UNLIMITED, cps 100000 1, /bin/cat"
+exit 0
