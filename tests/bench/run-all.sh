@@ -69,7 +69,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 linkmaster benchmarks
 =====================
 
-Run them with `make bench` (about 3 minutes; it builds what they need
+Run them with `make bench` (about 5 minutes; it builds what they need
 first).  One benchmark alone, after that: `sh tests/bench/NAME.sh`.  They
 need xinetd, runit, s6 and haproxy installed (autogen.sh installs them;
 make check needs none of them) and use
@@ -127,6 +127,12 @@ EOF
 	printf 'Results\n-------\n\n'
 	echo "Run: $DATE; nproc $NPROC; $KERNEL; load average $LOAD0 at the"
 	echo "start, $LOAD1 at the end; ${TOTAL}s in all."
+	if awk -v l="${LOAD0%% *}" -v n="$NPROC" 'BEGIN { exit !(l > n) }'; then
+		echo "The machine was shared (a load average above nproc): other"
+		echo "work took CPU time, so the absolute figures are low and noisy;"
+		echo "the ratios, measured side by side in the same run, are what to"
+		echo "compare."
+	fi
 	echo
 	echo "| benchmark | measure | linkmaster | baseline | baseline value |" \
 	    "ratio | target | met |"
