@@ -193,19 +193,6 @@ linkproto_excerpt(const char *buf, size_t len, size_t max, char *out,
 }
 
 void
-linkproto_fmt_delay(long long ms, char *buf, size_t len)
-{
-	(void)fmt_duration(ms, buf, len);
-}
-
-long long
-linkproto_backoff(unsigned attempt, long long min, long long max,
-    uint32_t rnd)
-{
-	return backoff_ms(attempt, min, max, rnd);
-}
-
-void
 linkproto_errstr(int e, char *buf, size_t len)
 {
 	if (len == 0)

@@ -67,10 +67,6 @@ int	 linkproto_is_critical(const char *line, size_t len);
 void	 linkproto_excerpt(const char *buf, size_t len, size_t max,
 	    char *out, size_t outlen);
 
-/* fmt_duration() and backoff_ms() of libutil, by their old names. */
-void	 linkproto_fmt_delay(long long ms, char *buf, size_t len);
-long long linkproto_backoff(unsigned attempt, long long min, long long max,
-	    uint32_t rnd);
 /* strerror(e) with its first letter lowercased ("connection refused"). */
 void	 linkproto_errstr(int e, char *buf, size_t len);
 

@@ -297,13 +297,13 @@ START_TEST(test_times)
 	ck_assert_int_eq(ptime("25h"), -1);
 	ck_assert_int_eq(ptime("99999999999999999999"), -1);
 
-	linkproto_fmt_delay(200, buf, sizeof(buf));
+	fmt_duration(200, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "200ms");
-	linkproto_fmt_delay(8000, buf, sizeof(buf));
+	fmt_duration(8000, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "8s");
-	linkproto_fmt_delay(1500, buf, sizeof(buf));
+	fmt_duration(1500, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "1.5s");
-	linkproto_fmt_delay(1234, buf, sizeof(buf));
+	fmt_duration(1234, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "1.234s");
 
 	linkproto_errstr(ECONNREFUSED, buf, sizeof(buf));
@@ -319,25 +319,25 @@ START_TEST(test_backoff)
 	int		 run;
 
 	/* The first retry is retry_min, whatever the dice say. */
-	ck_assert_int_eq(linkproto_backoff(0, 1000, 60000, 0), 1000);
-	ck_assert_int_eq(linkproto_backoff(0, 1000, 60000, UINT32_MAX), 1000);
-	ck_assert_int_eq(linkproto_backoff(0, 200, 60000, 7), 200);
+	ck_assert_int_eq(backoff_ms(0, 1000, 60000, 0), 1000);
+	ck_assert_int_eq(backoff_ms(0, 1000, 60000, UINT32_MAX), 1000);
+	ck_assert_int_eq(backoff_ms(0, 200, 60000, 7), 200);
 	/* Jitter spans the upper half of the doubled delay. */
-	ck_assert_int_eq(linkproto_backoff(3, 1000, 60000, 0), 4000);
-	ck_assert_int_eq(linkproto_backoff(3, 1000, 60000, 4000), 8000);
+	ck_assert_int_eq(backoff_ms(3, 1000, 60000, 0), 4000);
+	ck_assert_int_eq(backoff_ms(3, 1000, 60000, 4000), 8000);
 	/* Capped, and huge attempt counts do not overflow. */
-	ck_assert_int_eq(linkproto_backoff(1000, 1000, 60000, 30000), 60000);
-	ck_assert_int_le(linkproto_backoff(UINT_MAX, 1, 86400000, 77),
+	ck_assert_int_eq(backoff_ms(1000, 1000, 60000, 30000), 60000);
+	ck_assert_int_le(backoff_ms(UINT_MAX, 1, 86400000, 77),
 	    86400000);
 	/* min == max: no jitter left. */
-	ck_assert_int_eq(linkproto_backoff(5, 500, 500, 99), 500);
+	ck_assert_int_eq(backoff_ms(5, 500, 500, 99), 500);
 
 	for (run = 0; run < 200; run++) {
 		prev = 0;
 		base = 100;
 		for (a = 0; a < 16; a++) {
 			rnd = rnd * 1103515245 + 12345;
-			d = linkproto_backoff(a, 100, 30000, rnd);
+			d = backoff_ms(a, 100, 30000, rnd);
 			ck_assert_int_ge(d, 100);
 			ck_assert_int_le(d, 30000);
 			/* Never shorter than the previous one below the cap. */
