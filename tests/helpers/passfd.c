@@ -95,12 +95,16 @@ main(int argc, char *argv[])
 		return 1;
 	if (write(sv[0], line, strlen(line)) != (ssize_t)strlen(line)) {
 		perror("passfd: write");
+		free(line);
 		return 1;
 	}
 	if (passfd_readline(sv[0], buf, sizeof(buf)) <= 0) {
 		fprintf(stderr, "passfd: no reply\n");
+		free(line);
 		return 1;
 	}
 	printf("%s", buf);
-	return strcmp(buf, line) == 0 ? 0 : 1;
+	n = strcmp(buf, line) == 0 ? 0 : 1;
+	free(line);
+	return (int)n;
 }
