@@ -6,7 +6,9 @@
  * reaps orphans that were reparented to us.  An exit we did not ask for is
  * logged with its status.  It is a bad startup (throttle) when the child
  * had not started and exited abnormally, or, for a daemon unit, exited at
- * all: a keep-alive program that returns at once is broken too.  Exits of
+ * all: a keep-alive program that returns at once is broken too, and for
+ * a socket service when it exited, even with 0, before it started while a
+ * client waits on its socket (it did not accept).  Exits of
  * started children are restarts; too many of them in one second are a
  * crash storm, throttled the same way.
  */
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,24 @@ reap_describe(int status, char *buf, size_t len)
 		snprintf(buf, len, "signal %d", WTERMSIG(status));
 	else
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+}
+
+/*
+ * Whether a client waits on one of u's listen sockets right now (a
+ * pending connection, datagram or FIFO write), without waiting.
+ */
+static int
+reap_client_waits(const struct unit *u)
+{
+	struct pollfd	 pfd[MAX_LISTEN];
+	int		 i;
+
+	for (i = 0; i < u->nlisten; i++) {
+		pfd[i].fd = u->listen_fd[i];
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return u->nlisten > 0 && poll(pfd, u->nlisten, 0) > 0;
 }
 
 /* Returns the reason to throttle, or NULL. */
@@ -55,6 +76,19 @@ reap_judge(struct child *c, int status, char *why, size_t len)
 	else if (daemon)
 		log_info("process %s pid %d exit status 0", u->cmdpath,
 		    (int)c->pid);
+	else if (!c->started && !inetd_unit(u) && reap_client_waits(u)) {
+		/*
+		 * Exit 0 before it started while a client waits: it did not
+		 * accept (a started child has said TAKEN or READY, or lived
+		 * through startup_grace).  Respawning at once would spin
+		 * (/bin/cat as a unix service: 220 a second) while the
+		 * client hangs: a bad startup, throttled.
+		 */
+		log_warnx("process %s pid %d exit status 0 without accepting "
+		    "while a client waits", u->cmdpath, (int)c->pid);
+		u->restarts++;
+		return "bad command startup";
+	}
 	if (!abnormal && !daemon)
 		return NULL;
 	u->restarts++;
