@@ -251,6 +251,10 @@ ok 'grep -Eq "^waiting for [0-9]+ process(es)?: .*stubborn \(pid $S\).*; killing
     "stop says what it waits for and how long until the kill"
 ok 'tail -n 1 "$T/out" | grep -qx stopped' "then 'stopped'"
 diag_file "$T/out"
-ok 'dead "$MASTER_PID" && dead "$S"' "the master and stubborn are gone"
+# The master may still be finishing exit(2) when the client sees EOF.
+gone_both() { dead "$MASTER_PID" && dead "$S"; }
+wait_for "the master and stubborn to be gone" 2 gone_both &&
+    pass "the master and stubborn are gone" ||
+    fail "the master and stubborn are gone"
 lm stop
 is "$LM_RC" 1 "stop without a master: exit 1"
