@@ -33,7 +33,11 @@ wait_log "${E}connect from local \(pid [0-9]+, uid $(id -u)\)\$" &&
 wait_log "${E}disconnect from local \(pid [0-9]+, uid $(id -u)\) requests=3\$" &&
     pass "echo logs 'disconnect from ... requests=3'" ||
     fail "echo logs 'disconnect from ... requests=3'"
+OLD=$MASTER_PID
 lm_stop || bail_out "cannot stop the master"
+# Its last line may still be on its way to the log sink.
+wait_log "^linkmaster/master\[$OLD\]: stopped\$" ||
+    diag "the first master's 'stopped' never reached the log"
 
 # --- log_file ---------------------------------------------------------------------------
 lm_conf "log_file = \"$LF\""
