@@ -183,13 +183,18 @@ cmd_show(int argc, char **argv)
 	struct config	*cfg = load_config();
 	struct table	*t = load_table_or_die(cfg);
 	struct tentry	*te;
-	int		 n = 0, rc = 0;
+	int		 n = 0, rc = 0, w = 10;
 
+	/* One name column for all, as wide as the longest name. */
+	TAILQ_FOREACH(te, &t->entries, entry)
+		if ((argc < 2 || strcmp(te->name, argv[1]) == 0) &&
+		    (int)strlen(te->name) > w)
+			w = (int)strlen(te->name);
 	/* Each entry, then its linkmaster.conf settings (a "#" line). */
 	TAILQ_FOREACH(te, &t->entries, entry) {
 		if (argc > 1 && strcmp(te->name, argv[1]) != 0)
 			continue;
-		tentry_print(stdout, te);
+		tentry_print_width(stdout, te, w);
 		config_service_print(stdout, cfg, te->name,
 		    svc_type_name(te->type));
 		n++;

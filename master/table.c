@@ -787,6 +787,13 @@ arg_print(FILE *fp, const char *s)
 void
 tentry_print(FILE *fp, const struct tentry *te)
 {
+	tentry_print_width(fp, te, 10);
+}
+
+/* namew: the name column's width, so that long inet names stay aligned. */
+void
+tentry_print_width(FILE *fp, const struct tentry *te, int namew)
+{
 	char	 wakeup[16], maxproc[16];
 	int	 i;
 
@@ -796,7 +803,7 @@ tentry_print(FILE *fp, const struct tentry *te)
 		snprintf(wakeup, sizeof(wakeup), "%d%s", te->wakeup,
 		    te->wakeup_cond ? "?" : "");
 	snprintf(maxproc, sizeof(maxproc), "%d", te->maxproc);
-	fprintf(fp, "%-10s %-10s %-7s %-7s %-7s %-7s %-7s", te->name,
+	fprintf(fp, "%-*s %-10s %-7s %-7s %-7s %-7s %-7s", namew, te->name,
 	    svc_type_name(te->type), te->private ? "y" : "n",
 	    te->unpriv ? "y" : "n", te->chroot ? "y" : "n", wakeup, maxproc);
 	for (i = 0; i < te->argc; i++) {

@@ -89,5 +89,6 @@ int		 svc_type_parse(const char *, enum svc_type *);
  */
 int		 table_print(FILE *, const struct table *, const char *service);
 void		 tentry_print(FILE *, const struct tentry *);
+void		 tentry_print_width(FILE *, const struct tentry *, int);
 
 #endif

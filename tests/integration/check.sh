@@ -5,7 +5,7 @@
 # (exit 0), and start refuses what check refuses.
 . "$(dirname "$0")/lib.sh"
 
-plan 8
+plan 9
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -41,3 +41,14 @@ is "$LM_RC:$(cat "$T/err")" "0:" "no warning with log_file"
 lm_conf
 lm check
 is "$LM_RC:$(cat "$T/err")" "0:" "no warning with the test's syslog socket"
+
+# show: a long inet name widens the name column for every row.
+lm_table <<EOT
+# service	type	private	unpriv	chroot	wakeup	maxproc	command
+echo		unix	n	n	n	-	1	echo
+127.0.0.1:$P	inet	n	n	n	-	1	echo
+EOT
+lm show
+is "$LM_RC:$(grep -v '^#' "$T/out" | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l | tr -d ' ')" \
+    "0:1" "show: the TYPE column is aligned under a long inet name"
+diag_file "$T/out"
