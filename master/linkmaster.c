@@ -106,6 +106,7 @@ load_table(struct config *cfg, struct errlist *errs)
 {
 	struct table_defaults	 d;
 
+	memset(&d, 0, sizeof(d));
 	d.process_limit = cfg->default_process_limit;
 	return table_parse_file(cfg->table_file, &d, errs);
 }
@@ -180,11 +181,24 @@ cmd_check(int argc, char **argv)
 static int
 cmd_show(int argc, char **argv)
 {
-	struct config	*cfg = load_config();
-	struct table	*t = load_table_or_die(cfg);
-	struct tentry	*te;
-	int		 n = 0, rc = 0, w = 10;
+	struct config		*cfg = load_config();
+	struct table_defaults	 d;
+	struct errlist		 errs;
+	struct table		*t;
+	struct tentry		*te;
+	int			 n = 0, rc = 0, w = 10;
 
+	/* Every good entry is shown; the bad ones as errors, exit 1. */
+	memset(&d, 0, sizeof(d));
+	d.process_limit = cfg->default_process_limit;
+	d.keep_valid = 1;
+	errlist_init(&errs);
+	if ((t = table_parse_file(cfg->table_file, &d, &errs)) == NULL) {
+		print_errs(&errs);
+		errlist_free(&errs);
+		config_free(cfg);
+		return 1;
+	}
 	/* One name column for all, as wide as the longest name. */
 	TAILQ_FOREACH(te, &t->entries, entry)
 		if ((argc < 2 || strcmp(te->name, argv[1]) == 0) &&
@@ -203,6 +217,12 @@ cmd_show(int argc, char **argv)
 		fprintf(stderr, "linkmaster: no service %s\n", argv[1]);
 		rc = 1;
 	}
+	if (errs.n > 0) {
+		fflush(stdout);
+		print_errs(&errs);
+		rc = 1;
+	}
+	errlist_free(&errs);
 	table_free(t);
 	config_free(cfg);
 	return rc;

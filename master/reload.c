@@ -331,6 +331,7 @@ reload_prepare(struct reload_plan *p, struct errlist *errs)
 	if ((p->cfg = config_load(M->cfg->confdir, errs)) == NULL)
 		return -1;
 	reload_fixed(M->cfg, p->cfg, errs);
+	memset(&d, 0, sizeof(d));
 	d.process_limit = p->cfg->default_process_limit;
 	if ((p->table = table_parse_file(p->cfg->table_file, &d, errs)) ==
 	    NULL)

@@ -641,7 +641,8 @@ table_parse_buf(const char *file, const char *buf, size_t len,
 		pos += llen + 1;
 	}
 	free(eb);
-	if (pc.nerr > 0) {
+	/* show prints what is good even when some entries are not. */
+	if (pc.nerr > 0 && !defaults->keep_valid) {
 		table_free(t);
 		return NULL;
 	}

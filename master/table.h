@@ -61,6 +61,7 @@ struct table {
 /* What "-" resolves to, from linkmaster.conf. */
 struct table_defaults {
 	int	 process_limit;		/* default_process_limit */
+	int	 keep_valid;		/* on errors, keep the good entries */
 };
 
 /*

@@ -5,7 +5,7 @@
 # (exit 0), and start refuses what check refuses.
 . "$(dirname "$0")/lib.sh"
 
-plan 9
+plan 10
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -52,3 +52,15 @@ lm show
 is "$LM_RC:$(grep -v '^#' "$T/out" | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l | tr -d ' ')" \
     "0:1" "show: the TYPE column is aligned under a long inet name"
 diag_file "$T/out"
+
+# show with a bad entry: the good ones are printed, the error on stderr.
+lm_table <<EOT
+# service	type	private	unpriv	chroot	wakeup	maxproc	command
+echo		unix	n	n	n	-	1	echo
+bad		tcp	n	n	n	-	1	echo
+echo2		unix	n	n	n	-	1	echo
+EOT
+lm show
+ok '[ "$LM_RC" = 1 ] && grep -q "^echo " "$T/out" && grep -q "^echo2 " "$T/out" && ! grep -q "^bad " "$T/out" && grep -q "^$CF:3: " "$T/err"' \
+    "show prints every valid entry, the bad one's error on stderr, exit 1"
+diag_file "$T/out" "$T/err"
