@@ -36,7 +36,7 @@ fuzz_print(const struct table *t, size_t *len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct table_defaults d = { 100 };
+	static const struct table_defaults d = { .process_limit = 100 };
 	struct errlist	 e;
 	struct table	*t, *t2;
 	struct tentry	*x, *y;

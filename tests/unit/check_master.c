@@ -200,7 +200,7 @@ START_TEST(test_check_links)
 	    "lk link n - n - - link\n";
 	struct peer		 peers[2];
 	struct config		 cfg;
-	struct table_defaults	 d = { 100 };
+	struct table_defaults	 d = { .process_limit = 100 };
 	struct errlist		 errs;
 	struct table		*t;
 	char			 longname[120], want[400];

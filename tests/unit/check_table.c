@@ -21,7 +21,7 @@
 
 static Suite	*suite(void);
 
-static const struct table_defaults dflt100 = { 100 };
+static const struct table_defaults dflt100 = { .process_limit = 100 };
 
 /* Postfix 3.7's master.cf as shipped by Debian 12 (postfix 3.7.x). */
 static const char stock_master_cf[] =
@@ -600,7 +600,7 @@ START_TEST(test_values)
 	struct table		*t;
 	struct tentry		*te;
 	struct errlist		 e;
-	struct table_defaults	 d = { 7 };
+	struct table_defaults	 d = { .process_limit = 7 };
 
 	errlist_init(&e);
 	t = table_parse_buf("t.cf",
