@@ -955,6 +955,47 @@ config_read(const char *path, size_t *lenp, struct errlist *errs)
  * runs inside the including file's parse, whose name and line are kept).
  * Returns 0, or -1 with the errors added.
  */
+/*
+ * A quote left open swallows the next lines into one string, and
+ * libconfuse then blames the line where that string happened to end.
+ * Find it first and name the line the quote was opened on.  (A string
+ * may not span lines here: "\n" is how a value holds a newline.)
+ */
+static int
+config_quotes(const char *file, const char *buf, size_t len,
+    struct errlist *errs)
+{
+	size_t	 i;
+	int	 line = 1, start = 0;
+	char	 q = 0;
+
+	for (i = 0; i < len; i++) {
+		if (q != 0) {
+			if (buf[i] == '\\' && i + 1 < len && buf[i + 1] != '\n')
+				i++;
+			else if (buf[i] == q)
+				q = 0;
+			else if (buf[i] == '\n')
+				break;
+			continue;
+		}
+		if (buf[i] == '\n')
+			line++;
+		else if (buf[i] == '#' || (buf[i] == '/' && i + 1 < len &&
+		    buf[i + 1] == '/'))
+			while (i + 1 < len && buf[i + 1] != '\n')
+				i++;
+		else if (buf[i] == '"' || buf[i] == '\'') {
+			q = buf[i];
+			start = line;
+		}
+	}
+	if (q == 0)
+		return 0;
+	errlist_add(errs, "%s:%d: unclosed quote (%c)", file, start, q);
+	return -1;
+}
+
 static int
 config_parse(cfg_t *cfg, const char *file)
 {
@@ -966,6 +1007,10 @@ config_parse(cfg_t *cfg, const char *file)
 
 	if ((buf = config_read(file, &len, errs)) == NULL)
 		return -1;
+	if (config_quotes(file, buf, len, errs) == -1) {
+		free(buf);
+		return -1;
+	}
 	if ((fp = fmemopen(buf, len, "r")) == NULL)
 		fatal("fmemopen");
 	/* cfg_parse_fp names the text "FILE" unless a name is set. */

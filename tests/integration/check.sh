@@ -5,7 +5,7 @@
 # (exit 0), and start refuses what check refuses.
 . "$(dirname "$0")/lib.sh"
 
-plan 10
+plan 11
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -64,3 +64,14 @@ lm show
 ok '[ "$LM_RC" = 1 ] && grep -q "^echo " "$T/out" && grep -q "^echo2 " "$T/out" && ! grep -q "^bad " "$T/out" && grep -q "^$CF:3: " "$T/err"' \
     "show prints every valid entry, the bad one's error on stderr, exit 1"
 diag_file "$T/out" "$T/err"
+
+# An unclosed quote: the line where it was opened, not where it ended.
+lm_table <<EOT
+echo		unix	n	n	n	-	1	echo
+EOT
+lm_conf 'syslog_name = "oops' 'host_name = "h"'
+QL=$(grep -n oops "$CONF/linkmaster.conf" | cut -d: -f1)
+lm check
+ok '[ "$LM_RC" = 1 ] && grep -qx "$CONF/linkmaster.conf:$QL: unclosed quote (\")" "$T/err"' \
+    "an unclosed quote is named at its line ($QL)"
+diag_file "$T/err"
