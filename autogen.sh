@@ -5,12 +5,13 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build: autotools, the three libraries, Check (libc6-dev and libmd-dev for
-# the static link helper: README, "Static link helper").  Tests: socat (a plain
+# Build: autotools, the four libraries (libbsd, libconfuse, libevent,
+# OpenSSL), Check (libc6-dev and libmd-dev for the static link helper:
+# README, "Static link helper").  Tests: socat (a plain
 # client), iproute2 (network namespaces).  Benchmarks only: xinetd, runit, s6,
 # haproxy (the link's peer in tests/bench/link.sh; make check never needs it).
 PKGS="autoconf automake libtool pkg-config make gcc libc6-dev libbsd-dev
-libmd-dev libconfuse-dev libevent-dev check socat iproute2 procps
+libmd-dev libconfuse-dev libevent-dev libssl-dev check socat iproute2 procps
 xinetd runit s6 haproxy"
 
 missing=""

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <confuse.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -124,6 +126,9 @@ static int	 config_cb_host(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_env(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_port(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_peer(cfg_t *, cfg_opt_t *);
+static int	 config_cb_fingerprint(cfg_t *, cfg_opt_t *, const char *,
+		    void *);
+static int	 config_cb_yesno(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_signal(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 config_cb_kill_mode(cfg_t *, cfg_opt_t *, const char *,
 		    void *);
@@ -140,6 +145,10 @@ static char config_env_default[] = "{\"TZ\", \"LANG\", \"PATH\"}";
 static cfg_opt_t config_peer_opts[] = {
 	CFG_STR_CB("address", NULL, CFGF_NODEFAULT, config_cb_host),
 	CFG_STR_CB("port", NULL, CFGF_NODEFAULT, config_cb_port),
+	/* TLS (config_peer_tls, config_check_tls). */
+	CFG_STR_CB("tls", NULL, CFGF_NODEFAULT, config_cb_yesno),
+	CFG_STR_LIST_CB("fingerprint", NULL, CFGF_NODEFAULT,
+	    config_cb_fingerprint),
 	CFG_FUNC(CONFIG_EOF, config_fn_eof_section),
 	CFG_END()
 };
@@ -175,6 +184,9 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR_CB("default_user", "nobody", CFGF_NONE, config_cb_name),
 	CFG_STR_CB("inet_interfaces", "all", CFGF_NONE, config_cb_host),
 	CFG_STR_CB("host_name", NULL, CFGF_NONE, config_cb_host),
+	CFG_STR_CB("tls_key", NULL, CFGF_NODEFAULT, config_cb_path),
+	CFG_STR_CB("tls_cert", NULL, CFGF_NODEFAULT, config_cb_path),
+	CFG_STR_CB("tls_ca", NULL, CFGF_NODEFAULT, config_cb_path),
 	CFG_INT_CB("default_process_limit", 100, CFGF_NONE,
 	    config_cb_number),
 	CFG_INT_CB("max_use", 100, CFGF_NONE, config_cb_number),
@@ -498,6 +510,81 @@ config_cb_port(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 	snprintf(buf, sizeof(buf), "%lld", v);
 	*(const char **)res = buf;
 	return 0;
+}
+
+int
+config_fingerprint_parse(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char	*p, *h;
+	size_t		 n = 0;
+	int		 colons;
+
+	if (outlen < 7 + 64 + 1 || strncasecmp(in, "sha256:", 7) != 0)
+		return -1;
+	memcpy(out, "sha256:", 7);
+	p = in + 7;
+	colons = strlen(p) == 64 + 31;
+	while (*p != '\0' && n < 64) {
+		if ((h = strchr(hex, tolower((unsigned char)*p))) == NULL ||
+		    *p == '\0')
+			return -1;
+		out[7 + n++] = *h;
+		p++;
+		if (colons && n % 2 == 0 && n < 64 && *p++ != ':')
+			return -1;
+	}
+	if (n != 64 || *p != '\0')
+		return -1;
+	out[7 + 64] = '\0';
+	return 0;
+}
+
+/* One "fingerprint" of a peer, kept in the canonical form. */
+static int
+config_cb_fingerprint(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *res)
+{
+	static char	 buf[7 + 64 + 1];
+
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (config_fingerprint_parse(value, buf, sizeof(buf)) == -1) {
+		cfg_error(cfg, "option \"%s\": bad fingerprint: \"%s\" (want "
+		    "\"sha256:\" and 64 hex digits, as \"linkmaster "
+		    "tls-fingerprint\" prints it)", opt->name, value);
+		return -1;
+	}
+	/* libconfuse copies the string at once, so a static buffer will do. */
+	*(const char **)res = buf;
+	return 0;
+}
+
+static int
+config_cb_yesno(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
+{
+	if (config_at_eof(cfg, value))
+		return -1;
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+		cfg_error(cfg, "option \"%s\": bad value: \"%s\" (want yes "
+		    "or no)", opt->name, value);
+		return -1;
+	}
+	*(const char **)res = value;
+	return 0;
+}
+
+int
+config_peer_tls(const struct config *c, const struct peer *p)
+{
+	switch (p->tls) {
+	case PEER_TLS_NO:
+		return 0;
+	case PEER_TLS_YES:
+		return 1;
+	default:
+		return c->tls_key != NULL && c->tls_cert != NULL;
+	}
 }
 
 /*
@@ -1098,6 +1185,55 @@ config_service_print(FILE *fp, const struct config *c, const char *name,
 	    sc->accept ? " accept = yes" : "");
 }
 
+static char *
+config_path_or_null(const struct config *c, const char *p)
+{
+	return p != NULL ? config_path(c, p) : NULL;
+}
+
+static void
+config_fill_peer_tls(struct peer *p, cfg_t *sec)
+{
+	const char	*tls = cfg_getstr(sec, "tls");
+
+	if (tls == NULL)
+		p->tls = PEER_TLS_DEFAULT;
+	else
+		p->tls = strcmp(tls, "yes") == 0 ? PEER_TLS_YES : PEER_TLS_NO;
+	p->fingerprints = config_strlist(sec, "fingerprint",
+	    &p->nfingerprints);
+}
+
+/*
+ * TLS settings that only make sense together.  A peer that would use TLS
+ * must be one we can authenticate: by a pinned fingerprint, or by tls_ca.
+ */
+static void
+config_check_tls(const struct config *c, struct errlist *errs)
+{
+	const struct peer *p;
+	int		 i;
+
+	if ((c->tls_key == NULL) != (c->tls_cert == NULL))
+		errlist_add(errs, "%s: %s is set but not %s: a host's TLS "
+		    "identity needs both", c->conf_file,
+		    c->tls_key != NULL ? "tls_key" : "tls_cert",
+		    c->tls_key != NULL ? "tls_cert" : "tls_key");
+	for (i = 0; i < c->npeers; i++) {
+		p = &c->peers[i];
+		if (p->tls == PEER_TLS_YES &&
+		    (c->tls_key == NULL || c->tls_cert == NULL))
+			errlist_add(errs, "%s:%d: peer \"%s\": tls = yes needs "
+			    "this host's tls_key and tls_cert (see \"linkmaster "
+			    "tls-init\")", p->file, p->line, p->name);
+		else if (config_peer_tls(c, p) && p->nfingerprints == 0 &&
+		    c->tls_ca == NULL)
+			errlist_add(errs, "%s:%d: peer \"%s\": no way to "
+			    "authenticate it: give its fingerprint, or tls_ca "
+			    "(or tls = no)", p->file, p->line, p->name);
+	}
+}
+
 /* Copy the parsed values into c. */
 static void
 config_fill(struct config *c, cfg_t *cfg)
@@ -1119,6 +1255,9 @@ config_fill(struct config *c, cfg_t *cfg)
 	c->default_user = xstrdup(cfg_getstr(cfg, "default_user"));
 	c->inet_interfaces = xstrdup(cfg_getstr(cfg, "inet_interfaces"));
 	c->host_name = config_host_name(cfg_getstr(cfg, "host_name"));
+	c->tls_key = config_path_or_null(c, cfg_getstr(cfg, "tls_key"));
+	c->tls_cert = config_path_or_null(c, cfg_getstr(cfg, "tls_cert"));
+	c->tls_ca = config_path_or_null(c, cfg_getstr(cfg, "tls_ca"));
 
 	c->default_process_limit = (int)cfg_getint(cfg,
 	    "default_process_limit");
@@ -1143,6 +1282,7 @@ config_fill(struct config *c, cfg_t *cfg)
 		c->peers[i].file = xstrdup(sec->filename != NULL ?
 		    sec->filename : c->conf_file);
 		c->peers[i].line = sec->line;
+		config_fill_peer_tls(&c->peers[i], sec);
 	}
 	c->npeers = (int)n;
 
@@ -1165,6 +1305,7 @@ config_check(const struct config *c, struct errlist *errs)
 		    "throttle_min (%s)", c->conf_file,
 		    fmt_time(c->throttle_max, a, sizeof(a)),
 		    fmt_time(c->throttle_min, b, sizeof(b)));
+	config_check_tls(c, errs);
 }
 
 struct config *
@@ -1228,7 +1369,7 @@ config_load(const char *confdir, struct errlist *errs)
 void
 config_free(struct config *c)
 {
-	int	 i;
+	int	 i, j;
 
 	if (c == NULL)
 		return;
@@ -1247,6 +1388,9 @@ config_free(struct config *c)
 	free(c->default_user);
 	free(c->inet_interfaces);
 	free(c->host_name);
+	free(c->tls_key);
+	free(c->tls_cert);
+	free(c->tls_ca);
 	if (c->import_environment != NULL)
 		for (i = 0; c->import_environment[i] != NULL; i++)
 			free(c->import_environment[i]);
@@ -1256,6 +1400,9 @@ config_free(struct config *c)
 		free(c->peers[i].address);
 		free(c->peers[i].port);
 		free(c->peers[i].file);
+		for (j = 0; j < c->peers[i].nfingerprints; j++)
+			free(c->peers[i].fingerprints[j]);
+		free(c->peers[i].fingerprints);
 	}
 	free(c->peers);
 	for (i = 0; i < c->nservices; i++) {

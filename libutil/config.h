@@ -14,12 +14,22 @@
 
 #include "util.h"
 
+/* A peer section's "tls": what links to it use (config_peer_tls). */
+enum peer_tls {
+	PEER_TLS_DEFAULT = 0,	/* unset: TLS iff tls_key and tls_cert are */
+	PEER_TLS_NO,
+	PEER_TLS_YES,
+};
+
 struct peer {
 	char	*name;
 	char	*address;
 	char	*port;		/* numeric string */
 	char	*file;		/* where the section is, for messages */
 	int	 line;		/* ... its "}" (libconfuse's line) */
+	enum peer_tls tls;
+	char	**fingerprints;	/* "sha256:" + 64 lower-case hex digits */
+	int	 nfingerprints;
 };
 
 /* kill_mode of a service section. */
@@ -63,6 +73,9 @@ struct config {
 	char	*default_user;		/* "nobody" */
 	char	*inet_interfaces;	/* "all" */
 	char	*host_name;		/* hello name to peers; gethostname() */
+	char	*tls_key;		/* absolute, NULL when unset */
+	char	*tls_cert;		/* absolute, NULL when unset */
+	char	*tls_ca;		/* absolute, NULL when unset */
 
 	int	 default_process_limit;	/* 100 */
 	int	 max_use;		/* 100 */
@@ -104,6 +117,21 @@ void		 config_service_print(FILE *, const struct config *,
 const char	*config_signame(int sig, char *buf, size_t len);
 const char	*config_kill_mode_name(enum kill_mode);
 const char	*config_level_name(int level);
+
+/*
+ * Whether links to peer use TLS: its "tls", else (unset) yes when this
+ * host has tls_key and tls_cert, so that a configuration written before
+ * TLS keeps its plaintext links until the operator adds a key.
+ */
+int		 config_peer_tls(const struct config *, const struct peer *);
+/*
+ * A fingerprint as an operator may write it, "sha256:" and 64 hex digits,
+ * or 32 colon-separated pairs (as openssl x509 -fingerprint prints them),
+ * into out (at least 72 bytes) in the one form kept: "sha256:" and 64
+ * lower-case hex digits.  0, or -1 when it is none.
+ */
+int		 config_fingerprint_parse(const char *in, char *out,
+		    size_t outlen);
 
 /* Resolve p against the config dir (absolute p is returned as a copy). */
 char		*config_path(const struct config *, const char *p);

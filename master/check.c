@@ -246,6 +246,7 @@ check_commands(const struct config *cfg, const struct table *t,
 	(void)check_sections(cfg, t, errs);
 	(void)check_links(cfg, t, errs);
 	(void)check_paths(cfg, errs);
+	(void)check_tls(cfg, errs);
 	if (unpriv && geteuid() == 0 && getpwnam(cfg->default_user) == NULL)
 		errlist_add(errs, "%s: default_user \"%s\": no such user",
 		    cfg->conf_file, cfg->default_user);

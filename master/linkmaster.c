@@ -24,6 +24,7 @@
 #include "log.h"
 #include "master.h"
 #include "sock.h"
+#include "tlsgen.h"
 
 #define DEFAULT_CONFDIR	SYSCONFDIR "/linkmaster"
 
@@ -501,6 +502,27 @@ cmd_abort(int argc, char **argv)
 	return ctl_request("abort", argc, argv, "aborted", 0);
 }
 
+/* This host's TLS key and certificate (tlsgen.c). */
+static int
+cmd_tls_init(int argc, char **argv)
+{
+	struct config	*cfg = load_config();
+	int		 rc = tlsgen_init(cfg);
+
+	config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_tls_fingerprint(int argc, char **argv)
+{
+	struct config	*cfg = load_config();
+	int		 rc = tlsgen_fingerprint(cfg);
+
+	config_free(cfg);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "start", cmd_start, 0, -1, "[service...]",
 	    "start the master, or stopped services of it" },
@@ -517,6 +539,10 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 0, 1, "[service]", "print the service table" },
 	{ "retry", cmd_retry, 0, 1, "[service]", "end throttles now" },
 	{ "reload", cmd_reload, 0, 0, "", "apply the edited configuration" },
+	{ "tls-init", cmd_tls_init, 0, 0, "",
+	    "make this host's TLS key and certificate" },
+	{ "tls-fingerprint", cmd_tls_fingerprint, 0, 0, "",
+	    "print this host's certificate fingerprint" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 

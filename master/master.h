@@ -273,4 +273,7 @@ int		 check_sections(const struct config *, const struct table *,
 int		 check_links(const struct config *, const struct table *,
 		    struct errlist *);
 
+/* tlscheck.c */
+int		 check_tls(const struct config *, struct errlist *);
+
 #endif

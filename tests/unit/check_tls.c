@@ -1,0 +1,868 @@
+/*
+ * check_tls.c: unit tests of the TLS module (libutil/tls.c), of the key
+ * and certificate maker (master/tlsgen.c) and of the TLS settings of
+ * linkmaster.conf.
+ *
+ * Every key and certificate is made at test time by tlsgen (no private
+ * key is committed): a CA, a second CA that is the wrong one, hosts alpha
+ * and beta signed by either, a certificate for another name, self-signed
+ * ones for pinning, an expired and a not-yet-valid one.  Handshakes run
+ * for real between a client and a server tls over a non-blocking
+ * socketpair, both stepped in turn in this one process.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "tls.h"
+#include "tlsgen.h"
+#include "util.h"
+#include "unit.h"
+
+#define DAY	86400
+
+static char	 tdir[PATH_MAX];
+static char	 fp_alpha[TLS_FP_LEN + 1];	/* self-signed alpha's */
+static char	 fp_beta[TLS_FP_LEN + 1];	/* self-signed beta's */
+static int	 sv[2] = { -1, -1 };		/* client, server */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static char *
+path(const char *name)
+{
+	static char	 buf[4][PATH_MAX + 64];
+	static int	 i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tdir, name);
+	return buf[i];
+}
+
+/* name.key and name.crt: for cn, signed by the CA ca (NULL: itself). */
+static void
+make_host(const char *name, const char *cn, const char *ca, time_t from,
+    time_t to)
+{
+	EVP_PKEY	*key, *cakey = NULL;
+	X509		*x, *cacert = NULL;
+	FILE		*fp;
+	char		 kf[64], cf[64], err[256];
+
+	ck_assert_ptr_nonnull(key = tlsgen_key());
+	if (ca != NULL) {
+		snprintf(kf, sizeof(kf), "%s.key", ca);
+		snprintf(cf, sizeof(cf), "%s.crt", ca);
+		ck_assert_ptr_nonnull(fp = fopen(path(kf), "r"));
+		ck_assert_ptr_nonnull(cakey = PEM_read_PrivateKey(fp, NULL,
+		    NULL, NULL));
+		fclose(fp);
+		ck_assert_ptr_nonnull(fp = fopen(path(cf), "r"));
+		ck_assert_ptr_nonnull(cacert = PEM_read_X509(fp, NULL, NULL,
+		    NULL));
+		fclose(fp);
+	}
+	ck_assert_ptr_nonnull(x = tlsgen_cert(key, cn, 0, from, to, cacert,
+	    cakey));
+	snprintf(kf, sizeof(kf), "%s.key", name);
+	snprintf(cf, sizeof(cf), "%s.crt", name);
+	ck_assert_msg(tlsgen_write(path(kf), key, path(cf), x, err,
+	    sizeof(err)) == 0, "%s", err);
+	X509_free(x);
+	X509_free(cacert);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
+}
+
+static void
+make_ca(const char *name)
+{
+	EVP_PKEY	*key;
+	X509		*x;
+	char		 kf[64], cf[64], err[256];
+	time_t		 now = time(NULL);
+
+	ck_assert_ptr_nonnull(key = tlsgen_key());
+	ck_assert_ptr_nonnull(x = tlsgen_cert(key, name, 1, now - DAY,
+	    now + 90 * DAY, NULL, NULL));
+	snprintf(kf, sizeof(kf), "%s.key", name);
+	snprintf(cf, sizeof(cf), "%s.crt", name);
+	ck_assert_msg(tlsgen_write(path(kf), key, path(cf), x, err,
+	    sizeof(err)) == 0, "%s", err);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+static void
+setup(void)
+{
+	char	 tmpl[] = "/tmp/check_tls.XXXXXX", err[256];
+	time_t	 now = time(NULL);
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_ptr_nonnull(realpath(tmpl, tdir));
+	make_ca("ca");
+	make_ca("wrongca");
+	make_host("alpha", "alpha", "ca", now - DAY, now + 90 * DAY);
+	make_host("beta", "beta", "ca", now - DAY, now + 90 * DAY);
+	make_host("alpha-wrong", "alpha", "wrongca", now - DAY,
+	    now + 90 * DAY);
+	make_host("beta-wrong", "beta", "wrongca", now - DAY, now + 90 * DAY);
+	make_host("gamma", "gamma", "ca", now - DAY, now + 90 * DAY);
+	make_host("beta-expired", "beta", "ca", now - 30 * DAY, now - DAY);
+	make_host("beta-future", "beta", "ca", now + DAY, now + 90 * DAY);
+	make_host("alpha-self", "alpha", NULL, now - DAY, now + 90 * DAY);
+	make_host("beta-self", "beta", NULL, now - DAY, now + 90 * DAY);
+	make_host("beta-self-expired", "beta", NULL, now - 30 * DAY,
+	    now - DAY);
+	ck_assert_int_eq(tls_cert_info(path("alpha-self.crt"), fp_alpha,
+	    NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(tls_cert_info(path("beta-self.crt"), fp_beta,
+	    NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+}
+
+static void
+teardown(void)
+{
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	sv[0] = sv[1] = -1;
+	if (tdir[0] != '\0')
+		nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A context for host name (name.key, name.crt), with tls_ca ca or none. */
+static struct tls_ctx *
+ctx(enum tls_role role, const char *name, const char *ca)
+{
+	struct tls_ctx	*c;
+	char		 kf[64], cf[64], caf[64], err[512];
+
+	snprintf(kf, sizeof(kf), "%s.key", name);
+	snprintf(cf, sizeof(cf), "%s.crt", name);
+	snprintf(caf, sizeof(caf), "%s.crt", ca != NULL ? ca : "");
+	c = tls_ctx_new(role, path(kf), path(cf), ca != NULL ? path(caf) :
+	    NULL, err, sizeof(err));
+	ck_assert_msg(c != NULL, "tls_ctx_new: %s", err);
+	return c;
+}
+
+/*
+ * Step both handshakes in turn until neither can go on.  *crc and *src:
+ * 0 done, -1 failed (errno in *cerr, *serr), 1 still waiting.
+ */
+static void
+handshake(struct tls *c, struct tls *s, int *crc, int *src)
+{
+	int	 i;
+
+	*crc = *src = 1;
+	for (i = 0; i < 50 && (*crc == 1 || *src == 1); i++) {
+		if (*crc == 1 && tls_handshake(c) == 0)
+			*crc = 0;
+		else if (*crc == 1 && errno != EAGAIN)
+			*crc = -1;
+		if (*src == 1 && tls_handshake(s) == 0)
+			*src = 0;
+		else if (*src == 1 && errno != EAGAIN)
+			*src = -1;
+	}
+}
+
+/* Send line from a to b and check that it arrives whole. */
+static void
+roundtrip(struct tls *a, struct tls *b, const char *line)
+{
+	struct iovec	 iov[2];
+	char		 buf[256];
+	size_t		 got = 0, len = strlen(line);
+	ssize_t		 n;
+	int		 i;
+
+	iov[0].iov_base = (void *)line;
+	iov[0].iov_len = 3;
+	iov[1].iov_base = (void *)(line + 3);
+	iov[1].iov_len = len - 3;
+	ck_assert_int_eq(tls_writev(a, iov, 2), (ssize_t)len);
+	for (i = 0; i < 50 && got < len; i++) {
+		n = tls_read(b, buf + got, sizeof(buf) - got);
+		if (n == -1 && errno == EAGAIN)
+			continue;
+		ck_assert_msg(n > 0, "read: %zd: %s", n, tls_error(b));
+		got += n;
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert_int_eq(memcmp(buf, line, len), 0);
+}
+
+/* b reads and must fail with a reason containing want. */
+static void
+expect_read_fails(struct tls *b, const char *want)
+{
+	char	 buf[64];
+	ssize_t	 n = -1;
+	int	 i;
+
+	for (i = 0; i < 50; i++) {
+		n = tls_read(b, buf, sizeof(buf));
+		if (!(n == -1 && errno == EAGAIN))
+			break;
+	}
+	ck_assert_int_eq(n, -1);
+	ck_assert_msg(strstr(tls_error(b), want) != NULL, "\"%s\" lacks "
+	    "\"%s\"", tls_error(b), want);
+}
+
+#define ck_assert_reason(t, want) \
+	ck_assert_msg(strstr(tls_error(t), (want)) != NULL, \
+	    "\"%s\" lacks \"%s\"", tls_error(t), (want))
+
+/* --- authentication by tls_ca and name ------------------------------ */
+
+START_TEST(test_ca_ok)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	struct tls	*c, *s;
+	char		 fp[TLS_FP_LEN + 1], err[256];
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_msg(crc == 0, "client: %s", tls_error(c));
+	ck_assert_msg(src == 0, "server: %s", tls_error(s));
+	/* The server learns the name from the hello, then judges. */
+	roundtrip(c, s, "HELLO 1 alpha\n");
+	ck_assert_msg(tls_verify_peer(s, "alpha", NULL, 0) == 0, "%s",
+	    tls_error(s));
+	roundtrip(s, c, "OK 1 beta\n");
+	ck_assert_int_eq(tls_cert_info(path("alpha.crt"), fp, NULL, NULL,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(tls_peer_fingerprint(s), fp);
+	ck_assert_str_eq(tls_ctx_fingerprint(cc), fp);
+	/* Another name in the hello: refused, whatever the CA says. */
+	ck_assert_int_eq(tls_verify_peer(s, "gamma", NULL, 0), -1);
+	ck_assert_reason(s, "name mismatch");
+	ck_assert_reason(s, "is for alpha, not for peer gamma");
+	tls_close(c);
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* The client refuses a server whose certificate another CA signed. */
+START_TEST(test_wrong_ca_server)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-wrong", "ca");
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_reason(c, "the certificate of peer beta is not signed by "
+	    "tls_ca");
+	/* The server hears why: an alert. */
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "refused by the peer (TLS alert: tlsv1 alert "
+	    "unknown ca)");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* The server refuses a client whose certificate another CA signed. */
+START_TEST(test_wrong_ca_client)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-wrong", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	/* Judged after the hello ... */
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, 0);
+	ck_assert_int_eq(src, 0);
+	ck_assert_int_eq(tls_verify_peer(s, "alpha", NULL, 0), -1);
+	ck_assert_reason(s, "the certificate of peer alpha is not signed by "
+	    "tls_ca");
+	tls_free(c);
+	tls_free(s);
+	close(sv[0]);
+	close(sv[1]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+
+	/* ... or in the handshake, when the server knows whom to expect. */
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], "alpha", NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "not signed by tls_ca");
+	/* TLS 1.3: the client is done first and hears the alert after. */
+	ck_assert_int_eq(crc, 0);
+	expect_read_fails(c, "refused by the peer (TLS alert: tlsv1 alert "
+	    "unknown ca)");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+START_TEST(test_name_mismatch)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "gamma", "ca");
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_reason(c, "name mismatch: the certificate signed by tls_ca "
+	    "is for gamma, not for peer beta");
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "refused by the peer");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+START_TEST(test_expired)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-expired", "ca");
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_reason(c, "the certificate of peer beta expired on ");
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert "
+	    "certificate expired)");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+START_TEST(test_not_yet_valid)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-future", "ca");
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_reason(c, "the certificate of peer beta is not yet valid "
+	    "(not before ");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* No pin and no tls_ca: nothing could vouch for the peer. */
+START_TEST(test_no_ca_no_pin)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self", NULL);
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_reason(c, "no fingerprint is pinned for peer beta and there "
+	    "is no tls_ca");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* --- pinned fingerprints --------------------------------------------- */
+
+START_TEST(test_pin_ok)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self", NULL);
+	const char	*cpins[] = { "sha256:00", fp_beta };
+	const char	*spins[] = { fp_alpha };
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", cpins, 2);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_msg(crc == 0, "client: %s", tls_error(c));
+	ck_assert_msg(src == 0, "server: %s", tls_error(s));
+	ck_assert_msg(tls_verify_peer(s, "alpha", spins, 1) == 0, "%s",
+	    tls_error(s));
+	ck_assert_str_eq(tls_peer_fingerprint(c), fp_beta);
+	roundtrip(c, s, "1 ping\n");
+	roundtrip(s, c, "1 pong\n");
+	/* The wrong peer's pins, after the handshake. */
+	ck_assert_int_eq(tls_verify_peer(s, "alpha", (const char *[]){
+	    fp_beta }, 1), -1);
+	ck_assert_reason(s, "fingerprint mismatch: the certificate of peer "
+	    "alpha is sha256:");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* A pin wins alone: a CA-signed certificate that is not pinned fails. */
+START_TEST(test_pin_mismatch)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	const char	*cpins[] = { fp_beta };
+	struct tls	*c, *s;
+	char		 want[128];
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", cpins, 1);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	snprintf(want, sizeof(want), "fingerprint mismatch: the certificate "
+	    "of peer beta is %s, not the one pinned", tls_ctx_fingerprint(sc));
+	ck_assert_reason(c, want);
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert bad "
+	    "certificate)");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* An expired certificate is refused even when it is pinned. */
+START_TEST(test_pin_expired)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self-expired", NULL);
+	const char	*cpins[] = { tls_ctx_fingerprint(sc) };
+	struct tls	*c, *s;
+	int		 crc, src;
+
+	c = tls_new(cc, sv[0], "beta", cpins, 1);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, -1);
+	ck_assert_reason(c, "the certificate of peer beta expired on ");
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* --- plaintext on the other side ------------------------------------- */
+
+/* A TLS client meets a plaintext server (an old linkd's answer). */
+START_TEST(test_plaintext_server)
+{
+	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
+	struct tls	*c;
+	char		 buf[512];
+	int		 i, rc = -1;
+
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	ck_assert_int_eq(tls_handshake(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(tls_want(c), TLS_WANT_READ);
+	/* What the client sent is a TLS record, not a line. */
+	ck_assert_int_gt(recv(sv[1], buf, sizeof(buf), MSG_PEEK), 2);
+	ck_assert_int_eq(tls_sniff(buf, 2), TLS_SNIFF_TLS);
+	ck_assert_int_eq(tls_sniff(buf, 1), TLS_SNIFF_MORE);
+	ck_assert_int_eq(write(sv[1], "ERR bad hello\n", 14), 14);
+	for (i = 0; i < 10 && rc == -1 && errno == EAGAIN; i++)
+		rc = tls_handshake(c);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_reason(c, "the peer does not speak TLS (plaintext?)");
+	tls_free(c);
+	tls_ctx_free(cc);
+}
+END_TEST
+
+/* A TLS server meets a plaintext client (an old link's hello). */
+START_TEST(test_plaintext_client)
+{
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	struct tls	*s;
+
+	ck_assert_int_eq(write(sv[0], "HELLO 1 alpha\n", 14), 14);
+	ck_assert_int_eq(tls_sniff("HELLO 1 alpha\n", 14), TLS_SNIFF_PLAIN);
+	ck_assert_int_eq(tls_sniff("\x16\x30", 2), TLS_SNIFF_PLAIN);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	ck_assert_int_eq(tls_handshake(s), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_reason(s, "the peer does not speak TLS (plaintext?)");
+	tls_free(s);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* A client without a certificate (not ours: ours always has one). */
+START_TEST(test_no_client_cert)
+{
+	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	struct tls	*s;
+	SSL_CTX		*bare;
+	SSL		*ssl;
+	int		 i, rc = 0, src = 1;
+
+	ck_assert_ptr_nonnull(bare = SSL_CTX_new(TLS_client_method()));
+	SSL_CTX_set_verify(bare, SSL_VERIFY_NONE, NULL);
+	ck_assert_ptr_nonnull(ssl = SSL_new(bare));
+	SSL_set_fd(ssl, sv[0]);
+	SSL_set_connect_state(ssl);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	for (i = 0; i < 20 && src == 1; i++) {
+		rc = SSL_do_handshake(ssl);
+		if (tls_handshake(s) == -1 && errno != EAGAIN)
+			src = -1;
+	}
+	ck_assert_int_eq(src, -1);
+	ck_assert_reason(s, "no certificate from the peer");
+	(void)rc;
+	SSL_free(ssl);
+	SSL_CTX_free(bare);
+	tls_free(s);
+	tls_ctx_free(sc);
+}
+END_TEST
+
+/* --- reload ---------------------------------------------------------- */
+
+/*
+ * A new context (a new certificate) applies to new connections; the old
+ * context is freed at once and its connection carries on.
+ */
+START_TEST(test_reload)
+{
+	struct tls_ctx	*cc, *sc, *sc2;
+	struct tls	*c, *s, *c2, *s2;
+	int		 crc, src, sv2[2];
+	char		 fp1[TLS_FP_LEN + 1];
+
+	cc = ctx(TLS_CLIENT, "alpha", "ca");
+	sc = ctx(TLS_SERVER, "beta", "ca");
+	c = tls_new(cc, sv[0], "beta", NULL, 0);
+	s = tls_new(sc, sv[1], NULL, NULL, 0);
+	handshake(c, s, &crc, &src);
+	ck_assert_int_eq(crc, 0);
+	ck_assert_int_eq(src, 0);
+	snprintf(fp1, sizeof(fp1), "%s", tls_peer_fingerprint(c));
+
+	/* Rotation: beta gets a new key and certificate. */
+	make_host("beta2", "beta", "ca", time(NULL) - DAY,
+	    time(NULL) + 90 * DAY);
+	sc2 = ctx(TLS_SERVER, "beta2", "ca");
+	tls_ctx_free(sc);
+	roundtrip(c, s, "1 still here\n");
+	roundtrip(s, c, "1 yes\n");
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv2), 0);
+	c2 = tls_new(cc, sv2[0], "beta", NULL, 0);
+	s2 = tls_new(sc2, sv2[1], NULL, NULL, 0);
+	tls_ctx_free(sc2);		/* s2 holds it */
+	handshake(c2, s2, &crc, &src);
+	ck_assert_int_eq(crc, 0);
+	ck_assert_int_eq(src, 0);
+	ck_assert_str_ne(tls_peer_fingerprint(c2), fp1);
+	roundtrip(c2, s2, "2 new\n");
+	roundtrip(c, s, "3 old\n");
+	tls_free(c2);
+	tls_free(s2);
+	close(sv2[0]);
+	close(sv2[1]);
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+}
+END_TEST
+
+/* --- contexts and files ---------------------------------------------- */
+
+START_TEST(test_ctx_errors)
+{
+	char	 err[512];
+
+	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, path("alpha.key"),
+	    path("beta.crt"), NULL, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "does not match tls_cert") != NULL, "%s",
+	    err);
+	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, path("alpha.key"),
+	    path("nosuch.crt"), NULL, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "tls_cert ") != NULL &&
+	    strstr(err, "nosuch.crt") != NULL, "%s", err);
+	ck_assert_ptr_null(tls_ctx_new(TLS_SERVER, path("alpha.key"),
+	    path("alpha.crt"), path("alpha.key"), err, sizeof(err)));
+	ck_assert_msg(strstr(err, "tls_ca ") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_check_files)
+{
+	char	 err[512];
+	time_t	 now = time(NULL);
+
+	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
+	    "alpha", now, err, sizeof(err)), 0);
+	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("beta.crt"),
+	    "alpha", now, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
+	ck_assert_int_eq(tls_check_files(path("beta-expired.key"),
+	    path("beta-expired.crt"), "beta", now, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "tls_cert expired on ") != NULL, "%s", err);
+	ck_assert_int_eq(tls_check_files(path("beta-future.key"),
+	    path("beta-future.crt"), "beta", now, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "tls_cert is not yet valid") != NULL, "%s",
+	    err);
+	/* Warnings: another name; expiring within 30 days. */
+	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
+	    "delta", now, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "is for alpha, not for host_name delta") !=
+	    NULL, "%s", err);
+	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
+	    "alpha", now + 70 * DAY, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(err, "expires on ") != NULL, "%s", err);
+	ck_assert_int_eq(tls_check_files(path("nosuch.key"), path("alpha.crt"),
+	    "alpha", now, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "tls_key: cannot read ") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_write_no_overwrite)
+{
+	EVP_PKEY	*key;
+	struct stat	 st;
+	char		 err[512];
+
+	ck_assert_int_eq(stat(path("alpha.key"), &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert_ptr_nonnull(key = tlsgen_key());
+	ck_assert_int_eq(tlsgen_write(path("alpha.key"), key, NULL, NULL, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "exists already: not replacing it") != NULL,
+	    "%s", err);
+	/* The certificate exists: the new key is removed again. */
+	ck_assert_int_eq(tlsgen_write(path("new.key"), key, path("alpha.crt"),
+	    NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(access(path("new.key"), F_OK), -1);
+	EVP_PKEY_free(key);
+}
+END_TEST
+
+/* --- linkmaster.conf --------------------------------------------------- */
+
+static struct config *
+conf(const char *text, struct errlist *errs)
+{
+	FILE	*fp;
+
+	ck_assert_ptr_nonnull(fp = fopen(path("linkmaster.conf"), "w"));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	errlist_init(errs);
+	return config_load(tdir, errs);
+}
+
+static void
+conf_error(const char *text, const char *want)
+{
+	struct errlist	 errs;
+	struct config	*c;
+
+	c = conf(text, &errs);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_msg(strstr(errs.msg[0], want) != NULL, "\"%s\" lacks "
+	    "\"%s\"", errs.msg[0], want);
+	errlist_free(&errs);
+}
+
+START_TEST(test_conf_tls)
+{
+	struct errlist	 errs;
+	struct config	*c;
+	char		 text[1024];
+
+	/* Before TLS: no key, every peer plaintext unless it says yes. */
+	c = conf("peer beta { address = \"127.0.0.2\" port = 7070 }\n",
+	    &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(c->tls_key);
+	ck_assert_int_eq(c->peers[0].tls, PEER_TLS_DEFAULT);
+	ck_assert_int_eq(config_peer_tls(c, &c->peers[0]), 0);
+	ck_assert_int_eq(c->peers[0].nfingerprints, 0);
+	config_free(c);
+	errlist_free(&errs);
+
+	/* With a key: TLS unless "tls = no"; fingerprints canonical. */
+	snprintf(text, sizeof(text),
+	    "tls_key = \"alpha.key\"\ntls_cert = \"%s\"\n"
+	    "peer beta {\n address = \"10.0.0.2\"\n port = 7070\n"
+	    " fingerprint = { \"SHA256:%s\", \"%s\" }\n}\n"
+	    "peer gamma { address = \"::1\" port = 7070 tls = no }\n",
+	    path("alpha.crt"),
+	    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89", fp_alpha);
+	c = conf(text, &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msg[0] : "");
+	ck_assert_str_eq(c->tls_key, path("alpha.key"));
+	ck_assert_str_eq(c->tls_cert, path("alpha.crt"));
+	ck_assert_ptr_null(c->tls_ca);
+	ck_assert_int_eq(config_peer_tls(c, &c->peers[0]), 1);
+	ck_assert_int_eq(c->peers[0].nfingerprints, 2);
+	ck_assert_str_eq(c->peers[0].fingerprints[0], "sha256:"
+	    "abcdef0123456789abcdef0123456789"
+	    "abcdef0123456789abcdef0123456789");
+	ck_assert_str_eq(c->peers[0].fingerprints[1], fp_alpha);
+	ck_assert_int_eq(c->peers[1].tls, PEER_TLS_NO);
+	ck_assert_int_eq(config_peer_tls(c, &c->peers[1]), 0);
+	config_free(c);
+	errlist_free(&errs);
+}
+END_TEST
+
+START_TEST(test_conf_tls_errors)
+{
+	conf_error("peer beta {\n address = h\n port = 1\n fingerprint = "
+	    "\"sha1:00\"\n}\n", ":4: peer \"beta\": option \"fingerprint\": "
+	    "bad fingerprint: \"sha1:00\" (want \"sha256:\" and 64 hex digits");
+	conf_error("peer beta {\n address = h\n port = 1\n fingerprint = "
+	    "\"sha256:abc\"\n}\n", "bad fingerprint: \"sha256:abc\"");
+	conf_error("peer beta { address = h port = 1 fingerprint = \"sha256:"
+	    "ab:cd\" }\n", "bad fingerprint");
+	conf_error("peer beta { address = h port = 1 fingerprint = \"sha256:"
+	    "zz0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	    "abcd\" }\n", "bad fingerprint");
+	conf_error("peer beta {\n address = h\n port = 1\n tls = maybe\n}\n",
+	    ":4: peer \"beta\": option \"tls\": bad value: \"maybe\" (want "
+	    "yes or no)");
+	conf_error("tls_key = \"k\"\n", "tls_key is set but not tls_cert");
+	conf_error("tls_cert = \"c\"\n", "tls_cert is set but not tls_key");
+	conf_error("peer beta { address = h port = 1 tls = yes }\n",
+	    "peer \"beta\": tls = yes needs this host's tls_key and tls_cert");
+	conf_error("tls_key = k\ntls_cert = c\n"
+	    "peer beta { address = h port = 1 }\n",
+	    "peer \"beta\": no way to authenticate it: give its fingerprint, "
+	    "or tls_ca (or tls = no)");
+}
+END_TEST
+
+START_TEST(test_fingerprint_parse)
+{
+	char	 out[TLS_FP_LEN + 1];
+
+	ck_assert_int_eq(config_fingerprint_parse(fp_alpha, out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, fp_alpha);
+	ck_assert_int_eq(config_fingerprint_parse(fp_alpha, out, 10), -1);
+	ck_assert_int_eq(config_fingerprint_parse("", out, sizeof(out)), -1);
+	ck_assert_int_eq(config_fingerprint_parse("sha256:", out,
+	    sizeof(out)), -1);
+	/* 65 digits, or a colon form with one pair short. */
+	ck_assert_int_eq(config_fingerprint_parse("sha256:"
+	    "00000000000000000000000000000000"
+	    "000000000000000000000000000000000", out, sizeof(out)), -1);
+	ck_assert_int_eq(config_fingerprint_parse("sha256:"
+	    "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	    "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:", out,
+	    sizeof(out)), -1);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("tls");
+	TCase	*tc = tcase_create("tls");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_ca_ok);
+	tcase_add_test(tc, test_wrong_ca_server);
+	tcase_add_test(tc, test_wrong_ca_client);
+	tcase_add_test(tc, test_name_mismatch);
+	tcase_add_test(tc, test_expired);
+	tcase_add_test(tc, test_not_yet_valid);
+	tcase_add_test(tc, test_no_ca_no_pin);
+	tcase_add_test(tc, test_pin_ok);
+	tcase_add_test(tc, test_pin_mismatch);
+	tcase_add_test(tc, test_pin_expired);
+	tcase_add_test(tc, test_plaintext_server);
+	tcase_add_test(tc, test_plaintext_client);
+	tcase_add_test(tc, test_no_client_cert);
+	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_ctx_errors);
+	tcase_add_test(tc, test_check_files);
+	tcase_add_test(tc, test_write_no_overwrite);
+	tcase_add_test(tc, test_conf_tls);
+	tcase_add_test(tc, test_conf_tls_errors);
+	tcase_add_test(tc, test_fingerprint_parse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
