@@ -73,8 +73,8 @@ enum sess_state {
 };
 
 /*
- * One request from the link: waiting for a backend connection (with its
- * payload), then outstanding on one (the payload no longer kept).
+ * One request from the link waiting for a backend connection, with its
+ * payload.  Once sent only its id is kept, in the connection's ring.
  */
 struct lreq {
 	TAILQ_ENTRY(lreq)	 entry;
@@ -90,7 +90,8 @@ struct bconn {
 	TAILQ_ENTRY(bconn)	 entry;		/* s->conns, oldest first */
 	struct sess		*s;
 	struct lconn		*c;
-	struct lreqlist		 sent;		/* outstanding, in order */
+	uint64_t		*sent;		/* ring of D.depth ids */
+	int			 head;		/* oldest outstanding */
 	int			 nsent;
 	long long		 progress;	/* us: last reply, first sent */
 };

@@ -46,21 +46,24 @@ lreq_new(uint64_t id, const char *payload, size_t len)
 	return r;
 }
 
+/* The id of b's i-th outstanding request, oldest first. */
+static uint64_t
+bconn_sent(struct bconn *b, int i)
+{
+	return b->sent[(b->head + i) % D.depth];
+}
+
 /* Forget b; whatever was outstanding on it has been answered already. */
 static void
 bconn_drop(struct bconn *b)
 {
 	struct sess	*s = b->s;
-	struct lreq	*r;
 
-	while ((r = TAILQ_FIRST(&b->sent)) != NULL) {
-		TAILQ_REMOVE(&b->sent, r, entry);
-		free(r);
-	}
 	s->nsent -= b->nsent;
 	TAILQ_REMOVE(&s->conns, b, entry);
 	s->nconns--;
 	lconn_free(b->c);
+	free(b->sent);
 	free(b);
 }
 
@@ -73,19 +76,20 @@ static void
 bconn_fail(struct bconn *b, const char *why)
 {
 	struct sess	*s = b->s;
-	struct lreq	*r;
+	int		 i;
 
-	if ((r = TAILQ_FIRST(&b->sent)) == NULL)
+	if (b->nsent == 0)
 		/* An idle backend connection went away: fine. */
 		log_debug("backend %s: %s (idle connection)", s->backend, why);
 	else if (b->nsent == 1)
 		log_warnx("backend %s: %s (request %" PRIu64 " from %s)",
-		    s->backend, why, r->id, s->name);
+		    s->backend, why, bconn_sent(b, 0), s->name);
 	else
 		log_warnx("backend %s: %s (request %" PRIu64 " and %d more "
-		    "from %s)", s->backend, why, r->id, b->nsent - 1, s->name);
-	TAILQ_FOREACH(r, &b->sent, entry)
-		sess_reply_error(s, r->id, why);
+		    "from %s)", s->backend, why, bconn_sent(b, 0),
+		    b->nsent - 1, s->name);
+	for (i = 0; i < b->nsent; i++)
+		sess_reply_error(s, bconn_sent(b, i), why);
 	bconn_drop(b);
 	pool_dispatch(s);
 }
@@ -112,7 +116,7 @@ bconn_readable(struct lconn *c, short what, void *arg)
 {
 	struct bconn	*b = arg;
 	struct sess	*s = b->s;
-	struct lreq	*r;
+	uint64_t	 id;
 	const char	*line;
 	size_t		 len;
 	ssize_t		 n;
@@ -134,12 +138,11 @@ bconn_readable(struct lconn *c, short what, void *arg)
 			bconn_fail(b, "reply too long");
 			return;
 		}
-		r = TAILQ_FIRST(&b->sent);
-		TAILQ_REMOVE(&b->sent, r, entry);
+		id = bconn_sent(b, 0);
+		b->head = (b->head + 1) % D.depth;
 		b->nsent--;
 		s->nsent--;
-		sess_reply(s, r->id, line, len);
-		free(r);
+		sess_reply(s, id, line, len);
 		lconn_consume(c, len + 1);
 		b->progress = sess_now(s);
 	}
@@ -173,7 +176,8 @@ bconn_open(struct sess *s, char *err, size_t errlen)
 		return NULL;
 	b = xcalloc(1, sizeof(*b));
 	b->s = s;
-	TAILQ_INIT(&b->sent);
+	/* pool_pick never gives b more than D.depth requests at once. */
+	b->sent = xcalloc((size_t)D.depth, sizeof(*b->sent));
 	/* Requests are written before replies: the backend starts on them. */
 	b->c = lconn_new(s->fl, fd, LCONN_FIRST, bconn_readable,
 	    bconn_written, b);
@@ -184,14 +188,18 @@ bconn_open(struct sess *s, char *err, size_t errlen)
 	return b;
 }
 
-/* r goes out on b now (its payload may be elsewhere: pool_request). */
+/*
+ * Request id goes out on b now; only its id is kept, in a ring rather
+ * than an allocation per request (the payload may be in the link's
+ * input buffer: pool_request).
+ */
 static void
-bconn_send(struct bconn *b, struct lreq *r, const char *payload, size_t len)
+bconn_send(struct bconn *b, uint64_t id, const char *payload, size_t len)
 {
 	struct timeval	 tv;
 
 	lconn_add(b->c, NULL, 0, payload, len);
-	TAILQ_INSERT_TAIL(&b->sent, r, entry);
+	b->sent[(b->head + b->nsent) % D.depth] = id;
 	if (b->nsent++ == 0) {
 		lconn_read_on(b->c, 1, ms_timeval(D.backend_ms, &tv));
 		b->progress = sess_now(b->s);
@@ -304,7 +312,8 @@ pool_dispatch(struct sess *s)
 			free(r);
 			continue;
 		}
-		bconn_send(b, r, r->payload, r->len);
+		bconn_send(b, r->id, r->payload, r->len);
+		free(r);
 	}
 	pool_watch(s);
 	sess_settle(s);
@@ -321,7 +330,7 @@ pool_request(struct sess *s, uint64_t id, const char *payload, size_t plen)
 	/* Straight out when nothing waits before it: no copy kept. */
 	if (TAILQ_EMPTY(&s->wait)) {
 		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {
-			bconn_send(b, lreq_new(id, NULL, 0), payload, plen);
+			bconn_send(b, id, payload, plen);
 			return;
 		}
 		if (err[0] != '\0') {
