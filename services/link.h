@@ -23,7 +23,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/tree.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +63,7 @@ struct client;
 
 struct req {
 	TAILQ_ENTRY(req)	 centry;	/* client's FIFO */
-	RB_ENTRY(req)		 ientry;	/* in flight, by id */
+	TAILQ_ENTRY(req)	 ientry;	/* in flight: L.inflight */
 	TAILQ_ENTRY(req)	 dentry;	/* in flight, by deadline */
 	struct client		*c;		/* NULL: gone, or replay */
 	enum req_kind		 kind;
@@ -79,7 +78,14 @@ struct req {
 };
 
 TAILQ_HEAD(reqlist, req);
-RB_HEAD(reqtree, req);
+TAILQ_HEAD(reqbucket, req);
+
+/*
+ * In-flight requests by id: ids are consecutive, so id modulo a power
+ * of two spreads them evenly, and a lookup costs less than a tree's.
+ * Each bucket is in the order sent, as replies mostly come.
+ */
+#define LINK_INFLIGHT_BUCKETS	256
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -133,7 +139,7 @@ struct link {
 
 	/* Requests. */
 	uint64_t		 last_id;
-	struct reqtree		 inflight;
+	struct reqbucket	 inflight[LINK_INFLIGHT_BUCKETS];
 	struct reqlist		 deadlines;	/* same, oldest 1st */
 	struct event		*timeout_ev;
 	struct req		*replay;

@@ -15,7 +15,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/time.h>
-#include <sys/tree.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -30,25 +29,15 @@
 #include "queue.h"
 #include "util.h"
 
-/* libbsd's RB_GENERATE_STATIC uses it, and glibc does not define it. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
-
-static int
-req_cmp(struct req *a, struct req *b)
-{
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-RB_GENERATE_STATIC(reqtree, req, ientry, req_cmp)
-
 static void	req_timeout_cb(int, short, void *);
 
 void
 req_init(void)
 {
-	RB_INIT(&L.inflight);
+	int	 i;
+
+	for (i = 0; i < LINK_INFLIGHT_BUCKETS; i++)
+		TAILQ_INIT(&L.inflight[i]);
 	TAILQ_INIT(&L.deadlines);
 	if ((L.timeout_ev = evtimer_new(L.base, req_timeout_cb,
 	    NULL)) == NULL)
@@ -152,14 +141,15 @@ req_enqueue(struct req *r)
 static void
 inflight_add(struct req *r)
 {
-	RB_INSERT(reqtree, &L.inflight, r);
+	TAILQ_INSERT_TAIL(&L.inflight[r->id % LINK_INFLIGHT_BUCKETS], r,
+	    ientry);
 	TAILQ_INSERT_TAIL(&L.deadlines, r, dentry);
 }
 
 static void
 inflight_remove(struct req *r)
 {
-	RB_REMOVE(reqtree, &L.inflight, r);
+	TAILQ_REMOVE(&L.inflight[r->id % LINK_INFLIGHT_BUCKETS], r, ientry);
 	TAILQ_REMOVE(&L.deadlines, r, dentry);
 }
 
@@ -170,7 +160,7 @@ req_inflight(void)
 	struct req	*r;
 	int		 n = 0;
 
-	RB_FOREACH(r, reqtree, &L.inflight)
+	TAILQ_FOREACH(r, &L.deadlines, dentry)
 		n++;
 	return n;
 }
@@ -178,7 +168,7 @@ req_inflight(void)
 int
 req_none_inflight(void)
 {
-	return RB_EMPTY(&L.inflight);
+	return TAILQ_EMPTY(&L.deadlines);
 }
 
 static void
@@ -232,13 +222,17 @@ req_fail(struct req *r)
 	}
 }
 
-/* Everything in flight, in id order (so the queue keeps that order). */
+/*
+ * Everything in flight, critical requests in id order (so the queue
+ * keeps that order): the deadline list has them in the order sent, as
+ * only a replay is ever put back on it (req_timeout_cb).
+ */
 void
 req_fail_all(void)
 {
 	struct req	*r;
 
-	while ((r = RB_MIN(reqtree, &L.inflight)) != NULL) {
+	while ((r = TAILQ_FIRST(&L.deadlines)) != NULL) {
 		inflight_remove(r);
 		req_fail(r);
 	}
@@ -297,10 +291,12 @@ req_known(uint64_t id)
 void
 req_reply(uint64_t id, const char *payload, size_t plen)
 {
-	struct req	 key, *r;
+	struct req	*r;
 
-	key.id = id;
-	if ((r = RB_FIND(reqtree, &L.inflight, &key)) == NULL) {
+	TAILQ_FOREACH(r, &L.inflight[id % LINK_INFLIGHT_BUCKETS], ientry)
+		if (r->id == id)
+			break;
+	if (r == NULL) {
 		log_debug("late reply %" PRIu64 " from %s dropped", id,
 		    L.peer);
 		return;
