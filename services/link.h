@@ -87,6 +87,13 @@ TAILQ_HEAD(reqbucket, req);
  */
 #define LINK_INFLIGHT_BUCKETS	256
 
+/*
+ * Freed requests kept for the next ones (req_free): calloc and free
+ * were a tenth of the link's work per request.  Enough for a busy
+ * window, little memory for an idle helper after a burst.
+ */
+#define LINK_SPARE_REQS		256
+
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	TAILQ_ENTRY(client)	 kentry;	/* L.kicks */
@@ -141,6 +148,8 @@ struct link {
 	uint64_t		 last_id;
 	struct reqbucket	 inflight[LINK_INFLIGHT_BUCKETS];
 	struct reqlist		 deadlines;	/* same, oldest 1st */
+	struct reqlist		 spare;		/* freed, for reuse */
+	int			 nspare;
 	struct event		*timeout_ev;
 	struct req		*replay;
 	unsigned		 replay_attempt;

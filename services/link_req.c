@@ -39,6 +39,7 @@ req_init(void)
 	for (i = 0; i < LINK_INFLIGHT_BUCKETS; i++)
 		TAILQ_INIT(&L.inflight[i]);
 	TAILQ_INIT(&L.deadlines);
+	TAILQ_INIT(&L.spare);
 	if ((L.timeout_ev = evtimer_new(L.base, req_timeout_cb,
 	    NULL)) == NULL)
 		fatalx("cannot create events");
@@ -50,7 +51,12 @@ req_new(struct client *c, enum req_kind kind, char *line, size_t len)
 {
 	struct req	*r;
 
-	r = xcalloc(1, sizeof(*r));
+	if ((r = TAILQ_FIRST(&L.spare)) != NULL) {
+		TAILQ_REMOVE(&L.spare, r, centry);
+		L.nspare--;
+		memset(r, 0, sizeof(*r));
+	} else
+		r = xcalloc(1, sizeof(*r));
 	r->c = c;
 	r->kind = kind;
 	r->line = line;
@@ -63,7 +69,11 @@ req_free(struct req *r)
 {
 	free(r->line);
 	free(r->reply);
-	free(r);
+	if (L.nspare < LINK_SPARE_REQS) {
+		TAILQ_INSERT_HEAD(&L.spare, r, centry);
+		L.nspare++;
+	} else
+		free(r);
 }
 
 /*
