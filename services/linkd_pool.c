@@ -120,6 +120,7 @@ bconn_readable(struct lconn *c, short what, void *arg)
 	const char	*line;
 	size_t		 len;
 	ssize_t		 n;
+	int		 replied = 0;
 	char		 e[128];
 
 	if (what & EV_TIMEOUT) {
@@ -144,8 +145,11 @@ bconn_readable(struct lconn *c, short what, void *arg)
 		s->nsent--;
 		sess_reply(s, id, line, len);
 		lconn_consume(c, len + 1);
-		b->progress = sess_now(s);
+		replied = 1;
 	}
+	/* Once per read, not per line: the loop's time is cached anyway. */
+	if (replied)
+		b->progress = sess_now(s);
 	if (b->nsent == 0 && lconn_inlen(c) > 0) {
 		/* More lines than requests: we cannot pair them up. */
 		log_warnx("backend %s sent a line no request was waiting "
