@@ -8,6 +8,14 @@
  * error is freed and NULL is returned.  Nothing here logs or exits, except
  * on allocation failure (fatal, like every x*alloc).
  *
+ * A bad value does not stop the parse: its callback records the error,
+ * stores a stand-in (config_bad_value) and lets libconfuse go on, so that
+ * one "linkmaster check" lists every bad value, not only the first.  The
+ * load fails all the same, and nothing is filled in.  Only what libconfuse
+ * cannot read past (a syntax error: an unknown option, an unbalanced
+ * brace, a file that ends too soon, a section defined twice, a failed
+ * include) stops it.
+ *
  * libconfuse 3.3 habits worked around here:
  *  - a relative include() would resolve against the cwd, and an error in
  *    an included file leaks its fd: our own "include" resolves against the
@@ -60,6 +68,7 @@ static struct {
 	struct errlist	*errs;
 	const char	*confdir;
 	int		 depth;		/* of include() */
+	unsigned int	 bad;		/* config_ranges[i] was bad: bit i */
 } config_ctx;
 
 /* Numeric options: bounds, and whether the value is a time (kept in ms). */
@@ -327,6 +336,21 @@ config_at_eof(cfg_t *cfg, const char *value)
 	return 1;
 }
 
+/*
+ * After a string option's bad value was reported: store a stand-in and
+ * return 0, so that libconfuse goes on and the next bad value is reported
+ * too.  The error already fails the load, so the stand-in (the default,
+ * or the bad value itself where there is none: libconfuse wants a
+ * string) is never used.
+ */
+static int
+config_bad_value(cfg_opt_t *opt, const char *value, void *res)
+{
+	*(const char **)res = opt->def.string != NULL ? opt->def.string :
+	    value;
+	return 0;
+}
+
 /* Parse callback of every numeric option (plain numbers and times). */
 static int
 config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
@@ -346,30 +370,35 @@ config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		if (parse_time(value, CONFIG_TIME_MAX, &v) == -1) {
 			cfg_error(cfg, "option \"%s\": bad time value: \"%s\"",
 			    opt->name, value);
-			return -1;
+			goto bad;
 		}
 		if (v < r->min || v > r->max) {
 			cfg_error(cfg, "option \"%s\": out of range (%s..%s): "
 			    "\"%s\"", opt->name,
 			    fmt_time(r->min, lo, sizeof(lo)),
 			    fmt_time(r->max, hi, sizeof(hi)), value);
-			return -1;
+			goto bad;
 		}
 	} else {
 		/* parse_num takes any long long; check the bounds apart. */
 		if (parse_num(value, LLONG_MIN, LLONG_MAX, &v) == -1) {
 			cfg_error(cfg, "option \"%s\": bad number: \"%s\"",
 			    opt->name, value);
-			return -1;
+			goto bad;
 		}
 		if (v < r->min || v > r->max) {
 			cfg_error(cfg, "option \"%s\": out of range "
 			    "(%lld..%lld): \"%s\"", opt->name, r->min, r->max,
 			    value);
-			return -1;
+			goto bad;
 		}
 	}
 	*(long *)res = (long)v;
+	return 0;
+ bad:
+	/* Go on with the default; config_check must not trust it. */
+	config_ctx.bad |= 1U << (r - config_ranges);
+	*(long *)res = opt->def.number;
 	return 0;
 }
 
@@ -380,7 +409,7 @@ config_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		return -1;
 	if (*value == '\0') {
 		cfg_error(cfg, "option \"%s\": empty path", opt->name);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -412,7 +441,7 @@ config_cb_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 	if (!config_word_ok(value, extra)) {
 		cfg_error(cfg, "option \"%s\": bad value: \"%s\"", opt->name,
 		    value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -427,7 +456,7 @@ config_cb_facility(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	if (log_facility(value) == -1) {
 		cfg_error(cfg, "option \"%s\": unknown facility: \"%s\"",
 		    opt->name, value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -461,7 +490,7 @@ config_cb_host(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		    opt->name, value, strcmp(opt->name, "inet_interfaces") == 0 ?
 		    "all, loopback-only, or one host name or address" :
 		    "one host name or address");
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -479,14 +508,14 @@ config_cb_env(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 	if (!config_word_ok(value, "_") || (*value >= '0' && *value <= '9')) {
 		cfg_error(cfg, "option \"%s\": bad variable name: \"%s\"",
 		    opt->name, value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strncmp(value, reserved[i], strlen(reserved[i])) == 0) {
 			cfg_error(cfg, "option \"%s\": \"%s\": %s* variables "
 			    "are set by the master", opt->name, value,
 			    reserved[i]);
-			return -1;
+			return config_bad_value(opt, value, res);
 		}
 	*(const char **)res = value;
 	return 0;
@@ -504,7 +533,7 @@ config_cb_port(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 	if (parse_num(value, 1, 65535, &v) == -1) {
 		cfg_error(cfg, "option \"%s\": bad port: \"%s\" (want 1..65535)",
 		    opt->name, value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	/* libconfuse copies the string at once, so a static buffer will do. */
 	snprintf(buf, sizeof(buf), "%lld", v);
@@ -553,7 +582,8 @@ config_cb_fingerprint(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		cfg_error(cfg, "option \"%s\": bad fingerprint: \"%s\" (want "
 		    "\"sha256:\" and 64 hex digits, as \"linkmaster "
 		    "tls-fingerprint\" prints it)", opt->name, value);
-		return -1;
+		/* The stand-in counts as "a fingerprint was given". */
+		return config_bad_value(opt, value, res);
 	}
 	/* libconfuse copies the string at once, so a static buffer will do. */
 	*(const char **)res = buf;
@@ -568,7 +598,9 @@ config_cb_yesno(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
 		cfg_error(cfg, "option \"%s\": bad value: \"%s\" (want yes "
 		    "or no)", opt->name, value);
-		return -1;
+		/* "no": no TLS check of the peer built on a stand-in. */
+		*(const char **)res = "no";
+		return 0;
 	}
 	*(const char **)res = value;
 	return 0;
@@ -590,6 +622,7 @@ config_peer_tls(const struct config *c, const struct peer *p)
 /*
  * Validate a peer section once it is closed.  libconfuse calls this with
  * the parent; the new section is the last one.  The line is that of "}".
+ * Errors are recorded and the parse goes on (the load fails all the same).
  */
 static int
 config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
@@ -604,16 +637,11 @@ config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
 	if (!peer_name_valid(name != NULL ? name : "", &why)) {
 		cfg_error(cfg, "peer \"%s\": bad name: %s",
 		    name != NULL ? name : "", why);
-		return -1;
 	}
-	if (cfg_getstr(sec, "address") == NULL) {
+	if (cfg_getstr(sec, "address") == NULL)
 		cfg_error(cfg, "peer \"%s\": missing \"address\"", name);
-		return -1;
-	}
-	if (cfg_getstr(sec, "port") == NULL) {
+	if (cfg_getstr(sec, "port") == NULL)
 		cfg_error(cfg, "peer \"%s\": missing \"port\"", name);
-		return -1;
-	}
 	return 0;
 }
 
@@ -724,7 +752,7 @@ config_cb_signal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		cfg_error(cfg, "option \"%s\": bad signal: \"%s\" (want a "
 		    "name such as TERM, INT, QUIT, or a number)", opt->name,
 		    value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -739,7 +767,7 @@ config_cb_kill_mode(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	if (config_kill_mode_parse(value) == -1) {
 		cfg_error(cfg, "option \"%s\": bad value: \"%s\" (want "
 		    "control-group or mixed)", opt->name, value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -754,7 +782,7 @@ config_cb_level(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *res)
 		cfg_error(cfg, "option \"%s\": bad log level: \"%s\" (want "
 		    "emerg, alert, crit, err, warning, notice, info or debug)",
 		    opt->name, value);
-		return -1;
+		return config_bad_value(opt, value, res);
 	}
 	*(const char **)res = value;
 	return 0;
@@ -781,7 +809,7 @@ config_cb_service(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "service \"%s\": bad title (want "
 		    "\"NAME/TYPE\" of a master.cf entry, as \"echo/unix\")",
 		    title != NULL ? title : "");
-		return -1;
+		/* Recorded: go on (config_fill_service never sees it). */
 	}
 	return 0;
 }
@@ -1117,6 +1145,13 @@ config_parse(cfg_t *cfg, const char *file)
 	return -1;
 }
 
+/* A string that is NULL only after an error already reported. */
+static char *
+config_strdup0(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
 static char **
 config_strlist(cfg_t *cfg, const char *name, int *np)
 {
@@ -1135,11 +1170,17 @@ config_strlist(cfg_t *cfg, const char *name, int *np)
 static void
 config_fill_service(struct svcconf *sc, cfg_t *sec)
 {
-	const char	*title = cfg_title(sec), *slash = strrchr(title, '/');
+	const char	*title = cfg_title(sec), *slash;
 
 	*sc = config_svc_default;
-	sc->name = xstrndup(title, slash - title);
-	sc->type = xstrdup(slash + 1);
+	if (title != NULL && (slash = strrchr(title, '/')) != NULL) {
+		sc->name = xstrndup(title, slash - title);
+		sc->type = xstrdup(slash + 1);
+	} else {
+		/* A bad title, reported already: the load fails. */
+		sc->name = config_strdup0(title);
+		sc->type = xstrdup("");
+	}
 	sc->file = xstrdup(sec->filename != NULL ? sec->filename : "");
 	sc->line = sec->line;
 	sc->stop_signal = config_signal_parse(cfg_getstr(sec, "stop_signal"));
@@ -1234,7 +1275,11 @@ config_check_tls(const struct config *c, struct errlist *errs)
 	}
 }
 
-/* Copy the parsed values into c. */
+/*
+ * Copy the parsed values into c.  After a bad value some are stand-ins
+ * (a peer's missing address is "", a bad service title has no "/"): c is
+ * then only looked at by config_check, and freed.
+ */
 static void
 config_fill(struct config *c, cfg_t *cfg)
 {
@@ -1277,8 +1322,10 @@ config_fill(struct config *c, cfg_t *cfg)
 	for (i = 0; i < n; i++) {
 		sec = cfg_getnsec(cfg, "peer", i);
 		c->peers[i].name = xstrdup(cfg_title(sec));
-		c->peers[i].address = xstrdup(cfg_getstr(sec, "address"));
-		c->peers[i].port = xstrdup(cfg_getstr(sec, "port"));
+		/* NULL only if reported missing: the load fails anyway. */
+		c->peers[i].address = config_strdup0(cfg_getstr(sec,
+		    "address"));
+		c->peers[i].port = config_strdup0(cfg_getstr(sec, "port"));
 		c->peers[i].file = xstrdup(sec->filename != NULL ?
 		    sec->filename : c->conf_file);
 		c->peers[i].line = sec->line;
@@ -1294,13 +1341,31 @@ config_fill(struct config *c, cfg_t *cfg)
 	c->nservices = (int)n;
 }
 
-/* Checks that involve more than one option (no line to point at). */
+/* Whether option name had a bad value (its value is a stand-in). */
+static int
+config_was_bad(const char *name)
+{
+	const struct config_range *r = config_range(name);
+
+	return r != NULL && (config_ctx.bad & (1U << (r - config_ranges)));
+}
+
+/*
+ * Checks that involve more than one option (no line to point at, or the
+ * line of the peer).  Each check adds its own error and none stops the
+ * others; they run even after bad values, so that one "check" lists
+ * everything.  A check is skipped when one of its options was bad: that
+ * error is reported already, and the stand-in value would make this one
+ * a lie.  (The TLS stand-ins are chosen so that they trip no check.)
+ */
 static void
 config_check(const struct config *c, struct errlist *errs)
 {
 	char	 a[32], b[32];
 
-	if (c->throttle_max < c->throttle_min)
+	if (!config_was_bad("throttle_min") &&
+	    !config_was_bad("throttle_max") &&
+	    c->throttle_max < c->throttle_min)
 		errlist_add(errs, "%s: throttle_max (%s) is less than "
 		    "throttle_min (%s)", c->conf_file,
 		    fmt_time(c->throttle_max, a, sizeof(a)),
@@ -1347,7 +1412,13 @@ config_load(const char *confdir, struct errlist *errs)
 	config_ctx.errs = errs;
 	config_ctx.confdir = c->confdir;
 	config_ctx.depth = 0;
+	config_ctx.bad = 0;
 
+	/*
+	 * A parse that went through may still have recorded bad values
+	 * (with stand-ins): the cross-option checks run all the same, and
+	 * then c is freed below, so nothing is half-applied.
+	 */
 	if (config_parse(cfg, c->conf_file) == 0) {
 		config_fill(c, cfg);
 		config_check(c, errs);

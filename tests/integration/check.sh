@@ -2,10 +2,11 @@
 # check.sh: what "linkmaster check" adds for the operator: an inet host
 # name that does not resolve is an error at its line (a name in .invalid
 # fails locally, no network needed), a missing syslog_socket is a warning
-# (exit 0), and start refuses what check refuses.
+# (exit 0), start refuses what check refuses, and every bad value of
+# linkmaster.conf is reported, not only the first.
 . "$(dirname "$0")/lib.sh"
 
-plan 11
+plan 12
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -74,4 +75,19 @@ QL=$(grep -n oops "$CONF/linkmaster.conf" | cut -d: -f1)
 lm check
 ok '[ "$LM_RC" = 1 ] && grep -qx "$CONF/linkmaster.conf:$QL: unclosed quote (\")" "$T/err"' \
     "an unclosed quote is named at its line ($QL)"
+diag_file "$T/err"
+
+# Every bad value of linkmaster.conf is reported at its line, not only the
+# first (libconfuse goes on after a value error; the load still fails).
+lm_conf 'max_use = abc' 'syslog_facility = "nosuch"' 'stop_timeout = 1x'
+LC=$CONF/linkmaster.conf
+L1=$(grep -n '^max_use = abc' "$LC" | cut -d: -f1)
+L2=$(grep -n '^syslog_facility' "$LC" | cut -d: -f1)
+L3=$(grep -n '^stop_timeout = 1x' "$LC" | cut -d: -f1)
+lm check
+ok '[ "$LM_RC" = 1 ] &&
+    grep -qx "$LC:$L1: option \"max_use\": bad number: \"abc\"" "$T/err" &&
+    grep -qx "$LC:$L2: option \"syslog_facility\": unknown facility: \"nosuch\"" "$T/err" &&
+    grep -qx "$LC:$L3: option \"stop_timeout\": bad time value: \"1x\"" "$T/err"' \
+    "check reports all three bad values at their lines ($L1, $L2, $L3), exit 1"
 diag_file "$T/err"

@@ -89,7 +89,9 @@ expect_error(const char *text, const char *want)
 
 	c = load_text(text);
 	ck_assert_ptr_null(c);
-	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_msg(errs.n == 1, "%zu errors, want 1 (%s): first \"%s\", "
+	    "second \"%s\"", errs.n, want, errs.n > 0 ? errs.msg[0] : "",
+	    errs.n > 1 ? errs.msg[1] : "");
 	ck_assert_str_eq(errs.msg[0], want);
 }
 
@@ -767,7 +769,7 @@ START_TEST(test_err_peer_bad_port)
 	    "peer \"beta\": option \"port\": bad port: \"70000\" "
 	    "(want 1..65535)");
 	errlist_free(&errs);
-	expect_conf_error("peer beta { port = \"http\" }\n", 1,
+	expect_conf_error("peer beta { address = h port = \"http\" }\n", 1,
 	    "peer \"beta\": option \"port\": bad port: \"http\" "
 	    "(want 1..65535)");
 }
@@ -1117,6 +1119,66 @@ START_TEST(test_comment_in_list)
 }
 END_TEST
 
+/*
+ * Every bad value is reported with its own line, not only the first:
+ * libconfuse goes on after a value error, the load still fails as a whole.
+ * The cross-option check is reported too, except where an operand was
+ * itself bad (its stand-in value would make the message a lie).
+ */
+START_TEST(test_err_every_value)
+{
+	struct config	*c;
+	char		*want[4];
+	size_t		 i;
+
+	c = load_text("max_use = abc\n"
+	    "syslog_facility = nosuch\n"
+	    "peer \"beta\" {\n"
+	    "\taddress = \"127.0.0.1\"\n"
+	    "\tport = 70000\n"
+	    "}\n"
+	    "throttle_min = 2s\n"
+	    "throttle_max = 1s\n");
+	ck_assert_ptr_null(c);
+	xasprintf(&want[0], "%s:1: option \"max_use\": bad number: \"abc\"",
+	    conf);
+	xasprintf(&want[1], "%s:2: option \"syslog_facility\": unknown "
+	    "facility: \"nosuch\"", conf);
+	xasprintf(&want[2], "%s:5: peer \"beta\": option \"port\": bad port: "
+	    "\"70000\" (want 1..65535)", conf);
+	xasprintf(&want[3], "%s: throttle_max (1s) is less than throttle_min "
+	    "(2s)", conf);
+	ck_assert_msg(errs.n == 4, "%zu errors, want 4; first \"%s\"", errs.n,
+	    errs.n > 0 ? errs.msg[0] : "");
+	for (i = 0; i < 4; i++) {
+		ck_assert_str_eq(errs.msg[i], want[i]);
+		free(want[i]);
+	}
+
+	/* A bad operand: no cross-option error built on its stand-in. */
+	errlist_free(&errs);
+	errlist_init(&errs);
+	c = load_text("throttle_min = 5m\nthrottle_max = 1x\n");
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+
+	/*
+	 * Stand-ins are filled in and checked without a crash or a made-up
+	 * error: a peer without address and port and with a bad "tls", a
+	 * service with a bad title and a bad value.
+	 */
+	errlist_free(&errs);
+	errlist_init(&errs);
+	c = load_text("peer \"p\" { tls = maybe }\n"
+	    "service \"notitle\" { stop_signal = NOPE }\n");
+	ck_assert_ptr_null(c);
+	ck_assert_msg(errs.n == 5, "%zu errors, want 5", errs.n);
+	for (i = 0; i < errs.n; i++)
+		ck_assert_msg(strstr(errs.msg[i], "authenticate") == NULL,
+		    "%s", errs.msg[i]);
+}
+END_TEST
+
 START_TEST(test_errs_accumulate)
 {
 	struct config	*c;
@@ -1208,6 +1270,7 @@ suite(void)
 	tcase_add_test(tc, test_comment_in_list);
 	tcase_add_test(tc, test_quoted_hash_kept);
 	tcase_add_test(tc, test_errs_accumulate);
+	tcase_add_test(tc, test_err_every_value);
 	suite_add_tcase(s, tc);
 
 	return s;
