@@ -308,6 +308,7 @@ cmd_start(int argc, char **argv)
 		print_errs(&errs);
 		fprintf(stderr, "linkmaster: not started: the configuration "
 		    "has errors\n");
+		errlist_free(&errs);
 		return 1;
 	}
 	errlist_free(&errs);
