@@ -279,13 +279,18 @@ END_TEST
 START_TEST(test_lag_timer)
 {
 	D.depth = 1;
-	D.lag_us = 1000;
+	/*
+	 * Long enough that spin() is surely done before the timer fires
+	 * (1 ms was not, under ASan): the second connection must come from
+	 * the timer, not from the first spin.
+	 */
+	D.lag_us = 200000;
 	up();
 	say(lfd, "1 a\n2 b\n");
 	spin();
 	ck_assert_int_eq(nb, 1);
 	ck_assert_int_eq(S->nwait, 1);
-	/* Blocks until the lag timer fires: 1 ms. */
+	/* Blocks until the lag timer fires: 200 ms. */
 	while (nb < 2)
 		event_base_loop(base, EVLOOP_ONCE);
 	spin();
