@@ -95,6 +95,35 @@ bench_bg() {
 	B_PIDS="$BG_PID $B_PIDS"
 }
 
+# xinetd_cat_start PORT: xinetd on 127.0.0.1:PORT forking /bin/cat for
+# each connection (wait = no, no rate limit, its log in $T); the peer of
+# prefork.sh and inetd.sh.  XINETD_PID is its pid.
+xinetd_cat_start() {
+	cat >"$T/xinetd.conf" <<EOF
+service lmbench
+{
+	type		= UNLISTED
+	id		= lmbench
+	port		= $1
+	bind		= 127.0.0.1
+	socket_type	= stream
+	protocol	= tcp
+	wait		= no
+	user		= root
+	server		= /bin/cat
+	instances	= UNLIMITED
+	per_source	= UNLIMITED
+	cps		= 100000 1
+	log_type	= FILE $T/xinetd.log
+	log_on_success	=
+	log_on_failure	=
+}
+EOF
+	bench_bg "$T/xinetd.out" xinetd -dontfork -f "$T/xinetd.conf" \
+	    -pidfile "$T/xinetd.pid"
+	XINETD_PID=$BG_PID
+}
+
 # wait_gone TIMEOUT_S PID...: until none is alive; 1 at the deadline.
 wait_gone() {
 	_wt=$(( $1 * 20 ))

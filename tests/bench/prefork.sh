@@ -51,29 +51,7 @@ bench_master_start "$CONF" || exit 1
 bench_bg "$T/echo.out" "$ECHO_SVC" -o listen=127.0.0.1:"$PS" -o log_clients=0
 ECHO_PID=$BG_PID
 
-cat >"$T/xinetd.conf" <<EOF
-service lmbench
-{
-	type		= UNLISTED
-	id		= lmbench
-	port		= $PX
-	bind		= 127.0.0.1
-	socket_type	= stream
-	protocol	= tcp
-	wait		= no
-	user		= root
-	server		= /bin/cat
-	instances	= UNLIMITED
-	per_source	= UNLIMITED
-	cps		= 100000 1
-	log_type	= FILE $T/xinetd.log
-	log_on_success	=
-	log_on_failure	=
-}
-EOF
-bench_bg "$T/xinetd.out" xinetd -dontfork -f "$T/xinetd.conf" \
-    -pidfile "$T/xinetd.pid"
-XINETD_PID=$BG_PID
+xinetd_cat_start "$PX"
 
 # up ADDR: one echo round trip works.
 up() {
