@@ -24,7 +24,6 @@
 #include "log.h"
 #include "master.h"
 #include "sock.h"
-#include "tlsgen.h"
 
 #define DEFAULT_CONFDIR	SYSCONFDIR "/linkmaster"
 
@@ -503,25 +502,17 @@ cmd_abort(int argc, char **argv)
 	return ctl_request("abort", argc, argv, "aborted", 0);
 }
 
-/* This host's TLS key and certificate (tlsgen.c). */
+/* This host's TLS key and certificate: tlstool's (tlsexec.c, tlsgen.c). */
 static int
 cmd_tls_init(int argc, char **argv)
 {
-	struct config	*cfg = load_config();
-	int		 rc = tlsgen_init(cfg);
-
-	config_free(cfg);
-	return rc;
+	tlsexec_command(load_config(), "tls-init");
 }
 
 static int
 cmd_tls_fingerprint(int argc, char **argv)
 {
-	struct config	*cfg = load_config();
-	int		 rc = tlsgen_fingerprint(cfg);
-
-	config_free(cfg);
-	return rc;
+	tlsexec_command(load_config(), "tls-fingerprint");
 }
 
 static const struct command commands[] = {

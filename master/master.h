@@ -276,4 +276,8 @@ int		 check_links(const struct config *, const struct table *,
 /* tlscheck.c */
 int		 check_tls(const struct config *, struct errlist *);
 
+/* tlsexec.c */
+__dead void	 tlsexec_command(const struct config *, const char *);
+int		 tlsexec_check(const struct config *, struct errlist *);
+
 #endif

@@ -15,11 +15,9 @@
 #include <arpa/inet.h>
 
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "master.h"
-#include "tls.h"
 
 /* 127.0.0.0/8, ::1, ::ffff:127.x and "localhost"; never resolves. */
 static int
@@ -42,22 +40,11 @@ int
 check_tls(const struct config *cfg, struct errlist *errs)
 {
 	const struct peer	*p;
-	char			 msg[1024];
 	size_t			 before = errs->n;
-	int			 i, rc, tls = 0;
+	int			 i, tls = 0;
 
-	if (cfg->tls_key != NULL && cfg->tls_cert != NULL) {
-		rc = tls_check_files(cfg->tls_key, cfg->tls_cert,
-		    cfg->host_name, time(NULL), msg, sizeof(msg));
-		if (rc == -1)
-			errlist_add(errs, "%s: %s", cfg->conf_file, msg);
-		else if (rc == 1)
-			log_warnx("%s: %s", cfg->conf_file, msg);
-	}
-	if (cfg->tls_ca != NULL && tls_cert_info(cfg->tls_ca, NULL, NULL,
-	    NULL, msg, sizeof(msg)) == -1)
-		errlist_add(errs, "%s: tls_ca: %s", cfg->conf_file, msg);
-
+	/* OpenSSL's part is tlstool's (tlsexec.c): the master maps none of it. */
+	(void)tlsexec_check(cfg, errs);
 	for (i = 0; i < cfg->npeers; i++) {
 		p = &cfg->peers[i];
 		if (config_peer_tls(cfg, p)) {

@@ -28,7 +28,7 @@ dpkg-deb -c "$DEB" >"$T/contents" 2>&1
 sed 's/^/# /' "$T/contents"
 has_file() { grep -Eq " \\.$1\$" "$T/contents"; }
 ok 'has_file /usr/bin/linkmaster' "the command"
-ok 'has_file /usr/libexec/linkmaster/echo && has_file /usr/libexec/linkmaster/link && has_file /usr/libexec/linkmaster/linkd' \
+ok 'has_file /usr/libexec/linkmaster/echo && has_file /usr/libexec/linkmaster/link && has_file /usr/libexec/linkmaster/linkd && has_file /usr/libexec/linkmaster/tlstool' \
     "the helpers"
 ok 'has_file /usr/share/man/man1/linkmaster.1.gz && has_file /usr/share/man/man5/linkmaster.cf.5.gz && has_file /usr/share/man/man8/linkmaster-link.8.gz' \
     "the man pages"

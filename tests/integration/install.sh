@@ -18,7 +18,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 make -s -C "$top_builddir" install DESTDIR="$D" >"$T/make.out" 2>&1
 is "$?" 0 "make install DESTDIR=..."
 [ "$(cat "$T/make.out" | grep -c .)" -gt 0 ] && [ -n "${LM_VERBOSE:-}" ] && diag_file "$T/make.out"
-ok '[ -x "$D$PFX/bin/linkmaster" ] && [ -x "$D$PFX/libexec/linkmaster/echo" ]' \
+ok '[ -x "$D$PFX/bin/linkmaster" ] && [ -x "$D$PFX/libexec/linkmaster/echo" ] && [ -x "$D$PFX/libexec/linkmaster/tlstool" ]' \
     "the command and the helpers"
 ok '[ -f "$D$PFX/share/man/man1/linkmaster.1" ] && [ -f "$D$PFX/share/man/man5/linkmaster.cf.5" ]' \
     "the man pages"

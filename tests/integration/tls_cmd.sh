@@ -8,7 +8,7 @@
 # TLS yet: issue 10.)
 . "$(dirname "$0")/lib.sh"
 
-plan 22
+plan 27
 lm_setup tls_cmd
 LM_HOST=alpha
 lm_conf
@@ -73,6 +73,34 @@ lm check
 ok '[ "$LM_RC" = 1 ] && grep -q "peer \"beta\": no way to authenticate it" "$T/err"' \
     "check: a TLS peer without fingerprint or tls_ca is an error"
 
+# Findings come from tlstool (the master links no OpenSSL): a warning
+# passes through as a warning, an error as an error, a missing helper is
+# an error that names it.
+LM_HOST=beta lm_conf 'tls_key = "tls_key.pem"' 'tls_cert = "tls_cert.pem"'
+lm check
+ok '[ "$LM_RC" = 0 ] && grep -q "linkmaster.conf: tls_cert .*tls_cert.pem is for alpha, not for host_name beta" "$T/err"' \
+    "check: a certificate for another name is a warning (exit 0)"
+diag_file "$T/err"
+echo "not a certificate" >"$T/ca.pem"
+lm_conf "tls_ca = \"$T/ca.pem\""
+lm check
+ok '[ "$LM_RC" = 1 ] && grep -q "linkmaster.conf: tls_ca: " "$T/err"' \
+    "check: a tls_ca that is no certificate is an error"
+diag_file "$T/err"
+mkdir "$T/dd"
+ln -s "$top_builddir/services/echo" "$T/dd/echo"
+lm_conf 'tls_key = "tls_key.pem"' 'tls_cert = "tls_cert.pem"'
+sed -i "s|^daemon_directory = .*|daemon_directory = \"$T/dd\"|" \
+    "$CONF/linkmaster.conf"
+lm check
+ok '[ "$LM_RC" = 1 ] && grep -q "cannot check the TLS files: $T/dd/tlstool: No such file" "$T/err"' \
+    "check without the tlstool helper: an error naming it"
+diag_file "$T/err"
+lm tls-fingerprint
+ok '[ "$LM_RC" = 1 ] && grep -q "tls-fingerprint: cannot run $T/dd/tlstool: No such file" "$T/err"' \
+    "tls-fingerprint without the tlstool helper: exit 1, naming it"
+diag_file "$T/err"
+
 # --- reload refuses a key that does not match --------------------------------
 lm_conf 'tls_key = "tls_key.pem"' 'tls_cert = "tls_cert.pem"'
 lm_start || bail_out "cannot start"
@@ -89,5 +117,7 @@ ok '[ "$LM_RC" = 1 ] && grep -q "tls_key .*tls_key.pem does not match tls_cert" 
 diag_file "$T/err"
 lm status
 is "$LM_RC" 0 "the master still runs"
+ok '! grep -Eq "lib(ssl|crypto)" /proc/$MASTER_PID/maps' \
+    "the master, after a reload that checked the TLS files, maps no OpenSSL"
 lm_stop
 is "$LM_RC" 0 "stop"
