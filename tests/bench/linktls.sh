@@ -1,0 +1,648 @@
+#!/bin/sh
+# linktls.sh: TLS links (issue 10) against plaintext links, and against
+# two chained haproxy processes with TLS between them.
+#
+# Three masters on loopback, all with host_name set, max_use = 0 and
+# max_idle = 1h.  beta runs "linkd -o backend=echo" (inet, 127.0.0.1)
+# and the unix echo service (public, maxproc 160, -o log_clients=0), has
+# a key and certificate from "linkmaster tls-init" and two peers: alpha,
+# pinned by the fingerprint its tls-init printed, and gamma, "tls = no".
+# alpha (its own tls-init; beta's fingerprint in its peer section) runs
+# the link service with peer beta over TLS; gamma, without a key, runs it
+# with peer beta in plaintext.  Both links go to the same linkd service.
+# Before anything is measured, "openssl s_client" must see beta's linkd
+# answer TLS 1.3 (a linkd that does not speak TLS would carry alpha's
+# link in plaintext): if it does not, every TLS row is "failed".
+# The peer: haproxy 2.6 (Debian) chained as in link.sh, client ->
+# haproxy "near" (unix socket) -> TCP 127.0.0.1 -> haproxy "far" -> beta's
+# echo socket, mode tcp, nbthread 1, but TLS 1.3 between the two halves
+# with mutual authentication as the link has it: far binds with
+# "ssl crt ... verify required ca-file ...", near's server line says
+# "ssl crt ... verify required ca-file ... verifyhost far"; the CA and
+# the two certificates (EC P-256, as tls-init makes) are made with
+# openssl(1) in the temporary directory.
+# 1. Requests through gamma's plaintext link, alpha's TLS link and the
+#    haproxy TLS chain with tests/bench/lclient (32-byte lines, 0.3 s
+#    warm-up, 1.2 s measured): 1 client x 1 in flight and 8 clients x 16
+#    for all three; 64 x 1 and a connection per request for the TLS link
+#    and haproxy.  Five rounds; in each, a workload's contenders run back
+#    to back, the first of them rotating by round; figures are medians,
+#    a ratio the median of the rounds' ratios.  A run with an error
+#    fails its row ("failed", with the reason): no ratio from it.
+#    Targets: TLS link / plaintext link >= 0.8x on 1 x 1 and on 8 x 16;
+#    TLS link / haproxy TLS chain >= 1.0x on every workload.
+# 2. 200 peers, p000..p199, each a linkd service of beta's of its own
+#    that names itself pNNN (as in link.sh), all pinned to beta's
+#    certificate: gamma with 200 plaintext peer sections (the baseline),
+#    then alpha with 200 TLS ones, from just before "linkmaster start" to
+#    the first "linkmaster status" showing all 200 link rows "up" (a poll
+#    every 50 ms), and the VmRSS of the 200 link helpers of each.
+#    Targets: all TLS links up in < 3 s; < 2 MiB VmRSS per TLS helper
+#    (the largest).  The memory map of one TLS helper (Rss of each
+#    mapping, from smaps) is noted as a diagnostic.
+# 3. With alpha's 200 TLS links up and idle (after a settling second):
+#    CPU ticks (utime + stime) over 10 s of both masters, the 200 link
+#    helpers and beta's linkd children.  Target: 0.
+# LINKTLS_BENCH_QUICK=1: one round of shorter runs and a 2 s idle window
+# (about 30 s), for a look while developing; not for the README.
+. "$(dirname "$0")/lib.sh"
+
+LINK=$top_builddir/services/link
+LINKD=$top_builddir/services/linkd
+LCLIENT=$top_builddir/tests/bench/lclient
+NPEERS=${BENCH_LINK_PEERS:-200}
+WINDOW=${BENCH_LINK_IDLE:-10}
+ROUNDS=${BENCH_LINK_ROUNDS:-5}
+RUN_T=1.2		# lclient: seconds measured
+RUN_U=0.3		# and of warm-up before them
+if [ -n "${LINKTLS_BENCH_QUICK:-}" ]; then
+	ROUNDS=1
+	RUN_T=0.5
+	RUN_U=0.2
+	WINDOW=2
+fi
+
+bench_setup linktls
+need "$LINK" "$LINKD" "$LCLIENT"
+need_cmd haproxy openssl
+
+# --- helpers -------------------------------------------------------------------
+
+# host_conf NAME LINE...: $T/NAME/linkmaster.conf (as link.sh's).
+host_conf() {
+	_hn=$1
+	shift
+	mkdir -p "$T/$_hn"
+	{
+		cat <<EOF
+# written by tests/bench/linktls.sh
+syslog_socket = "$T/log.sock"
+syslog_name = "$_hn"
+host_name = "$_hn"
+socket_dir = "$T/$_hn/sock"
+state_dir = "$T/$_hn/state"
+pid_file = "$T/$_hn/master.pid"
+daemon_directory = "$top_builddir/services"
+stop_timeout = 5
+max_use = 0
+max_idle = 1h
+EOF
+		for _hl in "$@"; do
+			printf '%s\n' "$_hl"
+		done
+	} >"$T/$_hn/linkmaster.conf"
+}
+
+# tls_init NAME: "linkmaster tls-init" for host NAME (its key and
+# certificate in $T/NAME); prints the fingerprint.
+tls_init() {
+	host_conf "$1"
+	"$LINKMASTER" -c "$T/$1" tls-init >"$T/$1.tls-init" 2>&1 &&
+	    "$LINKMASTER" -c "$T/$1" tls-fingerprint 2>>"$T/$1.tls-init" ||
+	    { say "$1: tls-init failed:" >&2
+	      sed 's/^/    /' "$T/$1.tls-init" >&2; return 1; }
+}
+
+host_start() {
+	bench_master_start "$T/$1" || return 1
+	HOST_PID=$MASTER_PID
+}
+
+host_stop() {
+	bench_master_stop "$T/$1"
+}
+
+# up_links NAME: how many link rows of NAME's status say "up".
+up_links() {
+	timeout 10 "$LINKMASTER" -c "$T/$1" status 2>/dev/null |
+	    awk '$2 == "link" && $NF == "up" { n++ } END { print n + 0 }'
+}
+
+# children NAME PID: PID's children called NAME (comm), one per line.
+children() {
+	pgrep -P "$2" -x "$1" || true
+}
+
+# sum_ticks PID...: their utime + stime, summed.
+sum_ticks() {
+	_st=0
+	for _p in "$@"; do
+		_st=$((_st + $(ticks "$_p")))
+	done
+	echo "$_st"
+}
+
+# mem FIELD PID...: FIELD (kB) of each, one per line: a field of
+# /proc/PID/status (VmRSS, RssAnon) or Pss from /proc/PID/smaps_rollup.
+mem() {
+	_mf=$1
+	shift
+	for _p in "$@"; do
+		if [ "$_mf" = Pss ]; then
+			printf '/proc/%s/smaps_rollup\n' "$_p"
+		else
+			printf '/proc/%s/status\n' "$_p"
+		fi
+	done | xargs awk -v f="$_mf:" '$1 == f { print $2 }' 2>/dev/null
+}
+
+# rss_stats FILE: "sum avg median max" of the numbers in FILE.
+rss_stats() {
+	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+	END { if (NR == 0) { print "- - - -"; exit }
+	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    printf "%d %.0f %.0f %d\n", s, s / NR, m, v[NR] }'
+}
+
+# smaps_top PID: the mappings of PID with the most Rss, "name perms kB"
+# (anonymous ones by what they are), the largest first, comma-separated.
+smaps_top() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "" ? "[anon]" : $6)
+		sub(/.*\//, "", n); k = n " " $2; next }
+	    $1 == "Rss:" { r[k] += $2 }
+	    END { for (k in r) if (r[k] > 0) print r[k], k }' \
+	    "/proc/$1/smaps" 2>/dev/null | sort -rn | head -n 8 |
+	    awk '{ printf "%s%s %s %d kB", (NR > 1 ? ", " : ""), $2, $3, $1 }'
+}
+
+ms_since() {
+	awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.1f\n", (b - a) / 1e6 }'
+}
+
+# poll_until TIMEOUT_S CMD...: CMD every 50 ms until it succeeds; the
+# number of polls in POLLS; 1 at the deadline.
+poll_until() {
+	_pd=$(( $(now_ns) + $1 * 1000000000 ))
+	shift
+	POLLS=1
+	until "$@"; do
+		[ "$(now_ns)" -ge "$_pd" ] && return 1
+		sleep 0.05
+		POLLS=$((POLLS + 1))
+	done
+	return 0
+}
+
+# --- ports, certificates, masters ----------------------------------------------
+PORT=$(free_port)
+HPORT=$(free_port)
+[ -n "$PORT" ] && [ -n "$HPORT" ] && [ "$PORT" != "$HPORT" ] ||
+    { say "no two distinct free ports"; exit 1; }
+# Part 2's peers: a port each, drawn until there are enough distinct ones
+# (line N+1 of $T/pports is peer N's).
+printf '%s\n' "$PORT" "$HPORT" >"$T/pused"
+: >"$T/pports"
+i=0
+n=0
+while [ $i -lt "$NPEERS" ] && [ $n -lt $((NPEERS * 3)) ]; do
+	p=$(free_port)
+	n=$((n + 1))
+	[ -n "$p" ] && ! grep -qx "$p" "$T/pused" || continue
+	echo "$p" >>"$T/pused"
+	echo "$p" >>"$T/pports"
+	i=$((i + 1))
+done
+[ $i = "$NPEERS" ] || { say "no $NPEERS more distinct free ports"; exit 1; }
+pport() {
+	sed -n "$(($1 + 1))p" "$T/pports"
+}
+
+AFP=$(tls_init alpha) && BFP=$(tls_init beta) || exit 1
+KEYS='tls_key = "tls_key.pem"
+tls_cert = "tls_cert.pem"'
+host_conf beta "$KEYS" "default_process_limit = 1000" \
+    "peer \"alpha\" { address = \"127.0.0.1\" port = 1 fingerprint = \"$AFP\" }" \
+    'peer "gamma" { address = "127.0.0.1" port = 1 tls = no }'
+{
+	cat <<EOF
+127.0.0.1:$PORT	inet	n	n	n	-	20	linkd -o backend=echo
+echo	unix	n	n	n	-	160	echo -o log_clients=0
+EOF
+	awk '{ printf "127.0.0.1:%s\tinet\tn\tn\tn\t-\t4\tlinkd -o backend=echo -o host_name=p%03d\n", $1, NR - 1 }' \
+	    "$T/pports"
+} >"$T/beta/master.cf"
+host_conf alpha "$KEYS" \
+    "peer \"beta\" { address = \"127.0.0.1\" port = $PORT fingerprint = \"$BFP\" }"
+host_conf gamma \
+    "peer \"beta\" { address = \"127.0.0.1\" port = $PORT tls = no }"
+for h in alpha gamma; do
+	printf 'link\tlink\t-\tn\tn\t-\t-\tlink\n' >"$T/$h/master.cf"
+done
+host_start beta || exit 1
+BETA_PID=$HOST_PID
+host_start alpha || exit 1
+ALPHA_PID=$HOST_PID
+host_start gamma || exit 1
+GAMMA_PID=$HOST_PID
+ECHO_SOCK=$T/beta/sock/public/echo
+TLS_SOCK=$T/alpha/sock/private/link/beta
+PLAIN_SOCK=$T/gamma/sock/private/link/beta
+wait_for 10 eval '[ "$(up_links alpha)" -eq 1 ] && [ "$(up_links gamma)" -eq 1 ]' ||
+    { say "alpha's and gamma's links to beta not up within 10 s"; exit 1; }
+
+# Is it TLS?  beta's linkd must answer a ClientHello with TLS 1.3 (the
+# probe has no certificate: linkd refuses it after the handshake).
+NOTLS=
+timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -brief \
+    </dev/null >"$T/probe.out" 2>&1
+if ! grep -q '^Protocol version: TLSv1.3' "$T/probe.out"; then
+	# The reason of OpenSSL's first error line ("PID:error:CODE:LIB:
+	# FUNC:REASON:FILE:LINE:DATA"), else the first line.
+	NOTLS=$(awk -F: '/:error:/ { r = $6; exit }
+	    NF && l == "" { l = $0 } END { print (r != "" ? r : l) }' \
+	    "$T/probe.out" | head -n 1 | tr '|' '/' | cut -c 1-80)
+	NOTLS="beta's linkd does not answer TLS (openssl s_client:" \
+	    "${NOTLS:-no output})"
+	say "$NOTLS"
+	say "openssl s_client said:"
+	sed 's/^/    /' "$T/probe.out"
+fi
+
+# --- the peer: haproxy, TLS between its two halves -------------------------------
+# cert NAME: $T/NAME.pem, key and certificate for DNS name NAME signed by
+# $T/ca.pem (EC P-256, valid for 2 days).
+cert() {
+	printf 'subjectAltName = DNS:%s\n' "$1" >"$T/$1.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/$1.key" -out "$T/$1.csr" -subj "/CN=$1" &&
+	    openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" \
+	    -CAkey "$T/ca.key" -set_serial "$2" -days 2 \
+	    -extfile "$T/$1.ext" -out "$T/$1.crt" &&
+	    cat "$T/$1.crt" "$T/$1.key" >"$T/$1.pem"
+}
+{ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/ca.key" -out "$T/ca.pem" -subj /CN=linktls-ca -days 2 &&
+    cert far 1 && cert near 2; } >"$T/openssl.out" 2>&1 ||
+    { say "openssl could not make the haproxy certificates:"
+      sed 's/^/    /' "$T/openssl.out"; exit 1; }
+
+# hap_conf NAME BIND SERVER: $T/hap-NAME.cfg, one frontend to one server.
+hap_conf() {
+	cat >"$T/hap-$1.cfg" <<EOF
+# written by tests/bench/linktls.sh: haproxy "$1" of the TLS chain
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 1m
+	timeout server 1m
+frontend $1
+	bind $2
+	default_backend $1-out
+backend $1-out
+	server s1 $3
+EOF
+}
+HAP_SOCK=$T/hap.sock
+TLSOPT="ssl-min-ver TLSv1.3 ca-file $T/ca.pem verify required"
+hap_conf far "127.0.0.1:$HPORT ssl crt $T/far.pem $TLSOPT" "$ECHO_SOCK"
+hap_conf near "$HAP_SOCK" \
+    "127.0.0.1:$HPORT ssl crt $T/near.pem $TLSOPT verifyhost far sni str(far)"
+HAP_PIDS=
+for h in far near; do
+	haproxy -c -q -f "$T/hap-$h.cfg" >"$T/hap-$h.out" 2>&1 ||
+	    { say "haproxy $h: configuration refused:"
+	      sed 's/^/    /' "$T/hap-$h.out"; exit 1; }
+	bench_bg "$T/hap-$h.out" haproxy -db -f "$T/hap-$h.cfg"
+	HAP_PIDS="$HAP_PIDS $BG_PID"
+done
+wait_for 5 test -S "$HAP_SOCK" ||
+    { say "haproxy did not start:"; sed 's/^/    /' "$T"/hap-*.out; exit 1; }
+HAP_V=$(haproxy -v | sed -n '1s/^HA-*Proxy version \([^ ]*\).*/\1/p')
+
+# --- 1. throughput and latency ------------------------------------------------
+
+# run LABEL SOCK LCLIENT-OPTION...: one lclient run; "LABEL rate p50 p99
+# ROUND" ($R, "-" outside the rounds) to $T/runs, or "LABEL why" to
+# $T/fails.
+run() {
+	_rl=$1
+	_rs=$2
+	shift 2
+	"$LCLIENT" -w 30 -u "$RUN_U" -t "$RUN_T" "$@" "$_rs" \
+	    >"$T/lc.out" 2>"$T/lc.err"
+	_rc=$?
+	_line=$(cat "$T/lc.out")
+	case "$_rc $_line" in
+	"0 "*" errors=0 "*" rate="*" p99_us="*)
+		echo "$_line" | awk -v l="$_rl" -v r="${R:--}" '{
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "="); v[kv[1]] = kv[2]
+			}
+			printf "%s %.1f %.1f %.1f %s\n", l, v["rate"],
+			    v["p50_us"], v["p99_us"], r }' >>"$T/runs"
+		return 0 ;;
+	esac
+	_why=$(head -n 1 "$T/lc.err")
+	[ -n "$_why" ] || _why="lclient exit $_rc: ${_line:-no output}"
+	_why=$(printf '%s' "$_why" | tr '|' '/' | cut -c 1-160)
+	say "$_rl: run failed: $_why"
+	printf '%s %s\n' "$_rl" "$_why" >>"$T/fails"
+	return 1
+}
+
+# med LABEL FIELD: median of FIELD (2 rate, 3 p50, 4 p99) of LABEL's runs.
+med() {
+	# shellcheck disable=SC2046
+	median $(awk -v l="$1" -v f="$2" '$1 == l { print $f }' "$T/runs")
+}
+
+# why LABEL: the first failure of LABEL's runs and how many; empty if
+# none (a TLS label fails as a whole when the link is not TLS).
+why() {
+	case $1 in
+	tls*)	[ -z "$NOTLS" ] || { echo "$NOTLS"; return; } ;;
+	esac
+	awk -v l="$1" '$1 == l { n++; if (n == 1) { $1 = ""; w = $0 } }
+	    END { if (n) printf "%d run(s) failed:%s\n", n, w }' "$T/fails"
+}
+
+runs() {
+	awk -v l="$1" '$1 == l { printf " %s", $2 }' "$T/runs"
+}
+
+fig() {
+	if [ -n "$(why "$1")" ]; then
+		echo failed
+	else
+		echo "$(med "$1" 2) ($(med "$1" 3) / $(med "$1" 4) us)"
+	fi
+}
+
+# paired L H: the median over the rounds of L's requests/s over H's in
+# the same round; empty unless both ran in every round.
+paired() {
+	awk -v a="$1" -v b="$2" -v n="$ROUNDS" '
+	    $5 != "-" && $1 == a { x[$5] = $2 }
+	    $5 != "-" && $1 == b { y[$5] = $2 }
+	    END {
+		for (r = 0; r < n; r++) {
+			if (!(r in x) || !(r in y) || y[r] == 0)
+				exit
+			q[r + 1] = x[r] / y[r]
+		}
+		for (r = 2; r <= n; r++)
+			for (k = r; k > 1 && q[k - 1] > q[k]; k--) {
+				t = q[k]; q[k] = q[k - 1]; q[k - 1] = t
+			}
+		m = n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+		printf "%.2f\n", m
+	    }' "$T/runs"
+}
+
+# versus WHAT L H BASE OP TARGET: one row, L (linkmaster) against H (the
+# baseline BASE), target "OP TARGETx"; a failed run on either side makes
+# the ratio "failed" with the reason.
+versus() {
+	_vw=$1 _vl=$2 _vh=$3 _vb=$4 _vo=$5 _vt=$6
+	say "$_vw: runs (req/s): $_vl$(runs "$_vl"); $_vh$(runs "$_vh")"
+	_vwho=$_vl
+	[ -n "$(why "$_vl")" ] || _vwho=$_vh
+	if [ -n "$(why "$_vwho")" ]; then
+		result linktls "$_vw" "$(fig "$_vl")" "$_vb" "$(fig "$_vh")" \
+		    "failed ($_vwho: $(why "$_vwho"))" "$_vo ${_vt}x" no
+		return
+	fi
+	_vr=$(paired "$_vl" "$_vh")
+	[ -n "$_vr" ] || _vr=$(ratio "$(med "$_vl" 2)" "$(med "$_vh" 2)")
+	result linktls "$_vw" "$(fig "$_vl")" "$_vb" "$(fig "$_vh")" \
+	    "${_vr}x" "$_vo ${_vt}x" "$(yesno cmp_ok "$_vr" "$_vo" "$_vt")"
+}
+
+# contenders NAME "WHO..." OPTION...: NAME's runs through each of WHO
+# (tls, plain, hap), starting with the R-th (mod their number): who goes
+# first rotates by round.
+sock_of() {
+	case $1 in
+	tls)	echo "$TLS_SOCK" ;;
+	plain)	echo "$PLAIN_SOCK" ;;
+	hap)	echo "$HAP_SOCK" ;;
+	esac
+}
+contenders() {
+	_cn=$1
+	_cw=$2
+	shift 2
+	# shellcheck disable=SC2086
+	_cc=$(echo $_cw | wc -w)
+	_ck=0
+	while [ $_ck -lt "$_cc" ]; do
+		# shellcheck disable=SC2086
+		_cx=$(echo $_cw | cut -d' ' -f$(( (R + _ck) % _cc + 1 )))
+		run "$_cx-$_cn" "$(sock_of "$_cx")" "$@"
+		_ck=$((_ck + 1))
+	done
+}
+
+: >"$T/runs"
+: >"$T/fails"
+R=
+for s in "$TLS_SOCK" "$PLAIN_SOCK" "$HAP_SOCK"; do
+	run warm "$s" -c 64 -W 1 -t 0.3
+	run warm "$s" -C -t 0.3
+done
+[ -s "$T/fails" ] && say "warm-up had errors (above); going on"
+: >"$T/fails"
+TLSP=$(children link "$ALPHA_PID")
+PLAINP=$(children link "$GAMMA_PID")
+ct=0 cp=0
+R=0
+while [ $R -lt "$ROUNDS" ]; do
+	contenders 11 "tls plain hap" -c 1 -W 1
+	# 8 x 16: the CPU of each link helper (busy only in its own runs).
+	t1=$(ticks "$TLSP") p1=$(ticks "$PLAINP")
+	contenders 816 "tls plain hap" -c 8 -W 16
+	ct=$((ct + $(ticks "$TLSP") - t1))
+	cp=$((cp + $(ticks "$PLAINP") - p1))
+	contenders 641 "tls hap" -c 64 -W 1
+	contenders cpr "tls hap" -c 1 -C
+	R=$((R + 1))
+done
+R=
+for p in $HAP_PIDS; do
+	alive "$p" || say "haproxy pid $p is gone: $(tail -n 3 "$T"/hap-*.out)"
+done
+HB="haproxy chain, TLS between halves"
+say "haproxy $HAP_V; $ROUNDS round(s); medians; rate in req/s" \
+    "(p50 / p99 us); ratio: median of the rounds' ratios"
+versus "TLS link req/s (p50 / p99 us), 1 client x 1 in flight" \
+    tls-11 plain-11 "plaintext link" ">=" 0.8
+versus "TLS link req/s (p50 / p99 us), 8 clients x 16 in flight" \
+    tls-816 plain-816 "plaintext link" ">=" 0.8
+versus "TLS link req/s (p50 / p99 us), 1 client x 1 in flight" \
+    tls-11 hap-11 "$HB" ">=" 1.0
+versus "TLS link req/s (p50 / p99 us), 8 clients x 16 in flight" \
+    tls-816 hap-816 "$HB" ">=" 1.0
+versus "TLS link req/s (p50 / p99 us), 64 clients x 1 in flight" \
+    tls-641 hap-641 "$HB" ">=" 1.0
+versus "TLS link req/s (p50 / p99 us), 1 client, a connection per request" \
+    tls-cpr hap-cpr "$HB" ">=" 1.0
+note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
+    "TCP 127.0.0.1 with TLS 1.3, client certificate, verifyhost; far:" \
+    "TLS 1.3, verify required -> beta's echo socket), each mode tcp," \
+    "nbthread 1, maxconn 4096; CA and certificates EC P-256 by openssl(1)." \
+    "TLS link: alpha -> beta pinned both ways (tls-init); plaintext" \
+    "link: gamma -> beta, tls = no; both to the same linkd service." \
+    "TLS check: $( [ -z "$NOTLS" ] && echo "beta's linkd answered" \
+    "openssl s_client with TLSv1.3" || echo "$NOTLS")"
+# us_per LABEL TICKS: CPU microseconds per request of LABEL's runs
+# (requests: rate x (warm-up + measured), warm-up included).
+us_per() {
+	awk -v l="$1" -v k="$2" -v u="$RUN_U" -v t="$RUN_T" \
+	    -v hz="$(getconf CLK_TCK)" '$1 == l { n += $2 * (u + t) }
+	    END { printf "%.2f", (n > 0 ? k / hz * 1e6 / n : 0) }' "$T/runs"
+}
+note "CPU of the link helper in the 8 x 16 runs: TLS $ct ticks," \
+    "$(us_per tls-816 "$ct") us a request; plaintext $cp ticks," \
+    "$(us_per plain-816 "$cp") us a request (CLK_TCK $(getconf CLK_TCK))"
+
+# --- 2. 200 peers -------------------------------------------------------------
+host_stop alpha
+host_stop gamma
+
+# peers_conf NAME EXTRA: NAME with the 200 peer sections, EXTRA inside each.
+peers_conf() {
+	_pc=$1
+	_px=$2
+	_pk=
+	[ "$_pc" = alpha ] && _pk=$KEYS
+	_pp=
+	_pi=0
+	while [ $_pi -lt "$NPEERS" ]; do
+		_pp="$_pp$(printf 'peer "p%03d" { address = "127.0.0.1" port = %s %s }' \
+		    $_pi "$(pport $_pi)" "$_px")
+"
+		_pi=$((_pi + 1))
+	done
+	host_conf "$_pc" "$_pk" "$_pp"
+}
+
+# peers_up NAME: start NAME with its 200 peers; UP_MS (or -), START_MS,
+# and the VmRSS, RssAnon and Pss of its link helpers in $T/NAME.FIELD.
+peers_up() {
+	_t0=$(now_ns)
+	host_start "$1" || return 1
+	START_MS=$(ms_since "$_t0")
+	eval "${1}_up() { [ \"\$(up_links $1)\" -ge $NPEERS ]; }"
+	if poll_until 20 "${1}_up"; then
+		UP_MS=$(ms_since "$_t0")
+	else
+		UP_MS=-
+		say "$1: only $(up_links "$1") of $NPEERS links up after 20 s"
+	fi
+	LINKS=$(children link "$HOST_PID")
+	for f in VmRSS RssAnon Pss; do
+		# shellcheck disable=SC2086
+		mem $f $LINKS >"$T/$1.$f"
+	done
+}
+
+# gamma twice: the first start is a warm-up that has beta spawn its 200
+# linkd children, which then serve the measured starts of both.
+peers_conf gamma "tls = no"
+peers_up gamma || exit 1
+host_stop gamma
+peers_up gamma || exit 1
+p_ms=$UP_MS p_start=$START_MS
+host_stop gamma
+peers_conf alpha "fingerprint = \"$BFP\""
+peers_up alpha || exit 1
+ALPHA_PID=$HOST_PID
+t_ms=$UP_MS t_start=$START_MS
+TLINKS=$LINKS
+NL=$(echo "$TLINKS" | wc -w | tr -d ' ')
+say "$NPEERS links: TLS all up ${t_ms} ms after linkmaster start" \
+    "(start returned after $t_start ms); plaintext $p_ms ms ($p_start ms)"
+# shellcheck disable=SC2046
+set -- $(rss_stats "$T/alpha.VmRSS")
+t_sum=$1 t_avg=$2 t_med=$3 t_max=$4
+# shellcheck disable=SC2046
+set -- $(rss_stats "$T/gamma.VmRSS")
+p_avg=$2 p_med=$3 p_max=$4
+# shellcheck disable=SC2046
+set -- $(rss_stats "$T/alpha.RssAnon") $(rss_stats "$T/alpha.Pss") \
+    $(rss_stats "$T/gamma.RssAnon") $(rss_stats "$T/gamma.Pss")
+t_anon=$2 t_pss=$6 p_anon=${10} p_pss=${14}
+T1=$(echo "$TLINKS" | head -n 1)
+MAP=$(smaps_top "$T1")
+
+if [ -n "$NOTLS" ]; then
+	bad="failed ($NOTLS)"
+	result linktls "$NPEERS TLS peers: linkmaster start -> all up, ms" \
+	    "$t_ms" "$NPEERS plaintext peers" "$p_ms" "$bad" "< 3000 ms" no
+	result linktls "TLS link helper VmRSS kB, avg (median / max) of $NL" \
+	    "$t_avg ($t_med / $t_max)" "plaintext link helper" \
+	    "$p_avg ($p_med / $p_max)" "$bad" "< 2048 kB each" no
+else
+	if [ "$t_ms" != - ] && [ "$p_ms" != - ]; then
+		r=$(ratio "$t_ms" "$p_ms")x
+	else
+		r="failed (not all up in 20 s)"
+	fi
+	result linktls "$NPEERS TLS peers: linkmaster start -> all up, ms" \
+	    "$t_ms" "$NPEERS plaintext peers" "$p_ms" "$r" "< 3000 ms" \
+	    "$( [ "$t_ms" != - ] && yesno cmp_ok "$t_ms" "<" 3000 || echo no)"
+	result linktls "TLS link helper VmRSS kB, avg (median / max) of $NL" \
+	    "$t_avg ($t_med / $t_max)" "plaintext link helper" \
+	    "$p_avg ($p_med / $p_max)" "$(ratio "$t_avg" "$p_avg")x" \
+	    "< 2048 kB each" "$(yesno test "${t_max:-99999}" -lt 2048)"
+fi
+result linktls "TLS link helper RssAnon / Pss kB, avg of $NL (diagnostic)" \
+    "$t_anon / $t_pss" "plaintext link helper" "$p_anon / $p_pss" \
+    "$(ratio "$t_anon" "$p_anon")x" "(none)" -
+note "$NPEERS peers: the first \"linkmaster status\" (polled every 50 ms)" \
+    "that showed all rows up; TLS VmRSS sum $t_sum kB.  The largest" \
+    "mappings of one TLS link helper (pid $T1, Rss): $MAP"
+
+# --- 3. idle ----------------------------------------------------------------------
+LINKDS=$(children linkd "$BETA_PID")
+ND=$(echo "$LINKDS" | wc -w | tr -d ' ')
+snap() {
+	_sf=$1
+	shift
+	for _p in "$@"; do
+		echo "$_p $(ticks "$_p")"
+	done >"$_sf"
+}
+delta() {
+	awk 'NR == FNR { a[$1] = $2; next }
+	{ d = $2 - a[$1]; s += d; if (d > 0) b = b (b == "" ? "" : ",") $1 ":" d }
+	END { print s + 0, (b == "" ? "-" : b) }' "$1" "$2"
+}
+sleep 1		# settle: startup-grace timers, the last log lines
+for g in 0 1; do
+	snap "$T/m$g" "$ALPHA_PID" "$BETA_PID"
+	# shellcheck disable=SC2086
+	snap "$T/li$g" $TLINKS
+	# shellcheck disable=SC2086
+	snap "$T/ld$g" $LINKDS
+	[ $g = 0 ] && sleep "$WINDOW"
+done
+set -- $(delta "$T/m0" "$T/m1")
+dm=$1 bm=$2
+set -- $(delta "$T/li0" "$T/li1")
+dl=$1 bl=$2
+set -- $(delta "$T/ld0" "$T/ld1")
+dd=$1 bd=$2
+all=$((dm + dl + dd))
+still=$(up_links alpha)
+say "idle ${WINDOW}s ticks: 2 masters $dm, $NL TLS link helpers $dl," \
+    "$ND linkd $dd; $still of $NPEERS still up"
+[ "$bm$bl$bd" = --- ] || say "busy (pid:ticks): masters $bm; links $bl; linkd $bd"
+if [ -n "$NOTLS" ]; then
+	met="failed ($NOTLS)"
+else
+	met=-
+fi
+result linktls "idle CPU ticks in ${WINDOW}s: 2 masters + $NL TLS links + $ND linkd" \
+    "$all" "(none)" - "$met" "0 ticks" \
+    "$( [ -z "$NOTLS" ] && yesno test "$all" -eq 0 || echo no)"
+note "idle: masters $dm, the $NL TLS link helpers $dl, beta's $ND linkd" \
+    "children $dd ticks (CLK_TCK $(getconf CLK_TCK)); $still of $NPEERS" \
+    "links still up at the end"
+log_problems 'calls itself|s_client|certificate|handshake'
+host_stop alpha
+host_stop beta
+exit 0
