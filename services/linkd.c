@@ -87,6 +87,8 @@ linkd_options(void)
 	    1000000);
 	D.max_line = (size_t)service_option_num("max_line", 65536, 1,
 	    64 * 1024 * 1024);
+	D.max_output = (size_t)service_option_num("max_output", 1024 * 1024,
+	    1, 1024 * 1024 * 1024);
 	D.hello_ms = service_option_time("hello_timeout", 10 * 1000, 1,
 	    LINKPROTO_TIME_MAX);
 	D.backend_ms = service_option_time("backend_timeout", 300 * 1000, 1,

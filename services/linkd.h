@@ -48,6 +48,7 @@ struct linkd_opts {
 	int			 depth;		/* requests per connection */
 	int			 max_pending;
 	size_t			 max_line;
+	size_t			 max_output;	/* unread reply bytes */
 	long long		 hello_ms;
 	long long		 backend_ms;
 	long long		 lag_us;	/* backend_lag */
@@ -133,6 +134,7 @@ void		 sess_set_state(struct sess *, enum sess_state, const char *);
 void		 sess_end(struct sess *, const char *);
 void		 sess_close(struct sess *, const char *);
 void		 sess_refuse(struct sess *, const char *);
+int		 sess_out_full(const struct sess *);
 
 /* linkd_input.c: the lines read from the link */
 void		 sess_readable(struct lconn *, short, void *);

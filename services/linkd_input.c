@@ -3,7 +3,8 @@
  * request lines.
  *
  * Lines are taken from the link's input while there is room for them
- * (fewer than max_pending requests in hand); what is left waits in the
+ * (fewer than max_pending requests in hand, and fewer than max_output
+ * bytes of replies the link has not read); what is left waits in the
  * buffer and is taken up by the flusher's hook (sess_before_flush) once
  * replies have made room, even after the link's end-of-file.  The hello
  * is checked by linkd_peer.c; a request goes to the pool with its id,
@@ -128,7 +129,8 @@ sess_process(struct sess *s)
 	while (s->state == SESS_HELLO || s->state == SESS_UP ||
 	    s->state == SESS_PEER_EOF) {
 		if (s->state != SESS_HELLO &&
-		    s->nwait + s->nsent >= D.max_pending) {
+		    (s->nwait + s->nsent >= D.max_pending ||
+		    sess_out_full(s))) {
 			s->held = lconn_inlen(s->c) > 0;
 			break;
 		}
@@ -160,7 +162,8 @@ sess_before_flush(void *arg)
 	struct sess	*s = arg;
 	int		 n;
 
-	if (!s->held || s->nwait + s->nsent >= D.max_pending)
+	if (!s->held || s->nwait + s->nsent >= D.max_pending ||
+	    sess_out_full(s))
 		return 0;
 	n = sess_process(s);
 	sess_settle(s);

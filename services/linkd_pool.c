@@ -305,6 +305,9 @@ pool_dispatch(struct sess *s)
 	char		 err[512];
 
 	while (s->state != SESS_ENDED && (r = TAILQ_FIRST(&s->wait)) != NULL) {
+		/* Replies the link does not read: nothing more for now. */
+		if (sess_out_full(s))
+			break;
 		b = pool_pick(s, err, sizeof(err));
 		if (b == NULL && err[0] == '\0')
 			break;

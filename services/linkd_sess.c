@@ -6,7 +6,8 @@
  * master (service_status).  HELLO: a hello is due within hello_timeout
  * (linkd_input.c reads it, linkd_peer.c judges it).  UP: requests go to
  * the backend pool (linkd_pool.c), the link read only while fewer than
- * max_pending are in hand.  PEER_EOF (the link's end-of-file) and
+ * max_pending are in hand and fewer than max_output bytes of replies
+ * wait for it to read them (sess_out_full).  PEER_EOF (the link's end-of-file) and
  * STOPPING (the status channel's) read nothing new and close once what
  * is in hand is answered.  CLOSING: no more reading; the last words
  * (replies, an ERR) get LINKD_FLUSH_MS to go out.  ENDED: the event
@@ -166,6 +167,20 @@ sess_reply_error(struct sess *s, uint64_t id, const char *why)
 }
 
 /*
+ * Replies the link has not read yet fill max_output: a link that sends
+ * requests and never reads the replies would otherwise grow us without
+ * bound.  Above it the link is not read and waiting requests do not go
+ * to the backend (those already there still answer: at most pool x
+ * backend_depth replies more); once the output has all been written
+ * (sess_written) both go on.
+ */
+int
+sess_out_full(const struct sess *s)
+{
+	return lconn_outlen(s->c) >= D.max_output;
+}
+
+/*
  * After anything that changed what is in hand: read while there is room
  * (lines already read wait for the flusher's hook), and close a link
  * that is done: stopping, or at its end-of-file, with nothing left.
@@ -178,7 +193,7 @@ sess_settle(struct sess *s)
 	if (s->state >= SESS_CLOSING)
 		return;
 	room = s->state == SESS_HELLO ||
-	    s->nwait + s->nsent < D.max_pending;
+	    (s->nwait + s->nsent < D.max_pending && !sess_out_full(s));
 	lconn_read_on(s->c, room && s->state <= SESS_UP, NULL);
 	idle = s->nwait == 0 && s->nsent == 0;
 	if (s->state == SESS_STOPPING && idle)
@@ -198,6 +213,15 @@ sess_written(struct lconn *c, int error, void *arg)
 		sess_end(s, e);
 	} else if (s->state == SESS_CLOSING)
 		sess_end(s, s->reason);
+	else if (s->state > SESS_HELLO) {
+		/*
+		 * All out: what max_output held back goes on (waiting
+		 * requests now, held lines in the flusher's hook).
+		 */
+		pool_dispatch(s);
+		if (s->held)
+			lconn_flusher_wake(s->fl);
+	}
 }
 
 /* hello_timeout in HELLO; LINKD_FLUSH_MS in CLOSING. */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../services/lconn.h"
 #include "../../services/linkd.h"
 #include "util.h"
 #include "unit.h"
@@ -127,6 +128,7 @@ setup(void)
 	D.depth = 32;
 	D.max_pending = 1024;
 	D.max_line = 65536;
+	D.max_output = 1024 * 1024;
 	D.hello_ms = 10000;
 	D.backend_ms = 300000;
 	/* No connection lags unless a test says so. */
@@ -448,6 +450,56 @@ START_TEST(test_max_pending)
 }
 END_TEST
 
+/*
+ * max_output: once the replies the link has not read reach it, the link
+ * is not read (a request sent then stays in the socket); it is read
+ * again once they have all gone out.  Small socket buffers make the
+ * unread replies pile up in linkd soon.
+ */
+START_TEST(test_max_output)
+{
+	char		 line[64], reply[1024], seen[256];
+	unsigned	 id = 0;
+	int		 n, small = 2048;
+
+	D.max_output = 4096;
+	up();
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof(small)), 0);
+	ck_assert_int_eq(setsockopt(S->c->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	memset(reply, 'r', sizeof(reply) - 2);
+	reply[sizeof(reply) - 2] = '\n';
+	reply[sizeof(reply) - 1] = '\0';
+	while (!sess_out_full(S)) {
+		ck_assert_uint_lt(++id, 10000);
+		(void)snprintf(line, sizeof(line), "%u q\n", id);
+		say(lfd, line);
+		spin();
+		ck_assert_str_eq(got(bfd[0]), "q\n");
+		say(bfd[0], reply);
+		spin();
+	}
+	ck_assert_int_eq(S->c->reading, 0);
+	(void)snprintf(line, sizeof(line), "%u held\n", ++id);
+	say(lfd, line);
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "");
+	ck_assert_int_eq(S->nsent + S->nwait, 0);
+	/* The link reads its replies: the request goes to the backend. */
+	seen[0] = '\0';
+	for (n = 0; strcmp(seen, "held\n") != 0; n++) {
+		ck_assert_int_lt(n, 100000);
+		(void)got(lfd);
+		spin();
+		strlcpy(seen, got(bfd[0]), sizeof(seen));
+		ck_assert(seen[0] == '\0' || strcmp(seen, "held\n") == 0);
+	}
+	ck_assert_int_eq(S->c->reading, 1);
+	ck_assert_int_eq(S->state, SESS_UP);
+}
+END_TEST
+
 START_TEST(test_state_names)
 {
 	ck_assert_str_eq(sess_state_name(SESS_HELLO), "hello");
@@ -472,6 +524,7 @@ suite(void)
 	tcase_add_test(tc, test_peer_eof);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_max_pending);
+	tcase_add_test(tc, test_max_output);
 	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);
 
