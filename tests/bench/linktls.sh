@@ -251,8 +251,7 @@ if ! grep -q '^Protocol version: TLSv1.3' "$T/probe.out"; then
 	NOTLS=$(awk -F: '/:error:/ { r = $6; exit }
 	    NF && l == "" { l = $0 } END { print (r != "" ? r : l) }' \
 	    "$T/probe.out" | head -n 1 | tr '|' '/' | cut -c 1-80)
-	NOTLS="beta's linkd does not answer TLS (openssl s_client:" \
-	    "${NOTLS:-no output})"
+	NOTLS="beta's linkd does not answer TLS (openssl s_client: ${NOTLS:-no output})"
 	say "$NOTLS"
 	say "openssl s_client said:"
 	sed 's/^/    /' "$T/probe.out"
