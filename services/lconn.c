@@ -15,7 +15,9 @@
  * only when it changes (each toggle is an epoll_ctl(2)).
  *
  * The bytes go through the connection's ops (plain read(2) and
- * writev(2) here): the one place where TLS will plug in.
+ * writev(2) here, TLS in lconn_tls.c): the one place where TLS plugs in,
+ * with what it wants (lconn.want, lconn_want) and holds (ops.pending)
+ * turned into events here.
  *
  * Nothing here logs.  A failed system call is returned with errno for
  * the owner to judge; only libevent failing to manage its own memory is
@@ -72,7 +74,7 @@ plain_writev(struct lconn *c, const struct iovec *iov, int cnt)
 }
 
 const struct lconn_ops lconn_plain = {
-	"plain", plain_read, plain_writev, NULL
+	"plain", plain_read, plain_writev, NULL, NULL
 };
 
 /* --- the flusher ------------------------------------------------------ */
@@ -172,6 +174,16 @@ lconn_write_cb(int fd, short what, void *arg)
 	struct lconn	*c = arg;
 	int		 rc;
 
+	if (c->rblocked) {
+		/* The transport's read waited for this (TLS): read again. */
+		c->rblocked = 0;
+		event_active(c->rev, EV_READ, 1);
+		if (lconn_outlen(c) == 0) {
+			c->writing = 0;
+			event_del(c->wev);
+			return;
+		}
+	}
 	if ((rc = lconn_flush(c)) == 1)
 		return;
 	c->written(c, rc, c->arg);
@@ -207,6 +219,7 @@ lconn_stop(struct lconn *c)
 	event_del(c->rev);
 	event_del(c->wev);
 	c->reading = c->writing = 0;
+	c->wblocked = c->rblocked = 0;
 	if (c->dirty) {
 		TAILQ_REMOVE(&c->fl->dirty, c, dentry);
 		c->dirty = 0;
@@ -230,6 +243,30 @@ lconn_free(struct lconn *c)
 	free(c);
 }
 
+/*
+ * After a read: what the transport wants (TLS: its handshake, say) and
+ * what it holds, turned into events, so that nothing waits for an event
+ * that will not come.
+ */
+static void
+lconn_want(struct lconn *c, ssize_t n)
+{
+	if (c->wblocked) {
+		/* That read may be what a write waited for: try again. */
+		c->wblocked = 0;
+		lconn_dirty(c);
+	}
+	if (n == -1 && errno == EAGAIN && c->want == LCONN_WANT_WRITE) {
+		c->rblocked = 1;
+		if (!c->writing) {
+			c->writing = 1;
+			event_add(c->wev, NULL);
+		}
+	} else if (n > 0 && c->reading && c->ops->pending != NULL &&
+	    c->ops->pending(c) > 0)
+		event_active(c->rev, EV_READ, 1);
+}
+
 ssize_t
 lconn_read(struct lconn *c)
 {
@@ -246,6 +283,7 @@ lconn_read(struct lconn *c)
 		if (evbuffer_commit_space(c->in, &v, 1) == -1)
 			fatalx("evbuffer_commit_space failed");
 	}
+	lconn_want(c, n);
 	return n;
 }
 
@@ -343,6 +381,11 @@ lconn_flush(struct lconn *c)
 		if ((n = c->ops->writev(c, iov, cnt)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
+			if (c->want == LCONN_WANT_READ) {
+				/* Tried again after a read (lconn_want). */
+				c->wblocked = 1;
+				return 1;
+			}
 			if (!c->writing) {
 				c->writing = 1;
 				event_add(c->wev, NULL);
@@ -364,8 +407,11 @@ lconn_read_on(struct lconn *c, int on, const struct timeval *tv)
 	if (on == c->reading && tv == NULL)
 		return;
 	c->reading = on;
-	if (on)
+	if (on) {
 		event_add(c->rev, tv);
-	else
+		/* Held by the transport: no read event would tell. */
+		if (c->ops->pending != NULL && c->ops->pending(c) > 0)
+			event_active(c->rev, EV_READ, 1);
+	} else
 		event_del(c->rev);
 }

@@ -35,16 +35,24 @@ struct lconn_flusher;
  * How bytes move.  read: > 0 bytes read, 0 at end-of-file, -1 with errno
  * (EAGAIN: nothing now).  writev: bytes taken, or -1 with errno (EAGAIN:
  * no room now).  free (may be NULL): release the transport's state, not
- * the fd.  A transport that needs the other direction to go on (TLS
- * wanting to read in order to write) will say so in lconn.want, which
- * lconn turns into the matching event interest.
+ * the fd.  pending (may be NULL): bytes the transport holds that no read
+ * event will announce (TLS: the rest of a decrypted record).  A
+ * transport that needs the other direction to go on (TLS wanting to read
+ * in order to write) says so in lconn.want with its EAGAIN, and lconn
+ * turns that into the matching event interest: a write waiting for a
+ * read is tried again after the next read, a read waiting for a write is
+ * woken by the write event.
  */
 struct lconn_ops {
 	const char	*name;
 	ssize_t		(*read)(struct lconn *, void *, size_t);
 	ssize_t		(*writev)(struct lconn *, const struct iovec *, int);
 	void		(*free)(struct lconn *);
+	size_t		(*pending)(struct lconn *);
 };
+
+#define LCONN_WANT_READ		1	/* lconn.want */
+#define LCONN_WANT_WRITE	2
 
 extern const struct lconn_ops lconn_plain;
 
@@ -73,6 +81,9 @@ struct lconn {
 	int			 writing;	/* wev registered */
 	int			 dirty;		/* on fl's list */
 	int			 first;		/* flushed before others */
+	int			 want;		/* the transport's, EAGAIN */
+	int			 wblocked;	/* a write waits for a read */
+	int			 rblocked;	/* a read waits for a write */
 	lconn_readable_fn	 readable;
 	lconn_written_fn	 written;
 	void			*arg;
@@ -144,5 +155,18 @@ int		 lconn_flush(struct lconn *);
  * with a timeout (tv not NULL) it is set again each time.
  */
 void		 lconn_read_on(struct lconn *, int on, const struct timeval *);
+
+/*
+ * lconn_tls.c: the TLS transport.  lconn_tls_start puts c (plain, nothing
+ * read or written yet) on TLS over t (tls_new on c->fd, which lconn now
+ * owns and frees); the handshake is done by the first reads and writes,
+ * driven by c's events like any other bytes.  lconn_tls returns the tls
+ * of a TLS connection, NULL for a plain one; lconn_tls_error the reason
+ * of its last failure, NULL when it has none (or is plain).
+ */
+struct tls;
+void		 lconn_tls_start(struct lconn *, struct tls *);
+struct tls	*lconn_tls(const struct lconn *);
+const char	*lconn_tls_error(const struct lconn *);
 
 #endif
