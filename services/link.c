@@ -187,6 +187,11 @@ link_options(void)
 	    64 * 1024 * 1024);
 	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);
 
+	/* linkmaster.conf, read at each attempt for TLS (link_peer.c). */
+	L.confdir = service_option_env("config_dir", "MASTER_CONFIG_DIR");
+	if (L.confdir != NULL && *L.confdir == '\0')
+		L.confdir = NULL;
+
 	if ((L.bind = service_option("bind")) != NULL) {
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -263,6 +268,7 @@ int
 main(int argc, char *argv[])
 {
 	struct timespec	 ts;
+	char		 err[LINK_REASON_MAX];
 	int		 handoff;
 
 	service_init(argc, argv, "link");
@@ -292,7 +298,14 @@ main(int argc, char *argv[])
 		clock_gettime(CLOCK_REALTIME, &ts);
 		L.last_id = (uint64_t)ts.tv_sec * 1000000 +
 		    (uint64_t)ts.tv_nsec / 1000;
-		peer_established(handoff, 1);
+		/* Only a plaintext link is handed over (link_stop.c). */
+		if (peer_tls_settings(err, sizeof(err)) == 0 && L.tls) {
+			log_info("not taking over the plaintext link to %s: "
+			    "it is to use TLS now", L.peer);
+			close(handoff);
+			peer_connect();
+		} else
+			peer_established(handoff, 1);
 	} else
 		peer_connect();
 

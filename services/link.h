@@ -4,7 +4,7 @@
  *
  *	link.c		options, descriptors (accepting clients), main
  *	link_peer.c	the peer link: down, connecting, hello, up,
- *			handed over
+ *			handed over; its TLS settings
  *	link_req.c	requests in flight, their answers
  *	link_replay.c	the durable queue, replayed
  *	link_client.c	clients: reading, held, eof, draining, linger,
@@ -111,6 +111,7 @@ struct queue;
 struct event;
 struct event_base;
 struct addrinfo;
+struct tls_ctx;
 
 struct link {
 	struct event_base	*base;
@@ -132,6 +133,13 @@ struct link {
 	size_t			 max_line;
 	int			 max_pending;
 	struct queue		*q;
+	const char		*confdir;	/* NULL: no TLS */
+
+	/* TLS, as linkmaster.conf said at the last attempt. */
+	int			 tls;		/* this link uses it */
+	struct tls_ctx		*tlsctx;	/* linktls.c's */
+	char			**pins;		/* the peer's fingerprints */
+	int			 npins;
 
 	/* The peer link. */
 	enum peer_state		 state;
@@ -187,6 +195,7 @@ void	 peer_send(const char *hdr, size_t hlen, const char *line,
 	    size_t len);
 void	 peer_down(const char *why);
 void	 peer_set_state(enum peer_state, const char *why);
+int	 peer_tls_settings(char *err, size_t errlen);
 
 /* link_req.c */
 void	 req_init(void);

@@ -9,6 +9,16 @@
  * After READY nothing about the peer is fatal: a protocol error, a peer
  * naming itself otherwise, a refused hello are logged (the peer's text
  * escaped), the link dropped and dialled again.
+ *
+ * TLS: linkmaster.conf (MASTER_CONFIG_DIR or -o config_dir) is read
+ * again at every attempt: whether the peer's link uses TLS
+ * (config_peer_tls), its pinned fingerprints, and this host's key and
+ * certificate, whose context linktls.c makes again only when the files
+ * changed (a rotation applies to the next link; the one up keeps its
+ * session).  A TLS link makes its handshake with the hello's bytes
+ * (lconn_tls.c) and checks the peer's certificate in it (tls.c); a
+ * refusal either way takes the link down like any other failure, with
+ * TLS's reason as the reason, and the same back-off.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,8 +33,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "link.h"
 #include "linkproto.h"
+#include "linktls.h"
 #include "log.h"
 #include "queue.h"
 #include "service.h"
@@ -91,6 +103,9 @@ peer_set_state(enum peer_state st, const char *why)
 		L.attempt = 0;
 		if (why != NULL)
 			log_info("took over the link to %s", L.peer);
+		else if (L.lc != NULL && lconn_tls(L.lc) != NULL)
+			log_info("link to %s up (TLS, certificate %s)", L.peer,
+			    tls_peer_fingerprint(lconn_tls(L.lc)));
 		else
 			log_info("link to %s up", L.peer);
 		service_status("up");
@@ -212,6 +227,18 @@ peer_line(const char *line, size_t len)
 	req_reply(id, payload, plen);
 }
 
+/* Why a read or write failed: TLS's own words when it has them. */
+static void
+peer_errstr(int e, char *buf, size_t len)
+{
+	const char	*why;
+
+	if (L.lc != NULL && (why = lconn_tls_error(L.lc)) != NULL)
+		(void)snprintf(buf, len, "TLS: %s", why);
+	else
+		linkproto_errstr(e, buf, len);
+}
+
 /* One read, then its lines; the hello has connect_timeout to come. */
 static void
 peer_readable(struct lconn *lc, short what, void *arg)
@@ -219,7 +246,7 @@ peer_readable(struct lconn *lc, short what, void *arg)
 	const char	*line;
 	size_t		 len, max;
 	ssize_t		 n;
-	char		 e[128];
+	char		 e[LINK_REASON_MAX];
 
 	if (what & EV_TIMEOUT) {
 		peer_down(L.state == PEER_HELLO ? "no answer to hello" :
@@ -229,7 +256,7 @@ peer_readable(struct lconn *lc, short what, void *arg)
 	if ((n = lconn_read(lc)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
-		linkproto_errstr(errno, e, sizeof(e));
+		peer_errstr(errno, e, sizeof(e));
 		peer_down(e);
 		return;
 	}
@@ -260,10 +287,10 @@ peer_readable(struct lconn *lc, short what, void *arg)
 static void
 peer_written(struct lconn *lc, int error, void *arg)
 {
-	char	 e[128];
+	char	 e[LINK_REASON_MAX];
 
 	if (error) {
-		linkproto_errstr(errno, e, sizeof(e));
+		peer_errstr(errno, e, sizeof(e));
 		peer_down(e);
 	}
 }
@@ -284,6 +311,10 @@ peer_established(int fd, int greeted)
 	/* Written before the clients, for requests to be on their way. */
 	L.lc = lconn_new(L.fl, fd, LCONN_FIRST, peer_readable, peer_written,
 	    NULL);
+	/* The handshake goes with the hello's bytes (lconn_tls.c). */
+	if (!greeted && L.tls)
+		lconn_tls_start(L.lc, tls_new(L.tlsctx, fd, L.peer,
+		    (const char *const *)L.pins, L.npins));
 	if (greeted) {
 		lconn_read_on(L.lc, 1, NULL);
 		peer_up(1);
@@ -374,6 +405,10 @@ peer_connect(void)
 	if (L.stopping || L.state != PEER_DOWN)
 		return;
 	peer_set_state(PEER_CONNECTING, NULL);
+	if (peer_tls_settings(L.lasterr, sizeof(L.lasterr)) == -1) {
+		peer_down(L.lasterr);
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -390,6 +425,79 @@ peer_connect(void)
 	L.aicur = L.ai;
 	strlcpy(L.lasterr, "no usable address", sizeof(L.lasterr));
 	peer_connect_next();
+}
+
+static void
+peer_pins_free(void)
+{
+	int	 i;
+
+	for (i = 0; i < L.npins; i++)
+		free(L.pins[i]);
+	free(L.pins);
+	L.pins = NULL;
+	L.npins = 0;
+}
+
+/*
+ * The peer's TLS settings from linkmaster.conf as it is now: L.tls, and
+ * with it L.tlsctx and L.pins.  0, or -1 with the reason in err (then
+ * the attempt fails and is made again after the back-off).  Without a
+ * configuration directory (standalone) the link is plaintext.
+ */
+int
+peer_tls_settings(char *err, size_t errlen)
+{
+	struct errlist		 errs;
+	struct config		*c;
+	const struct peer	*p = NULL;
+	size_t			 i;
+	int			 k, renewed;
+
+	L.tls = 0;
+	peer_pins_free();
+	if (L.confdir == NULL)
+		return 0;
+	errlist_init(&errs);
+	if ((c = config_load(L.confdir, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_error("%s", errs.msg[i]);
+		errlist_free(&errs);
+		(void)snprintf(err, errlen, "cannot read %s/linkmaster.conf "
+		    "for the TLS settings", L.confdir);
+		return -1;
+	}
+	errlist_free(&errs);
+	for (k = 0; k < c->npeers && p == NULL; k++)
+		if (strcmp(c->peers[k].name, L.peer) == 0)
+			p = &c->peers[k];
+	if (p == NULL) {
+		(void)snprintf(err, errlen, "peer \"%s\" is not in %s",
+		    L.peer, c->conf_file);
+		config_free(c);
+		return -1;
+	}
+	if (!config_peer_tls(c, p)) {
+		config_free(c);
+		return 0;
+	}
+	if ((L.tlsctx = linktls_ctx(TLS_CLIENT, c->tls_key, c->tls_cert,
+	    c->tls_ca, &renewed, err, errlen)) == NULL) {
+		config_free(c);
+		return -1;
+	}
+	if (renewed)
+		log_info("TLS for the link to %s: certificate %s", L.peer,
+		    tls_ctx_fingerprint(L.tlsctx));
+	if (p->nfingerprints > 0) {
+		L.pins = xcalloc(p->nfingerprints, sizeof(*L.pins));
+		for (k = 0; k < p->nfingerprints; k++)
+			L.pins[k] = xstrdup(p->fingerprints[k]);
+		L.npins = p->nfingerprints;
+	}
+	L.tls = 1;
+	config_free(c);
+	return 0;
 }
 
 static void

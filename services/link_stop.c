@@ -8,6 +8,12 @@
  * last reply); and as soon as nothing is in flight on the link, the link
  * is handed over to the master as a HANDOFF packet with the socket
  * attached, for the next generation to take over without a reconnect.
+ * A TLS link is not handed over: its session (keys, sequence numbers)
+ * lives in this process's OpenSSL and cannot follow the socket, so the
+ * next generation dials again, as after any link loss: nothing in
+ * flight is lost (the hand-over waits for none in flight anyway), and
+ * clients' requests meanwhile are answered "con_lost", critical ones
+ * queued and replayed.
  * "drain" bounds the wait for requests in flight: past it they are
  * failed ("con_lost", critical ones queued), the link is not handed
  * over, and the clients left get one last try at their replies.  A
@@ -54,6 +60,12 @@ stop_handoff(void)
 {
 	if (L.no_handoff || service_status_fd() == -1 || !stop_link_idle())
 		return;
+	if (lconn_tls(L.lc) != NULL) {
+		log_info("not handing the TLS link to %s over: the next "
+		    "generation links again", L.peer);
+		L.no_handoff = 1;
+		return;
+	}
 	if (fdpass_send(service_status_fd(), L.lc->fd, LINK_HANDOFF,
 	    sizeof(LINK_HANDOFF) - 1) == -1) {
 		log_warn("cannot hand the link to %s over", L.peer);

@@ -108,6 +108,7 @@ struct sess {
 	struct event		*status_ev;
 	struct event		*lag_ev;	/* see pool_watch */
 	enum sess_state		 state;
+	int			 sniffed;	/* TLS or not: decided */
 	int			 held;		/* max_pending: lines left */
 	char			 ip[NI_MAXHOST];
 	char			 name[LINKPROTO_NAME_MAX + 1]; /* once up */
@@ -145,6 +146,11 @@ void		 pool_init(struct sess *);
 void		 pool_free(struct sess *);
 void		 pool_request(struct sess *, uint64_t, const char *, size_t);
 void		 pool_dispatch(struct sess *);
+
+/* linkd_tls.c: TLS or plaintext, and the certificate against the hello */
+int		 linkd_tls_sniff(struct sess *);
+int		 linkd_tls_hello(struct sess *, const char *name,
+		    const char **refusal);
 
 /* linkd_peer.c */
 void		 peer_ip(int fd, char *buf, size_t len);

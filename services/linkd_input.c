@@ -77,7 +77,7 @@ sess_hello(struct sess *s, const char *line, size_t len)
 		return;
 	}
 	if (peer_accept(s->c->fd, s->ip, name, &s->backend,
-	    &why) == -1) {
+	    &why) == -1 || linkd_tls_hello(s, name, &why) == -1) {
 		sess_refuse(s, why);
 		return;
 	}
@@ -174,12 +174,22 @@ void
 sess_readable(struct lconn *c, short what, void *arg)
 {
 	struct sess	*s = arg;
+	const char	*why;
 	ssize_t		 n;
 	char		 e[128];
 
+	/* TLS or plaintext: the first bytes say (linkd_tls.c). */
+	if (!s->sniffed && s->state == SESS_HELLO && linkd_tls_sniff(s) != 0)
+		return;
 	if ((n = lconn_read(c)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
+		if ((why = lconn_tls_error(c)) != NULL) {
+			if (s->state == SESS_HELLO)
+				log_warnx("TLS with %s failed: %s", s->ip, why);
+			sess_end(s, why);
+			return;
+		}
 		linkproto_errstr(errno, e, sizeof(e));
 		sess_end(s, e);
 		return;

@@ -1,0 +1,96 @@
+/*
+ * linktls.c: the TLS context of a link helper, made again when its files
+ * change: certificate rotation without dropping links.
+ *
+ * The helpers read linkmaster.conf themselves for every new connection
+ * (link at each attempt, linkd at each accept), so a reload that gives
+ * new tls_key/tls_cert/tls_ca paths, or new files at the same paths,
+ * applies to the next connection without restarting a helper; the
+ * connections already up keep the context they were made with (tls.c
+ * counts references).  A file is the same while its path, device, inode,
+ * size and modification time are: a context is not rebuilt (two PEM
+ * parses and a key check) for every connection.
+ *
+ * Failures are returned with the reason; nothing here logs.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linktls.h"
+#include "util.h"
+
+struct linktls_file {
+	char		*path;
+	struct stat	 st;		/* st_ino 0: not there */
+};
+
+static struct {
+	struct tls_ctx		*ctx;
+	enum tls_role		 role;
+	struct linktls_file	 f[3];	/* key, cert, ca */
+} LT;
+
+static int
+linktls_same(const struct linktls_file *f, const char *path,
+    const struct stat *st)
+{
+	if ((f->path == NULL) != (path == NULL))
+		return 0;
+	if (path == NULL)
+		return 1;
+	return strcmp(f->path, path) == 0 && f->st.st_dev == st->st_dev &&
+	    f->st.st_ino == st->st_ino && f->st.st_size == st->st_size &&
+	    f->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	    f->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+struct tls_ctx *
+linktls_ctx(enum tls_role role, const char *key, const char *cert,
+    const char *ca, int *renewed, char *err, size_t errlen)
+{
+	const char	*paths[3] = { key, cert, ca };
+	struct stat	 st[3];
+	int		 i, same, bad = 0;
+
+	if (renewed != NULL)
+		*renewed = 0;
+	same = LT.ctx != NULL && LT.role == role;
+	for (i = 0; i < 3; i++) {
+		memset(&st[i], 0, sizeof(st[i]));
+		if (paths[i] != NULL && stat(paths[i], &st[i]) == -1) {
+			(void)snprintf(err, errlen, "%s %s: %s", i == 0 ?
+			    "tls_key" : i == 1 ? "tls_cert" : "tls_ca",
+			    paths[i], strerror(errno));
+			same = 0;
+			bad = 1;
+			break;
+		}
+		if (same && !linktls_same(&LT.f[i], paths[i], &st[i]))
+			same = 0;
+	}
+	if (same)
+		return LT.ctx;
+	tls_ctx_free(LT.ctx);
+	for (i = 0; i < 3; i++) {
+		free(LT.f[i].path);
+		LT.f[i].path = NULL;
+	}
+	if (bad || (LT.ctx = tls_ctx_new(role, key, cert, ca, err,
+	    errlen)) == NULL) {
+		LT.ctx = NULL;
+		return NULL;
+	}
+	LT.role = role;
+	for (i = 0; i < 3; i++) {
+		LT.f[i].path = paths[i] != NULL ? xstrdup(paths[i]) : NULL;
+		LT.f[i].st = st[i];
+	}
+	if (renewed != NULL)
+		*renewed = 1;
+	return LT.ctx;
+}
