@@ -41,16 +41,14 @@ check_tls(const struct config *cfg, struct errlist *errs)
 {
 	const struct peer	*p;
 	size_t			 before = errs->n;
-	int			 i, tls = 0;
+	int			 i;
 
 	/* OpenSSL's part is tlstool's (tlsexec.c): the master maps none of it. */
 	(void)tlsexec_check(cfg, errs);
 	for (i = 0; i < cfg->npeers; i++) {
 		p = &cfg->peers[i];
-		if (config_peer_tls(cfg, p)) {
-			tls = 1;
+		if (config_peer_tls(cfg, p))
 			continue;
-		}
 		if (check_loopback(p->address))
 			continue;
 		if (p->tls == PEER_TLS_NO)
@@ -64,13 +62,5 @@ check_tls(const struct config *cfg, struct errlist *errs)
 			    "(\"linkmaster tls-init\" makes them)", p->file,
 			    p->line, p->name, p->address);
 	}
-	/*
-	 * Until the link helpers speak TLS (issue 10), say so rather than
-	 * let an operator believe a configured link is protected.
-	 */
-	if (tls)
-		log_warnx("%s: TLS is configured, but the link helpers of "
-		    "this version do not use it yet: links stay plaintext",
-		    cfg->conf_file);
 	return errs->n == before ? 0 : -1;
 }
