@@ -171,6 +171,8 @@ int		 svc_listen_open(const struct config *, struct unit *,
 		    struct errlist *);
 struct unit	*svc_unit_new(struct service *, const char *,
 		    const struct peer *);
+void		 svc_unit_peer_tls(struct unit *, const struct config *,
+		    const struct peer *);
 void		 svc_unit_free(struct unit *);
 struct service	*svc_find(const char *, enum svc_type);
 struct unit	*svc_link_predecessor(const struct unit *);

@@ -168,6 +168,40 @@ peer_eq(const struct peer *a, const struct peer *b)
 	    strcmp(a->port, b->port) == 0;
 }
 
+/* The same fingerprints, in any order. */
+static int
+peer_pins_eq(const struct peer *a, const struct peer *b)
+{
+	int	 i, j;
+
+	if (a->nfingerprints != b->nfingerprints)
+		return 0;
+	for (i = 0; i < a->nfingerprints; i++) {
+		for (j = 0; j < b->nfingerprints; j++)
+			if (strcmp(a->fingerprints[i], b->fingerprints[j]) == 0)
+				break;
+		if (j == b->nfingerprints)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Does the link to p (of c) authenticate as that of the unit u (tls as
+ * config_peer_tls said when it was made)?  Only then may its helper keep
+ * a live link: a link made plaintext, or with a fingerprint taken out,
+ * must go.  A new key or certificate of this host (tls_key, tls_cert,
+ * tls_ca) does not count: the helper uses them for its next link
+ * (linktls.c), and the live one stays up.
+ */
+static int
+peer_tls_eq(const struct config *c, const struct peer *p,
+    const struct peer *u)
+{
+	return config_peer_tls(c, p) == (u->tls == PEER_TLS_YES) &&
+	    peer_pins_eq(p, u);
+}
+
 static const struct peer *
 peer_find(const struct config *cfg, const char *name)
 {
@@ -189,7 +223,9 @@ peers_changed(const struct config *o, const struct config *n)
 		return 1;
 	for (i = 0; i < o->npeers; i++)
 		if ((p = peer_find(n, o->peers[i].name)) == NULL ||
-		    !peer_eq(p, &o->peers[i]))
+		    !peer_eq(p, &o->peers[i]) ||
+		    config_peer_tls(o, &o->peers[i]) != config_peer_tls(n, p) ||
+		    !peer_pins_eq(p, &o->peers[i]))
 			return 1;
 	return 0;
 }
@@ -446,8 +482,10 @@ reload_link_add(struct service *s, const struct peer *p,
 /*
  * A link service's peers after the configuration changed: a new peer
  * gets a unit, a removed one loses it, a peer with a new address gets a
- * fresh helper (a handed-over link would lead to the old address).  The
- * other peers' helpers are not touched.
+ * fresh helper (a handed-over link would lead to the old address), and
+ * so does one whose link is to authenticate otherwise (TLS on or off,
+ * other fingerprints: peer_tls_eq).  The other peers' helpers are not
+ * touched.
  */
 static void
 reload_link_peers(struct service *s, struct reload_item *it)
@@ -465,7 +503,7 @@ reload_link_peers(struct service *s, struct reload_item *it)
 			reload_unit_gone(u);
 			continue;
 		}
-		if (peer_eq(p, &u->peer))
+		if (peer_eq(p, &u->peer) && peer_tls_eq(M->cfg, p, &u->peer))
 			continue;
 		/* Their link leads to the old address: no handoff. */
 		TAILQ_FOREACH(c, &u->children, entry)
@@ -474,6 +512,7 @@ reload_link_peers(struct service *s, struct reload_item *it)
 		free(u->peer.port);
 		u->peer.address = xstrdup(p->address);
 		u->peer.port = xstrdup(p->port);
+		svc_unit_peer_tls(u, M->cfg, p);
 		if (u->handoff_fd != -1)
 			close(u->handoff_fd);
 		u->handoff_fd = -1;

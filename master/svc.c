@@ -67,6 +67,33 @@ svc_conf(const struct service *s)
 }
 
 /*
+ * What a link unit's peer link authenticates with, for reload to see a
+ * change (reload.c, peer_tls_eq): whether it uses TLS (c's
+ * config_peer_tls, kept as PEER_TLS_YES or PEER_TLS_NO) and the pinned
+ * fingerprints.
+ */
+void
+svc_unit_peer_tls(struct unit *u, const struct config *c,
+    const struct peer *p)
+{
+	int	 i;
+
+	for (i = 0; i < u->peer.nfingerprints; i++)
+		free(u->peer.fingerprints[i]);
+	free(u->peer.fingerprints);
+	u->peer.fingerprints = NULL;
+	u->peer.nfingerprints = 0;
+	u->peer.tls = config_peer_tls(c, p) ? PEER_TLS_YES : PEER_TLS_NO;
+	if (p->nfingerprints == 0)
+		return;
+	u->peer.fingerprints = xcalloc(p->nfingerprints,
+	    sizeof(*u->peer.fingerprints));
+	for (i = 0; i < p->nfingerprints; i++)
+		u->peer.fingerprints[i] = xstrdup(p->fingerprints[i]);
+	u->peer.nfingerprints = p->nfingerprints;
+}
+
+/*
  * A unit of service s; a link service has one per peer, named
  * "service/peer", with the peer's address in its environment.
  */
@@ -84,6 +111,7 @@ svc_unit_new(struct service *s, const char *name, const struct peer *p)
 		u->peer.name = xstrdup(p->name);
 		u->peer.address = xstrdup(p->address);
 		u->peer.port = xstrdup(p->port);
+		svc_unit_peer_tls(u, M->cfg, p);
 	} else
 		u->name = xstrdup(name);
 	u->ident = svc_ident(M->cfg, s->te, u->name);
@@ -275,6 +303,8 @@ svc_free(struct service *s)
 void
 svc_unit_free(struct unit *u)
 {
+	int	 i;
+
 	svc_listen_close(u);
 	throttle_clear(u);
 	wakeup_clear(u);
@@ -288,6 +318,9 @@ svc_unit_free(struct unit *u)
 	free(u->peer.name);
 	free(u->peer.address);
 	free(u->peer.port);
+	for (i = 0; i < u->peer.nfingerprints; i++)
+		free(u->peer.fingerprints[i]);
+	free(u->peer.fingerprints);
 	free(u);
 }
 
