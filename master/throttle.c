@@ -3,7 +3,8 @@
  *
  * A bad startup (an abnormal exit before the child was started) or a crash
  * storm throttles the unit: no spawning for throttle_min, doubling with each
- * consecutive bad startup up to throttle_max, plus up to 10% jitter so that
+ * consecutive bad startup up to throttle_max (children that fail while it
+ * is throttled already add nothing), plus up to 10% jitter so that
  * units failing together do not retry together.  The level resets when a
  * child of the unit is started.  A throttle always ends by itself: there is
  * no permanent give-up, and "linkmaster retry" or SIGUSR1 ends it at once.
@@ -54,6 +55,16 @@ throttle_bad(struct unit *u, const char *why)
 	long long	 d, jitter;
 	char		 buf[32];
 
+	/*
+	 * Only children made before the throttle began can fail during it
+	 * (a burst of inetd connections, a prefork service's maxproc): one
+	 * episode, one step of back-off, not one per child; each exit is
+	 * logged by reap.c all the same.
+	 */
+	if (u->throttle.active) {
+		log_debug("service %s: %s -- throttled already", u->name, why);
+		return;
+	}
 	u->throttle.level++;
 	d = throttle_delay(u->throttle.level, M->cfg->throttle_min,
 	    M->cfg->throttle_max);
