@@ -187,19 +187,31 @@ peer_pins_eq(const struct peer *a, const struct peer *b)
 }
 
 /*
- * Does the link to p (of c) authenticate as that of the unit u (tls as
- * config_peer_tls said when it was made)?  Only then may its helper keep
- * a live link: a link made plaintext, or with a fingerprint taken out,
- * must go.  A new key or certificate of this host (tls_key, tls_cert,
- * tls_ca) does not count: the helper uses them for its next link
- * (linktls.c), and the live one stays up.
+ * May the helper of unit u keep its live link to p (of c)?  Not when the
+ * link is to use TLS or not now, when it did not before, nor when a
+ * fingerprint that may have let it in was taken out (or pins replaced
+ * tls_ca, or the reverse).  Added fingerprints (the first step of a
+ * peer's rotation) keep it, and so does a new key or certificate of this
+ * host (tls_key, tls_cert, tls_ca): the helper uses them for its next
+ * link (linktls.c), and the live one stays up.
  */
 static int
-peer_tls_eq(const struct config *c, const struct peer *p,
+peer_tls_keeps(const struct config *c, const struct peer *p,
     const struct peer *u)
 {
-	return config_peer_tls(c, p) == (u->tls == PEER_TLS_YES) &&
-	    peer_pins_eq(p, u);
+	int	 i, j;
+
+	if (config_peer_tls(c, p) != (u->tls == PEER_TLS_YES) ||
+	    (p->nfingerprints == 0) != (u->nfingerprints == 0))
+		return 0;
+	for (i = 0; i < u->nfingerprints; i++) {
+		for (j = 0; j < p->nfingerprints; j++)
+			if (strcmp(u->fingerprints[i], p->fingerprints[j]) == 0)
+				break;
+		if (j == p->nfingerprints)
+			return 0;
+	}
+	return 1;
 }
 
 static const struct peer *
@@ -483,9 +495,8 @@ reload_link_add(struct service *s, const struct peer *p,
  * A link service's peers after the configuration changed: a new peer
  * gets a unit, a removed one loses it, a peer with a new address gets a
  * fresh helper (a handed-over link would lead to the old address), and
- * so does one whose link is to authenticate otherwise (TLS on or off,
- * other fingerprints: peer_tls_eq).  The other peers' helpers are not
- * touched.
+ * so does one whose live link may no longer pass (peer_tls_keeps).  The
+ * other peers' helpers are not touched.
  */
 static void
 reload_link_peers(struct service *s, struct reload_item *it)
@@ -503,8 +514,12 @@ reload_link_peers(struct service *s, struct reload_item *it)
 			reload_unit_gone(u);
 			continue;
 		}
-		if (peer_eq(p, &u->peer) && peer_tls_eq(M->cfg, p, &u->peer))
+		if (peer_eq(p, &u->peer) && peer_tls_keeps(M->cfg, p,
+		    &u->peer)) {
+			/* The pins to compare with next time. */
+			svc_unit_peer_tls(u, M->cfg, p);
 			continue;
+		}
 		/* Their link leads to the old address: no handoff. */
 		TAILQ_FOREACH(c, &u->children, entry)
 			c->no_handoff = 1;

@@ -68,7 +68,7 @@ svc_conf(const struct service *s)
 
 /*
  * What a link unit's peer link authenticates with, for reload to see a
- * change (reload.c, peer_tls_eq): whether it uses TLS (c's
+ * change (reload.c, peer_tls_keeps): whether it uses TLS (c's
  * config_peer_tls, kept as PEER_TLS_YES or PEER_TLS_NO) and the pinned
  * fingerprints.
  */

@@ -19,8 +19,8 @@
 #	  links again; critical requests sent all along are all delivered;
 #	- beta's master stopped: critical requests are queued, and delivered
 #	  over TLS in order when beta is back;
-#	- alpha's pins for beta change: that helper is restarted (its live
-#	  link was authenticated by the old ones).
+#	- a pin added for beta restarts nothing; one taken out restarts
+#	  that helper (its live link may have been let in by it).
 . "$(dirname "$0")/lib.sh"
 
 RECORDER=$top_builddir/tests/helpers/recorder
@@ -29,7 +29,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
 need_cmd socat "socat"
 need_cmd openssl "openssl"
 
-plan 27
+plan 30
 lm_setup link_tls_reload
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
@@ -228,10 +228,18 @@ is "$(one_line <"$REC_OUT")" "critical:q1|critical:q2|critical:q3" \
 wait_for "link/beta up" 10 status_matches link/beta '^up$'
 H2=$(unit_pids link/beta)
 M=$(log_mark)
+ALPHA_PINS="$FPB $FPB2 $FPA"
+alpha_conf 'tls_key = "alpha2.key"' 'tls_cert = "alpha2.pem"'
+lm reload
+is "$LM_RC" 0 "alpha reloaded with one more fingerprint pinned for beta"
+is "$(req "$SOCK" six)" six "requests go on"
+ok '[ "$(unit_pids link/beta)" = "$H2" ] && ! log_since "$M" | grep -q "link to beta"' \
+    "the same helper ($H2), no reconnect"
+M=$(log_mark)
 ALPHA_PINS=$FPB2
 alpha_conf 'tls_key = "alpha2.key"' 'tls_cert = "alpha2.pem"'
 lm reload
-is "$LM_RC" 0 "alpha reloaded with only beta's new fingerprint pinned"
+is "$LM_RC" 0 "alpha reloaded with beta's old fingerprints taken out"
 wait_pass "link/beta has a new helper (not $H2), and its link is up" 15 \
     sh -c "tail -n +$((M + 1)) '$LOG' | grep -q 'link to beta up (TLS, certificate $FPB2)'"
 ok '[ -n "$(unit_pids link/beta)" ] && [ "$(unit_pids link/beta)" != "$H2" ]' \
