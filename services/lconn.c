@@ -251,7 +251,7 @@ lconn_free(struct lconn *c)
 static void
 lconn_want(struct lconn *c, ssize_t n)
 {
-	if (c->wblocked) {
+	if (c->wblocked && (n > 0 || (n == -1 && errno == EAGAIN))) {
 		/* That read may be what a write waited for: try again. */
 		c->wblocked = 0;
 		lconn_dirty(c);
