@@ -3,16 +3,28 @@
  *
  * Every socket of the link code (link's clients and its peer link,
  * linkd's sessions and backend connections) is an lconn: an fd, two
- * evbuffers and two events, with the system calls kept few per request.
- * One read per readiness event, into space reserved in the input buffer
- * (no FIONREAD first, as evbuffer_read() does); lines found with one
- * scan of each byte (lconn.scan remembers how far a long line arriving
- * in pieces was searched); one append per reply line; one writev per
- * connection per event loop round, by the flusher, after every other
- * callback of the round, so that the replies of a batch of requests
- * leave together.  Write interest is registered only for output the
- * socket did not take at once; read interest is toggled by the owner,
- * only when it changes (each toggle is an epoll_ctl(2)).
+ * flat buffers and two events, with the system calls kept few per
+ * request.  One read per readiness event, straight into the input
+ * buffer's free end; lines found with one scan of each byte (lconn.scan
+ * remembers how far a long line arriving in pieces was searched) and
+ * handed out where they lie, contiguous by construction; one memcpy per
+ * reply line onto the output buffer's end; one write per connection per
+ * event loop round, by the flusher, after every other callback of the
+ * round, so that the replies of a batch of requests leave together.
+ * Write interest is registered only for output the socket did not take
+ * at once; read interest is toggled by the owner, only when it changes
+ * (each toggle is an epoll_ctl(2)).
+ *
+ * A buffer's bytes are data[start .. end).  Taking bytes moves start;
+ * an emptied buffer starts again at 0, so that with whole lines in each
+ * read (the usual case) nothing is ever moved.  When the free end is too
+ * small, the bytes left (mostly the head of a line) slide down to 0 if
+ * that frees at least as much as it moves; otherwise the buffer doubles.
+ * How large a buffer grows is the owner's to bound: every owner stops
+ * reading, or drops the connection, once a line outgrows its max_line
+ * (lconn.scan, lconn_inlen()), and the output's owners watch
+ * lconn_outlen().  A buffer grown past LCONN_KEEP is given back when it
+ * empties, so one long line or one burst does not pin its memory.
  *
  * The bytes go through the connection's ops (plain read(2) and
  * writev(2) here, TLS in lconn_tls.c): the one place where TLS plugs in,
@@ -28,8 +40,8 @@
 #include <sys/uio.h>
 
 #include <errno.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +50,9 @@
 #include "log.h"
 #include "util.h"
 
-#define LCONN_IOV	64	/* buffer chunks per writev */
+#define LCONN_INSIZE	16384	/* an input buffer's first size */
+#define LCONN_OUTSIZE	4096	/* an output buffer's first size */
+#define LCONN_KEEP	65536	/* a larger buffer is freed when empty */
 
 struct lconn_flusher {
 	struct event_base	*base;
@@ -76,6 +90,55 @@ plain_writev(struct lconn *c, const struct iovec *iov, int cnt)
 const struct lconn_ops lconn_plain = {
 	"plain", plain_read, plain_writev, NULL, NULL
 };
+
+/* --- flat buffers ----------------------------------------------------- */
+
+/* Make room for want more bytes at b's end; first: its first size. */
+static void
+lbuf_room(struct lconn_buf *b, size_t want, size_t first)
+{
+	size_t	 len = b->end - b->start, size;
+	char	*p;
+
+	if (b->size - b->end >= want)
+		return;
+	if (b->size - len >= want && b->start >= len) {
+		memmove(b->data, b->data + b->start, len);
+		b->start = 0;
+		b->end = len;
+		return;
+	}
+	size = b->size > 0 ? b->size : first;
+	while (size - len < want) {
+		if (size > SIZE_MAX / 2)
+			fatalx("a connection buffer cannot grow");
+		size *= 2;
+	}
+	p = xmalloc(size);
+	if (len > 0)
+		memcpy(p, b->data + b->start, len);
+	free(b->data);
+	b->data = p;
+	b->size = size;
+	b->start = 0;
+	b->end = len;
+}
+
+/* len bytes taken from b's start (all of them when len is more). */
+static void
+lbuf_take(struct lconn_buf *b, size_t len)
+{
+	if (len < b->end - b->start) {
+		b->start += len;
+		return;
+	}
+	b->start = b->end = 0;
+	if (b->size > LCONN_KEEP) {
+		free(b->data);
+		b->data = NULL;
+		b->size = 0;
+	}
+}
 
 /* --- the flusher ------------------------------------------------------ */
 
@@ -203,13 +266,11 @@ lconn_new(struct lconn_flusher *fl, int fd, int flags,
 	c->readable = readable;
 	c->written = written;
 	c->arg = arg;
-	if ((c->in = evbuffer_new()) == NULL ||
-	    (c->out = evbuffer_new()) == NULL ||
-	    (c->rev = event_new(fl->base, fd, EV_READ | EV_PERSIST,
+	if ((c->rev = event_new(fl->base, fd, EV_READ | EV_PERSIST,
 	    lconn_read_cb, c)) == NULL ||
 	    (c->wev = event_new(fl->base, fd, EV_WRITE | EV_PERSIST,
 	    lconn_write_cb, c)) == NULL)
-		fatalx("cannot create a connection's buffers and events");
+		fatalx("cannot create a connection's events");
 	return c;
 }
 
@@ -224,7 +285,7 @@ lconn_stop(struct lconn *c)
 		TAILQ_REMOVE(&c->fl->dirty, c, dentry);
 		c->dirty = 0;
 	}
-	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	lbuf_take(&c->out, SIZE_MAX);
 }
 
 void
@@ -237,8 +298,8 @@ lconn_free(struct lconn *c)
 		c->ops->free(c);
 	event_free(c->rev);
 	event_free(c->wev);
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
+	free(c->in.data);
+	free(c->out.data);
 	close(c->fd);
 	free(c);
 }
@@ -270,19 +331,12 @@ lconn_want(struct lconn *c, ssize_t n)
 ssize_t
 lconn_read(struct lconn *c)
 {
-	struct evbuffer_iovec	 v;
-	ssize_t			 n;
+	ssize_t	 n;
 
-	if (evbuffer_reserve_space(c->in, LCONN_READ, &v, 1) != 1)
-		fatalx("evbuffer_reserve_space failed");
-	if (v.iov_len > LCONN_READ)
-		v.iov_len = LCONN_READ;
-	n = c->ops->read(c, v.iov_base, v.iov_len);
-	if (n > 0) {
-		v.iov_len = (size_t)n;
-		if (evbuffer_commit_space(c->in, &v, 1) == -1)
-			fatalx("evbuffer_commit_space failed");
-	}
+	lbuf_room(&c->in, LCONN_READ, LCONN_INSIZE);
+	n = c->ops->read(c, c->in.data + c->in.end, LCONN_READ);
+	if (n > 0)
+		c->in.end += (size_t)n;
 	lconn_want(c, n);
 	return n;
 }
@@ -290,95 +344,78 @@ lconn_read(struct lconn *c)
 const char *
 lconn_line(struct lconn *c, size_t *len)
 {
-	struct evbuffer_iovec	 v;
-	struct evbuffer_ptr	 p;
-	const char		*nl;
-	size_t			 eol;
+	const char	*p, *nl;
+	size_t		 avail = c->in.end - c->in.start;
 
-	if (c->scan >= evbuffer_get_length(c->in))
+	if (c->scan >= avail)
 		return NULL;
-	/* Mostly the line is all in the first chunk: no copy, no search. */
-	if (evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1 && c->scan < v.iov_len &&
-	    (nl = memchr((char *)v.iov_base + c->scan, '\n',
-	    v.iov_len - c->scan)) != NULL) {
-		*len = (size_t)(nl - (char *)v.iov_base);
-		return v.iov_base;
-	}
-	if (evbuffer_ptr_set(c->in, &p, c->scan, EVBUFFER_PTR_SET) == -1)
-		fatalx("evbuffer_ptr_set failed");
-	p = evbuffer_search_eol(c->in, &p, &eol, EVBUFFER_EOL_LF);
-	if (p.pos == -1) {
-		c->scan = evbuffer_get_length(c->in);
+	p = c->in.data + c->in.start;
+	if ((nl = memchr(p + c->scan, '\n', avail - c->scan)) == NULL) {
+		c->scan = avail;
 		return NULL;
 	}
-	*len = (size_t)p.pos;
-	return (const char *)evbuffer_pullup(c->in, (ssize_t)(*len + 1));
+	*len = (size_t)(nl - p);
+	return p;
 }
 
 void
 lconn_consume(struct lconn *c, size_t len)
 {
-	evbuffer_drain(c->in, len);
+	lbuf_take(&c->in, len);
 	c->scan = 0;
 }
 
 const char *
 lconn_pullup(struct lconn *c, size_t len)
 {
-	return (const char *)evbuffer_pullup(c->in, (ssize_t)len);
+	if (len > c->in.end - c->in.start)
+		return NULL;
+	return c->in.data + c->in.start;
 }
 
 size_t
 lconn_inlen(const struct lconn *c)
 {
-	return evbuffer_get_length(c->in);
+	return c->in.end - c->in.start;
 }
 
 size_t
 lconn_outlen(const struct lconn *c)
 {
-	return evbuffer_get_length(c->out);
+	return c->out.end - c->out.start;
 }
 
 void
 lconn_add(struct lconn *c, const void *a, size_t alen, const void *b,
     size_t blen)
 {
-	struct evbuffer_iovec	 v;
+	struct lconn_buf	*o = &c->out;
 	char			*p;
 	size_t			 n = alen + blen + 1;
 
-	if (evbuffer_reserve_space(c->out, (ev_ssize_t)n, &v, 1) != 1)
-		fatalx("evbuffer_reserve_space failed");
-	p = v.iov_base;
+	if (o->size - o->end < n)
+		lbuf_room(o, n, LCONN_OUTSIZE);
+	p = o->data + o->end;
 	if (alen > 0)
 		memcpy(p, a, alen);
 	if (blen > 0)
 		memcpy(p + alen, b, blen);
 	p[alen + blen] = '\n';
-	v.iov_len = n;
-	if (evbuffer_commit_space(c->out, &v, 1) == -1)
-		fatalx("evbuffer_commit_space failed");
+	o->end += n;
 	lconn_dirty(c);
 }
 
 int
 lconn_flush(struct lconn *c)
 {
-	struct evbuffer_iovec	 v[LCONN_IOV];
-	struct iovec		 iov[LCONN_IOV];
+	struct lconn_buf	*o = &c->out;
+	struct iovec		 iov;
 	ssize_t			 n;
-	int			 i, cnt;
 
-	while (evbuffer_get_length(c->out) > 0) {
-		cnt = evbuffer_peek(c->out, -1, NULL, v, LCONN_IOV);
-		if (cnt > LCONN_IOV)
-			cnt = LCONN_IOV;
-		for (i = 0; i < cnt; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
-		}
-		if ((n = c->ops->writev(c, iov, cnt)) == -1) {
+	while (o->end > o->start) {
+		iov.iov_base = o->data + o->start;
+		iov.iov_len = o->end - o->start;
+		if ((n = c->ops->writev(c, &iov, 1)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
 			if (c->want == LCONN_WANT_READ) {
@@ -392,7 +429,7 @@ lconn_flush(struct lconn *c)
 			}
 			return 1;
 		}
-		evbuffer_drain(c->out, (size_t)n);
+		lbuf_take(o, (size_t)n);
 	}
 	if (c->writing) {
 		c->writing = 0;

@@ -3,8 +3,8 @@
  * link and linkd (see lconn.c).
  *
  * An lconn is a non-blocking stream socket with an input and an output
- * evbuffer, a read event whose interest the owner turns on and off, and a
- * write event lconn manages itself.  Its bytes move through a small ops
+ * buffer (each one flat piece of memory), a read event whose interest the
+ * owner turns on and off, and a write event lconn manages itself.  Its bytes move through a small ops
  * table (read, writev), plain read(2)/writev(2) today: a TLS transport
  * plugs in there and nowhere else.  Output is written once per event
  * loop round, by the flusher of the connection's event base.
@@ -18,7 +18,6 @@
 
 #include <stddef.h>
 
-struct evbuffer;
 struct event;
 struct event_base;
 struct timeval;
@@ -26,10 +25,21 @@ struct lconn;
 struct lconn_flusher;
 
 /*
- * Asked of one read: room for a good batch of pipelined lines, and with
- * libevent's chunk header still a 16 KiB allocation.
+ * Asked of one read: room for a good batch of pipelined lines; an input
+ * buffer starts at 16 KiB, so that one read fits an empty one.
  */
 #define LCONN_READ	(16384 - 256)
+
+/*
+ * A flat buffer: the bytes not yet taken are data[start .. end), in size
+ * bytes of memory (data NULL and size 0 until first needed).
+ */
+struct lconn_buf {
+	char	*data;
+	size_t	 start;
+	size_t	 end;
+	size_t	 size;
+};
 
 /*
  * How bytes move.  read: > 0 bytes read, 0 at end-of-file, -1 with errno
@@ -74,8 +84,8 @@ struct lconn {
 	struct lconn_flusher	*fl;
 	struct event		*rev;
 	struct event		*wev;
-	struct evbuffer		*in;
-	struct evbuffer		*out;
+	struct lconn_buf	 in;
+	struct lconn_buf	 out;
 	size_t			 scan;		/* in: no newline before */
 	int			 reading;	/* rev registered */
 	int			 writing;	/* wev registered */

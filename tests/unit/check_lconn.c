@@ -318,6 +318,189 @@ START_TEST(test_lconn_broken)
 }
 END_TEST
 
+/* Write all of len bytes to a blocking-enough socket (it has room). */
+static void
+put(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		ck_assert_int_gt(n, 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+START_TEST(test_lconn_compaction)
+{
+	struct side	 a, b;
+	static char	 big[16001];
+	const char	*line, *data;
+	size_t		 len;
+
+	pair(&a, &b, 0);
+	/* An emptied buffer starts again at its beginning. */
+	put(a.c->fd, "one\ntwo\n", 8);
+	ck_assert_int_eq(lconn_read(b.c), 8);
+	ck_assert_uint_eq(b.c->in.size, 16384);
+	data = b.c->in.data;
+	line = lconn_line(b.c, &len);
+	lconn_consume(b.c, len + 1);
+	ck_assert_uint_eq(b.c->in.start, 4);
+	line = lconn_line(b.c, &len);
+	ck_assert(len == 3 && memcmp(line, "two", 3) == 0);
+	lconn_consume(b.c, len + 1);
+	ck_assert_uint_eq(b.c->in.start, 0);
+	ck_assert_uint_eq(b.c->in.end, 0);
+	/* A line, then the head of the next at the buffer's end. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\n';
+	put(a.c->fd, big, sizeof(big));
+	put(a.c->fd, "abcd", 4);
+	ck_assert_int_eq(lconn_read(b.c), (ssize_t)sizeof(big) + 4);
+	line = lconn_line(b.c, &len);
+	ck_assert_uint_eq(len, sizeof(big) - 1);
+	lconn_consume(b.c, len + 1);
+	ck_assert_ptr_null(lconn_line(b.c, &len));
+	ck_assert_uint_eq(b.c->scan, 4);
+	ck_assert_uint_eq(b.c->in.start, sizeof(big));
+	/* Too little room behind it: the head slides down, no new memory. */
+	put(a.c->fd, "efgh\nij", 7);
+	ck_assert_int_eq(lconn_read(b.c), 7);
+	ck_assert_ptr_eq(b.c->in.data, data);
+	ck_assert_uint_eq(b.c->in.size, 16384);
+	ck_assert_uint_eq(b.c->in.start, 0);
+	line = lconn_line(b.c, &len);
+	ck_assert_ptr_nonnull(line);
+	ck_assert(len == 8 && memcmp(line, "abcdefgh", 8) == 0);
+	lconn_consume(b.c, len + 1);
+	ck_assert_uint_eq(lconn_inlen(b.c), 2);
+	ck_assert(memcmp(lconn_pullup(b.c, 2), "ij", 2) == 0);
+	/* No more than there is. */
+	ck_assert_ptr_null(lconn_pullup(b.c, 3));
+	lconn_free(a.c);
+	lconn_free(b.c);
+}
+END_TEST
+
+START_TEST(test_lconn_growth)
+{
+	struct side	 a, b;
+	static char	 big[100000];
+	const char	*line;
+	size_t		 len, i, max = 20000;
+
+	pair(&a, &b, 0);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	/*
+	 * An owner that stops at its max_line (scan past it) keeps the
+	 * buffer within max_line and one read.
+	 */
+	put(a.c->fd, big, sizeof(big));
+	while (b.c->scan <= max) {
+		ck_assert_int_gt(lconn_read(b.c), 0);
+		ck_assert_ptr_null(lconn_line(b.c, &len));
+		ck_assert_uint_eq(b.c->scan, lconn_inlen(b.c));
+	}
+	ck_assert_uint_le(lconn_inlen(b.c), max + LCONN_READ);
+	ck_assert_uint_le(b.c->in.size, 2 * (max + LCONN_READ));
+	/* Read on: the buffer doubles to hold the whole line, in one piece. */
+	while (lconn_inlen(b.c) < sizeof(big))
+		ck_assert_int_gt(lconn_read(b.c), 0);
+	ck_assert_ptr_null(lconn_line(b.c, &len));
+	put(a.c->fd, "\nnext", 5);
+	ck_assert_int_eq(lconn_read(b.c), 5);
+	line = lconn_line(b.c, &len);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_eq(len, sizeof(big));
+	ck_assert(memcmp(line, big, sizeof(big)) == 0);
+	ck_assert_uint_ge(b.c->in.size, sizeof(big) + 5);
+	lconn_consume(b.c, len + 1);
+	ck_assert(memcmp(lconn_pullup(b.c, 4), "next", 4) == 0);
+	/* Emptied, the large buffer is given back. */
+	lconn_consume(b.c, 4);
+	ck_assert_ptr_null(b.c->in.data);
+	ck_assert_uint_eq(b.c->in.size, 0);
+	put(a.c->fd, "x\n", 2);
+	ck_assert_int_eq(lconn_read(b.c), 2);
+	ck_assert_uint_eq(b.c->in.size, 16384);
+	lconn_free(a.c);
+	lconn_free(b.c);
+}
+END_TEST
+
+/* Lines "<n>" in order from 0: mismatches counted. */
+static int	 seq_next, seq_bad;
+
+static void
+t_seq(struct lconn *c, short what, void *arg)
+{
+	struct side	*s = arg;
+	const char	*line;
+	char		 want[32];
+	size_t		 len;
+	int		 n;
+
+	if (lconn_read(c) == 0)
+		s->eof = 1;
+	while ((line = lconn_line(c, &len)) != NULL) {
+		n = snprintf(want, sizeof(want), "%d", seq_next++);
+		if ((size_t)n != len || memcmp(line, want, len) != 0)
+			seq_bad++;
+		lconn_consume(c, len + 1);
+	}
+}
+
+START_TEST(test_lconn_partial_writes)
+{
+	struct side	 a, b;
+	char		 num[32];
+	int		 sv[2], i, n, sz = 4096, sent = 0;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.c = lconn_new(fl, sv[0], 0, t_readable, t_written, &a);
+	b.c = lconn_new(fl, sv[1], 0, t_seq, t_written, &b);
+	/* Small socket buffers: a write takes part of the output. */
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz,
+	    sizeof(sz)), 0);
+	seq_next = seq_bad = 0;
+	for (i = 0; i < 20000; i++, sent++) {
+		n = snprintf(num, sizeof(num), "%d", sent);
+		lconn_add(a.c, num, (size_t)n, NULL, 0);
+	}
+	ck_assert_int_eq(lconn_flush(a.c), 1);
+	ck_assert_int_eq(a.c->writing, 1);
+	/* Written in part: the rest is where it was, behind start. */
+	ck_assert_uint_gt(a.c->out.start, 0);
+	ck_assert_uint_lt(a.c->out.start, a.c->out.end);
+	/* Lines added behind the rest leave after it, in order. */
+	for (i = 0; i < 20000; i++, sent++) {
+		n = snprintf(num, sizeof(num), "%d", sent);
+		lconn_add(a.c, num, (size_t)n, NULL, 0);
+	}
+	ck_assert_int_eq(lconn_flush(a.c), 1);
+	lconn_read_on(b.c, 1, NULL);
+	RUN_UNTIL(seq_next == sent);
+	ck_assert_int_eq(seq_bad, 0);
+	ck_assert_int_eq(a.written, 1);
+	ck_assert_int_eq(a.errors, 0);
+	ck_assert_uint_eq(lconn_outlen(a.c), 0);
+	ck_assert_uint_eq(a.c->out.start, 0);
+	ck_assert_uint_eq(a.c->out.end, 0);
+	/* Grown past 64 KiB for the burst: given back once empty. */
+	ck_assert_ptr_null(a.c->out.data);
+	ck_assert_uint_eq(a.c->out.size, 0);
+	lconn_free(a.c);
+	lconn_free(b.c);
+}
+END_TEST
+
 static int	 before_left;
 
 static int
@@ -413,6 +596,9 @@ suite(void)
 	tcase_add_test(tc, test_lconn_broken);
 	tcase_add_test(tc, test_lconn_flusher_order);
 	tcase_add_test(tc, test_lconn_read_timeout);
+	tcase_add_test(tc, test_lconn_compaction);
+	tcase_add_test(tc, test_lconn_growth);
+	tcase_add_test(tc, test_lconn_partial_writes);
 	suite_add_tcase(s, tc);
 
 	return s;
