@@ -14,8 +14,13 @@
  *    what is left in each group (cgroup.kill, or SIGKILL to every pid of
  *    cgroup.procs on kernels before 5.14) and waits until the group is
  *    empty; start does the same to any group a previous master left.
- *  - otherwise a record in state_dir/children: one file per child, named
- *    after its pid, holding its start time from /proc/PID/stat.  Start
+ *  - otherwise a record in state_dir/children/log, appended to without
+ *    a file created or removed per child (that was most of what a spawn
+ *    cost the master): "+PID START" when a child is made (START from
+ *    /proc/PID/stat), "-PID" when it is reaped; rewritten with only the
+ *    live children when it grows past CGROUP_LOG_MAX.  (A previous
+ *    version's record, a file per child named after its pid, is still
+ *    read.)  Start
  *    kills each recorded child that still runs with that start time, and
  *    the rest of its process group (each child leads its own).  Stopping
  *    kills what is left of the process groups of the children that
@@ -46,14 +51,19 @@
 
 #define CGROUP_WAIT	5000	/* ms for killed processes to be gone */
 #define CGROUP_MAXPROC	4096	/* victims handled in one round */
+#define CGROUP_LOG	"log"	/* the record, in state_dir/children */
+#define CGROUP_LOG_MAX	16384	/* bytes before it is compacted, at least */
 
 static struct {
 	char		*base;		/* cgroup mode: our directory */
 	char		*recdir;	/* record mode: state_dir/children */
 	int		 recfd;		/* ... opened, or -1 */
+	int		 logfd;		/* ... its log, opened at first use */
+	off_t		 logsize;	/* bytes in it */
+	off_t		 logmax;	/* compact it beyond this */
 	pid_t		*stopped;	/* record mode: groups to clean at stop */
 	size_t		 nstopped;
-} cg = { NULL, NULL, -1, NULL, 0 };
+} cg = { NULL, NULL, -1, -1, 0, 0, NULL, 0 };
 
 /* One process as /proc/PID/stat tells it. */
 struct cgroup_proc {
@@ -208,6 +218,78 @@ cgroup_group_members(const pid_t *leaders, const unsigned long long *starts,
 
 /* --- record mode ----------------------------------------------------------- */
 
+/* Add (start != 0) or remove (start == 0) pid in the n records. */
+static void
+cgroup_records_set(pid_t **pids, unsigned long long **starts, size_t *n,
+    size_t *cap, pid_t pid, unsigned long long start)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if ((*pids)[i] == pid)
+			break;
+	if (start == 0) {
+		if (i < *n) {
+			(*pids)[i] = (*pids)[*n - 1];
+			(*starts)[i] = (*starts)[*n - 1];
+			(*n)--;
+		}
+		return;
+	}
+	if (i == *n) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*pids = xreallocarray(*pids, *cap, sizeof(**pids));
+			*starts = xreallocarray(*starts, *cap,
+			    sizeof(**starts));
+		}
+		(*n)++;
+	}
+	(*pids)[i] = pid;
+	(*starts)[i] = start;
+}
+
+/* The live records of the log (a line cut short by a crash is skipped). */
+static void
+cgroup_log_read(pid_t **pids, unsigned long long **starts, size_t *n,
+    size_t *cap)
+{
+	FILE		*fp;
+	char		*line = NULL, *end;
+	size_t		 lcap = 0;
+	ssize_t		 len;
+	long		 pid;
+	unsigned long long st;
+	int		 fd;
+
+	if ((fd = openat(cg.recfd, CGROUP_LOG, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s/%s", cg.recdir, CGROUP_LOG);
+		return;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		log_warn("%s/%s", cg.recdir, CGROUP_LOG);
+		close(fd);
+		return;
+	}
+	while ((len = getline(&line, &lcap, fp)) != -1) {
+		if (len < 3 || line[len - 1] != '\n' ||
+		    (line[0] != '+' && line[0] != '-'))
+			continue;
+		pid = strtol(line + 1, &end, 10);
+		if (pid <= 0 || end == line + 1)
+			continue;
+		st = 0;
+		if (line[0] == '+' && (*end != ' ' ||
+		    (st = strtoull(end + 1, NULL, 10)) == 0))
+			continue;
+		cgroup_records_set(pids, starts, n, cap, (pid_t)pid, st);
+	}
+	free(line);
+	fclose(fp);
+}
+
 /* Start: kill what the records of a previous master name; empty them. */
 static void
 cgroup_records_clean(void)
@@ -221,12 +303,15 @@ cgroup_records_clean(void)
 	ssize_t		 len;
 	int		 fd, dfd;
 
+	cgroup_log_read(&leaders, &starts, &n, &cap);
+	(void)unlinkat(cg.recfd, CGROUP_LOG, 0);
 	if ((dfd = dup(cg.recfd)) == -1 || (d = fdopendir(dfd)) == NULL) {
 		log_warn("%s", cg.recdir);
 		if (dfd != -1)
 			close(dfd);
-		return;
+		goto kill;
 	}
+	/* A previous version's record: a file per child. */
 	while ((de = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
@@ -240,17 +325,12 @@ cgroup_records_clean(void)
 			close(fd);
 		}
 		(void)unlinkat(cg.recfd, de->d_name, 0);
-		if (st == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			leaders = xreallocarray(leaders, cap, sizeof(*leaders));
-			starts = xreallocarray(starts, cap, sizeof(*starts));
-		}
-		leaders[n] = (pid_t)strtol(de->d_name, NULL, 10);
-		starts[n++] = st;
+		if (st != 0)
+			cgroup_records_set(&leaders, &starts, &n, &cap,
+			    (pid_t)strtol(de->d_name, NULL, 10), st);
 	}
 	closedir(d);
+ kill:
 	victims = xcalloc(CGROUP_MAXPROC, sizeof(*victims));
 	nv = cgroup_group_members(leaders, starts, n, victims, CGROUP_MAXPROC);
 	if (nv > 0)
@@ -262,20 +342,83 @@ cgroup_records_clean(void)
 	free(starts);
 }
 
-/* Record a new child: state_dir/children/PID holds its start time. */
+/* Append one line to the log (opened, empty, at first use). */
+static void
+cgroup_log_write(const char *buf, size_t len)
+{
+	if (cg.logfd == -1) {
+		if ((cg.logfd = openat(cg.recfd, CGROUP_LOG, O_WRONLY |
+		    O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    0600)) == -1) {
+			log_warn("cannot record children in %s/%s",
+			    cg.recdir, CGROUP_LOG);
+			return;
+		}
+		cg.logsize = 0;
+		cg.logmax = CGROUP_LOG_MAX;
+	}
+	if (write(cg.logfd, buf, len) != (ssize_t)len)
+		log_warn("cannot record children in %s/%s", cg.recdir,
+		    CGROUP_LOG);
+	else
+		cg.logsize += (off_t)len;
+}
+
+/*
+ * The log only ever grows: once past logmax, write the live children to
+ * a new one and rename it over the old (a crash in between leaves the old
+ * one, which still names them all).  Many live children make a big new
+ * log: logmax then grows with it, so that compacting stays rare.
+ */
+static void
+cgroup_log_compact(void)
+{
+	struct child	*c;
+	char		 buf[64];
+	off_t		 size = 0;
+	int		 fd, n, ok = 1;
+
+	if ((fd = openat(cg.recfd, CGROUP_LOG ".new", O_WRONLY | O_APPEND |
+	    O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		log_warn("%s/%s.new", cg.recdir, CGROUP_LOG);
+		cg.logmax *= 2;
+		return;
+	}
+	RB_FOREACH(c, child_tree, &M->children) {
+		n = snprintf(buf, sizeof(buf), "+%ld %llu\n", (long)c->pid,
+		    cgroup_proc_start(c->pid));
+		if (write(fd, buf, n) != n) {
+			ok = 0;
+			break;
+		}
+		size += n;
+	}
+	if (!ok || renameat(cg.recfd, CGROUP_LOG ".new", cg.recfd,
+	    CGROUP_LOG) == -1) {
+		log_warn("cannot compact %s/%s", cg.recdir, CGROUP_LOG);
+		close(fd);
+		(void)unlinkat(cg.recfd, CGROUP_LOG ".new", 0);
+		cg.logmax *= 2;
+		return;
+	}
+	close(cg.logfd);
+	cg.logfd = fd;
+	cg.logsize = size;
+	cg.logmax = size * 4 > CGROUP_LOG_MAX ? size * 4 : CGROUP_LOG_MAX;
+}
+
+/* Record a new child: its pid and start time. */
 static void
 cgroup_record(pid_t pid)
 {
-	char	 name[24], buf[32];
-	int	 fd, n;
+	char	 buf[64];
+	int	 n;
 
-	snprintf(name, sizeof(name), "%ld", (long)pid);
-	n = snprintf(buf, sizeof(buf), "%llu\n", cgroup_proc_start(pid));
-	if ((fd = openat(cg.recfd, name, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 || write(fd, buf, n) != n)
-		log_warn("cannot record pid %ld in %s", (long)pid, cg.recdir);
-	if (fd != -1)
-		close(fd);
+	n = snprintf(buf, sizeof(buf), "+%ld %llu\n", (long)pid,
+	    cgroup_proc_start(pid));
+	cgroup_log_write(buf, (size_t)n);
+	if (cg.logfd != -1 && cg.logsize > cg.logmax)
+		cgroup_log_compact();
 }
 
 /* --- cgroup mode -------------------------------------------------------------- */
@@ -560,12 +703,13 @@ cgroup_spawned(struct child *c)
 void
 cgroup_reaped(struct child *c)
 {
-	char	 name[24];
+	char	 buf[32];
+	int	 n;
 
-	if (cg.base != NULL || cg.recfd == -1)
+	if (cg.base != NULL || cg.recfd == -1 || cg.logfd == -1)
 		return;
-	snprintf(name, sizeof(name), "%ld", (long)c->pid);
-	(void)unlinkat(cg.recfd, name, 0);
+	n = snprintf(buf, sizeof(buf), "-%ld\n", (long)c->pid);
+	cgroup_log_write(buf, (size_t)n);
 	if (M->stopping) {
 		cg.stopped = xreallocarray(cg.stopped, cg.nstopped + 1,
 		    sizeof(*cg.stopped));
@@ -617,6 +761,15 @@ cgroup_stop(void)
 	cg.nstopped = 0;
 	free(cg.base);
 	cg.base = NULL;
+	/* Every child reaped, nothing is left to record; else what is. */
+	if (cg.logfd != -1) {
+		if (M->nchildren == 0)
+			(void)unlinkat(cg.recfd, CGROUP_LOG, 0);
+		else
+			cgroup_log_compact();
+		close(cg.logfd);
+		cg.logfd = -1;
+	}
 	free(cg.recdir);
 	cg.recdir = NULL;
 	if (cg.recfd != -1)

@@ -78,9 +78,21 @@ lm_bg "$T/client3.out" "$TCLIENT" -w 2 -n 1 "127.0.0.1:$PORT"
 hostile_pids hostile 3 || bail_out "the hostile service did not start (cgroups = no)"
 main=${HPIDS%% *}
 ok 'grep -q "^0::/\$" /proc/$main/cgroup' "cgroups = no: the child stays in the master's cgroup"
-ok '[ -f "$T/state/children/$main" ]' "the child is recorded in state_dir/children"
+# rec_start PID: PID's start time in the record (state_dir/children/log:
+# "+PID START" when made, "-PID" when reaped), empty when none.
+rec_start() {
+	awk -v p="$1" '$0 ~ "^[+]" p " " { s = $2 } $0 == "-" p { s = "" }
+	    END { print s }' "$T/state/children/log" 2>/dev/null
+}
+# Records of children still there, old-style files (one per pid) included.
+rec_live() {
+	awk '/^[+]/ { l[substr($1, 2)] = 1 } /^-/ { delete l[substr($1, 2)] }
+	    END { for (p in l) print p }' "$T/state/children/log" 2>/dev/null
+	ls "$T/state/children" | grep -v '^log'
+}
+ok '[ -n "$(rec_start "$main")" ]' "the child is recorded in state_dir/children/log"
 start=$(sed 's/.*) //' /proc/"$main"/stat | cut -d" " -f20)
-is "$(cat "$T/state/children/$main")" "$start" "the record holds its start time"
+is "$(rec_start "$main")" "$start" "the record holds its start time"
 kill -9 "$MASTER_PID"
 wait_for "the master to die" 5 dead "$MASTER_PID"
 ok '! all_dead $HPIDS' "the hostile processes outlive the SIGKILLed master"
@@ -91,4 +103,4 @@ ok 'all_dead $HPIDS' "every recorded process and its group is gone when start re
 ok 'tail -n +$FROM "$LOG" | grep -Eq "^linkmaster/master\[[0-9]+\]: warning: killing 3 processes left by a previous master"' \
     "start says what it killed (record)"
 lm_stop
-ok '[ -z "$(ls "$T/state/children")" ]' "stop: the record is empty"
+ok '[ -z "$(rec_live)" ]' "stop: the record is empty"
