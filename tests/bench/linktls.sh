@@ -593,7 +593,12 @@ result linktls "TLS link helper RssAnon / Pss kB, avg of $NL (diagnostic)" \
     "$(ratio "$t_anon" "$p_anon")x" "(none)" -
 note "$NPEERS peers: the first \"linkmaster status\" (polled every 50 ms)" \
     "that showed all rows up; TLS VmRSS sum $t_sum kB.  The largest" \
-    "mappings of one TLS link helper (pid $T1, Rss): $MAP"
+    "mappings of one TLS link helper (pid $T1, Rss): $MAP; the" \
+    "helper's text + data (size(1)): $(size "$LINK" 2>/dev/null |
+    awk 'NR == 2 { printf "%d + %d kB", $1 / 1024, $2 / 1024 }').  The" \
+    "kernel maps a file's pages in large folios, so VmRSS follows the" \
+    "binary's size more than the code run; the file pages are shared by" \
+    "all helpers (Pss), RssAnon is each one's own"
 
 # --- 3. idle ----------------------------------------------------------------------
 LINKDS=$(children linkd "$BETA_PID")
