@@ -521,6 +521,8 @@ peers_conf() {
 # peers_up NAME: start NAME with its 200 peers; UP_MS (or -), START_MS,
 # and the VmRSS, RssAnon and Pss of its link helpers in $T/NAME.FIELD.
 peers_up() {
+	# shellcheck disable=SC2046
+	_d0=$(sum_ticks $(children linkd "$BETA_PID"))
 	_t0=$(now_ns)
 	host_start "$1" || return 1
 	START_MS=$(ms_since "$_t0")
@@ -532,6 +534,10 @@ peers_up() {
 		say "$1: only $(up_links "$1") of $NPEERS links up after 20 s"
 	fi
 	LINKS=$(children link "$HOST_PID")
+	# shellcheck disable=SC2086
+	UP_TICKS=$(sum_ticks $LINKS)
+	# shellcheck disable=SC2046
+	UP_DTICKS=$(( $(sum_ticks $(children linkd "$BETA_PID")) - _d0 ))
 	for f in VmRSS RssAnon Pss; do
 		# shellcheck disable=SC2086
 		mem $f $LINKS >"$T/$1.$f"
@@ -544,12 +550,12 @@ peers_conf gamma "tls = no"
 peers_up gamma || exit 1
 host_stop gamma
 peers_up gamma || exit 1
-p_ms=$UP_MS p_start=$START_MS
+p_ms=$UP_MS p_start=$START_MS p_ticks=$UP_TICKS p_dticks=$UP_DTICKS
 host_stop gamma
 peers_conf alpha "fingerprint = \"$BFP\""
 peers_up alpha || exit 1
 ALPHA_PID=$HOST_PID
-t_ms=$UP_MS t_start=$START_MS
+t_ms=$UP_MS t_start=$START_MS t_ticks=$UP_TICKS t_dticks=$UP_DTICKS
 TLINKS=$LINKS
 NL=$(echo "$TLINKS" | wc -w | tr -d ' ')
 say "$NPEERS links: TLS all up ${t_ms} ms after linkmaster start" \
@@ -592,7 +598,12 @@ result linktls "TLS link helper RssAnon / Pss kB, avg of $NL (diagnostic)" \
     "$t_anon / $t_pss" "plaintext link helper" "$p_anon / $p_pss" \
     "$(ratio "$t_anon" "$p_anon")x" "(none)" -
 note "$NPEERS peers: the first \"linkmaster status\" (polled every 50 ms)" \
-    "that showed all rows up; TLS VmRSS sum $t_sum kB.  The largest" \
+    "that showed all rows up (\"linkmaster start\" returned after" \
+    "$t_start ms with TLS, $p_start ms in plaintext); CPU ticks of the" \
+    "$NPEERS link helpers by then: TLS $t_ticks, plaintext $p_ticks;" \
+    "of beta's linkd children meanwhile: TLS $t_dticks, plaintext" \
+    "$p_dticks (CLK_TCK $(getconf CLK_TCK)).  TLS VmRSS sum $t_sum kB." \
+    "The largest" \
     "mappings of one TLS link helper (pid $T1, Rss): $MAP; the" \
     "helper's text + data (size(1)): $(size "$LINK" 2>/dev/null |
     awk 'NR == 2 { printf "%d + %d kB", $1 / 1024, $2 / 1024 }').  The" \
