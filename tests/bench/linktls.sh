@@ -536,6 +536,7 @@ peers_up() {
 	LINKS=$(children link "$HOST_PID")
 	# shellcheck disable=SC2086
 	UP_TICKS=$(sum_ticks $LINKS)
+	UP_MAP=$(smaps_top "$(echo "$LINKS" | head -n 1)")
 	# shellcheck disable=SC2046
 	UP_DTICKS=$(( $(sum_ticks $(children linkd "$BETA_PID")) - _d0 ))
 	for f in VmRSS RssAnon Pss; do
@@ -550,7 +551,7 @@ peers_conf gamma "tls = no"
 peers_up gamma || exit 1
 host_stop gamma
 peers_up gamma || exit 1
-p_ms=$UP_MS p_start=$START_MS p_ticks=$UP_TICKS p_dticks=$UP_DTICKS
+p_ms=$UP_MS p_start=$START_MS p_ticks=$UP_TICKS p_dticks=$UP_DTICKS p_map=$UP_MAP
 host_stop gamma
 peers_conf alpha "fingerprint = \"$BFP\""
 peers_up alpha || exit 1
@@ -570,8 +571,7 @@ p_avg=$2 p_med=$3 p_max=$4
 set -- $(rss_stats "$T/alpha.RssAnon") $(rss_stats "$T/alpha.Pss") \
     $(rss_stats "$T/gamma.RssAnon") $(rss_stats "$T/gamma.Pss")
 t_anon=$2 t_pss=$6 p_anon=${10} p_pss=${14}
-T1=$(echo "$TLINKS" | head -n 1)
-MAP=$(smaps_top "$T1")
+MAP=$UP_MAP
 
 if [ -n "$NOTLS" ]; then
 	bad="failed ($NOTLS)"
@@ -604,7 +604,8 @@ note "$NPEERS peers: the first \"linkmaster status\" (polled every 50 ms)" \
     "of beta's linkd children meanwhile: TLS $t_dticks, plaintext" \
     "$p_dticks (CLK_TCK $(getconf CLK_TCK)).  TLS VmRSS sum $t_sum kB." \
     "The largest" \
-    "mappings of one TLS link helper (pid $T1, Rss): $MAP; the" \
+    "mappings (Rss) of a TLS link helper: $MAP; of a plaintext one:" \
+    "$p_map; the" \
     "helper's text + data (size(1)): $(size "$LINK" 2>/dev/null |
     awk 'NR == 2 { printf "%d + %d kB", $1 / 1024, $2 / 1024 }').  The" \
     "kernel maps a file's pages in large folios, so VmRSS follows the" \
