@@ -159,6 +159,7 @@ struct link {
 	struct reqlist		 spare;		/* freed, for reuse */
 	int			 nspare;
 	struct event		*timeout_ev;
+	int			 timeout_set;	/* timeout_ev is set */
 	struct req		*replay;
 	unsigned		 replay_attempt;
 	uint64_t		 replay_seq;	/* broke the link... */

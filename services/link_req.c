@@ -190,6 +190,7 @@ req_timer_arm(void)
 	if ((r = TAILQ_FIRST(&L.deadlines)) == NULL)
 		return;
 	evtimer_add(L.timeout_ev, ms_timeval(r->deadline - now_ms(), &tv));
+	L.timeout_set = 1;
 }
 
 /*
@@ -207,8 +208,12 @@ req_send(struct req *r, const char *line, size_t len)
 	peer_send(hdr, n, line, len);
 	r->deadline = now_ms() + L.timeout_ms;
 	inflight_add(r);
-	/* Every deadline is later than those already waiting. */
-	if (!evtimer_pending(L.timeout_ev, NULL))
+	/*
+	 * Every deadline is later than those already waiting: a timer set
+	 * stays (a flag, not evtimer_pending(), on this path of every
+	 * request).
+	 */
+	if (!L.timeout_set)
 		req_timer_arm();
 }
 
@@ -247,6 +252,7 @@ req_fail_all(void)
 		req_fail(r);
 	}
 	evtimer_del(L.timeout_ev);
+	L.timeout_set = 0;
 }
 
 static void
@@ -257,6 +263,7 @@ req_timeout_cb(int fd, short ev, void *arg)
 	char		 d[32];
 	int		 n = 0;
 
+	L.timeout_set = 0;
 	fmt_duration(L.timeout_ms, d, sizeof(d));
 	/* Say so first: failing them logs what happens to each. */
 	TAILQ_FOREACH(r, &L.deadlines, dentry) {
