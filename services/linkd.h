@@ -107,6 +107,7 @@ struct sess {
 	struct event		*timer_ev;	/* hello, then last words */
 	struct event		*status_ev;
 	struct event		*lag_ev;	/* see pool_watch */
+	int			 lag_set;	/* lag_ev is set */
 	enum sess_state		 state;
 	int			 sniffed;	/* TLS or not: decided */
 	int			 held;		/* max_pending: lines left */

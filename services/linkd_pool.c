@@ -33,17 +33,47 @@
 #include "log.h"
 #include "util.h"
 
+/*
+ * Waiting requests come and go by the hundred a millisecond when the
+ * connection that keeps up is full (8 links x 16 in flight on one
+ * connection of backend_depth 32): freed small ones are kept for reuse,
+ * up to LREQ_SPARE of them (about 60 kB), not given back to malloc one
+ * by one.
+ */
+#define LREQ_SMALL	200	/* payload room of a reusable request */
+#define LREQ_SPARE	256
+
+static struct lreqlist	 lreq_spare = TAILQ_HEAD_INITIALIZER(lreq_spare);
+static int		 lreq_nspare;
+
 static struct lreq *
 lreq_new(uint64_t id, const char *payload, size_t len)
 {
 	struct lreq	*r;
 
-	r = xmalloc(sizeof(*r) + len);
+	if (len > LREQ_SMALL)
+		r = xmalloc(sizeof(*r) + len);
+	else if ((r = TAILQ_FIRST(&lreq_spare)) != NULL) {
+		TAILQ_REMOVE(&lreq_spare, r, entry);
+		lreq_nspare--;
+	} else
+		r = xmalloc(sizeof(*r) + LREQ_SMALL);
 	r->id = id;
 	r->len = len;
 	if (len > 0)
 		memcpy(r->payload, payload, len);
 	return r;
+}
+
+static void
+lreq_free(struct lreq *r)
+{
+	if (r->len > LREQ_SMALL || lreq_nspare >= LREQ_SPARE) {
+		free(r);
+		return;
+	}
+	TAILQ_INSERT_HEAD(&lreq_spare, r, entry);
+	lreq_nspare++;
 }
 
 /* The id of b's i-th outstanding request, oldest first. */
@@ -223,31 +253,37 @@ bconn_lagging(struct bconn *b, long long now)
 
 /*
  * The connection for the next request: the oldest one that keeps up,
- * while it has room; when it is full, the request waits for its replies.
- * When every connection lags a new one is opened while the pool has
- * room, else the one that answered last (lags least) with room is used.
- * NULL when the request must wait, or with err set when none can take
- * it and a new connection could not be opened (fail it).
+ * while it has room; when it is full, the request waits for its replies,
+ * even if a younger one that keeps up has room: a connection opened for
+ * a lag that has passed stays idle rather than split every burst over
+ * two backend processes (the default pool then does as well as pool=1
+ * while one connection keeps up).  When every connection lags a new one
+ * is opened while the pool has room, else the one that answered last
+ * (lags least) with room is used.  NULL when the request must wait, or
+ * with err set when none can take it and a new connection could not be
+ * opened (fail it).  The clock is read only for a connection with
+ * requests outstanding.
  */
 static struct bconn *
 pool_pick(struct sess *s, char *err, size_t errlen)
 {
 	struct bconn	*b, *spare = NULL;
-	long long	 now = sess_now(s);
-	int		 full = 0;
+	long long	 now = -1;
 
 	err[0] = '\0';
 	TAILQ_FOREACH(b, &s->conns, entry) {
-		if (!bconn_lagging(b, now)) {
-			if (b->nsent < D.depth)
-				return b;
-			full = 1;
-		} else if (b->nsent < D.depth &&
-		    (spare == NULL || b->progress > spare->progress))
-			spare = b;
+		if (b->nsent > 0) {
+			if (now == -1)
+				now = sess_now(s);
+			if (bconn_lagging(b, now)) {
+				if (b->nsent < D.depth && (spare == NULL ||
+				    b->progress > spare->progress))
+					spare = b;
+				continue;
+			}
+		}
+		return b->nsent < D.depth ? b : NULL;
 	}
-	if (full)
-		return NULL;
 	if (s->nconns < D.pool) {
 		if ((b = bconn_open(s, err, errlen)) != NULL)
 			return b;
@@ -264,6 +300,12 @@ pool_pick(struct sess *s, char *err, size_t errlen)
  * Requests wait: look again when the first connection that keeps up
  * would start to lag, as the pool may then grow.  Once they all lag
  * only a reply or a failure changes anything, and those dispatch.
+ *
+ * A timer set stays as it is: a connection's lag time only moves later
+ * (progress), and one that starts (progress = now) lags after any set
+ * before, so the timer set is never late, at worst early, and then it
+ * looks again and sets the next.  So it is set once per lag period, not
+ * once per dispatch, and deleted only when nothing waits any more.
  */
 static void
 pool_watch(struct sess *s)
@@ -273,9 +315,14 @@ pool_watch(struct sess *s)
 	long long	 now, when = -1, t;
 
 	if (TAILQ_EMPTY(&s->wait)) {
-		evtimer_del(s->lag_ev);
+		if (s->lag_set) {
+			evtimer_del(s->lag_ev);
+			s->lag_set = 0;
+		}
 		return;
 	}
+	if (s->lag_set)
+		return;
 	now = sess_now(s);
 	TAILQ_FOREACH(b, &s->conns, entry)
 		if (b->nsent > 0 && !bconn_lagging(b, now)) {
@@ -288,12 +335,16 @@ pool_watch(struct sess *s)
 	tv.tv_sec = when / 1000000;
 	tv.tv_usec = when % 1000000;
 	evtimer_add(s->lag_ev, &tv);
+	s->lag_set = 1;
 }
 
 static void
 pool_lag_cb(int fd, short what, void *arg)
 {
-	pool_dispatch(arg);
+	struct sess	*s = arg;
+
+	s->lag_set = 0;
+	pool_dispatch(s);
 }
 
 /* Give waiting requests to connections with room. */
@@ -316,11 +367,11 @@ pool_dispatch(struct sess *s)
 		if (b == NULL) {
 			/* Fail fast: the link may have a timeout. */
 			sess_reply_error(s, r->id, err);
-			free(r);
+			lreq_free(r);
 			continue;
 		}
 		bconn_send(b, r->id, r->payload, r->len);
-		free(r);
+		lreq_free(r);
 	}
 	pool_watch(s);
 	sess_settle(s);
@@ -367,7 +418,7 @@ pool_free(struct sess *s)
 
 	while ((r = TAILQ_FIRST(&s->wait)) != NULL) {
 		TAILQ_REMOVE(&s->wait, r, entry);
-		free(r);
+		lreq_free(r);
 	}
 	s->nwait = 0;
 	while (!TAILQ_EMPTY(&s->conns))

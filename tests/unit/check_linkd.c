@@ -277,6 +277,44 @@ START_TEST(test_lag_grows_pool)
 }
 END_TEST
 
+/*
+ * A connection opened for a lag that has passed: while the oldest keeps
+ * up, a burst waits for its replies rather than going to the other (one
+ * backend process woken, as with pool=1).
+ */
+START_TEST(test_keeps_up_waits)
+{
+	D.depth = 2;
+	D.lag_us = 1000000;
+	up();
+	say(lfd, "1 slow\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "slow\n");
+	TAILQ_FIRST(&S->conns)->progress -= 2000000;
+	say(lfd, "2 b\n");
+	spin();
+	ck_assert_int_eq(nb, 2);
+	ck_assert_str_eq(got(bfd[1]), "b\n");
+	say(bfd[0], "SLOW\n");
+	say(bfd[1], "B\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 SLOW\n2 B\n");
+	/* Both keep up: the oldest takes two, the third waits for it. */
+	say(lfd, "3 c\n4 d\n5 e\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "c\nd\n");
+	ck_assert_str_eq(got(bfd[1]), "");
+	ck_assert_int_eq(S->nwait, 1);
+	ck_assert_int_eq(S->lag_set, 1);
+	say(bfd[0], "C\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "e\n");
+	ck_assert_int_eq(S->nwait, 0);
+	ck_assert_int_eq(S->lag_set, 0);
+	ck_assert_int_eq(nb, 2);
+}
+END_TEST
+
 /* Requests that wait are looked at again once the connection lags. */
 START_TEST(test_lag_timer)
 {
@@ -533,6 +571,7 @@ suite(void)
 	tcase_add_test(tc, test_pipeline);
 	tcase_add_test(tc, test_full_waits);
 	tcase_add_test(tc, test_lag_grows_pool);
+	tcase_add_test(tc, test_keeps_up_waits);
 	tcase_add_test(tc, test_lag_timer);
 	tcase_add_test(tc, test_lag_pool_full);
 	tcase_add_test(tc, test_backend_closes);
