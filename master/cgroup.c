@@ -24,14 +24,19 @@
  *    kills each recorded child that still runs with that start time, and
  *    the rest of its process group (each child leads its own).  Stopping
  *    kills what is left of the process groups of the children that
- *    exited.  A grandchild that left its process group (setsid) escapes
- *    the record: that is what the cgroup is for.
+ *    exited.  The master is also the children's subreaper
+ *    (PR_SET_CHILD_SUBREAPER): a grandchild that left its process group
+ *    (setsid) and lost its parent comes to the master instead of init,
+ *    and stop kills such orphans with their groups.  A grandchild that
+ *    left its group escapes only a master that dies (SIGKILL): that is
+ *    what the cgroup is for.
  * Killing waits for the victims to be gone (pidfd or cgroup.events, at
  * most CGROUP_WAIT ms), so that their sockets are closed.  Nothing here
  * is fatal: what cannot be done is logged, and the master carries on.
  */
 #include <sys/types.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -68,6 +73,7 @@ static struct {
 /* One process as /proc/PID/stat tells it. */
 struct cgroup_proc {
 	pid_t			 pid;
+	pid_t			 ppid;
 	pid_t			 pgrp;
 	char			 state;
 	unsigned long long	 start;
@@ -97,8 +103,10 @@ cgroup_proc_stat(pid_t pid, struct cgroup_proc *p)
 	s += 2;
 	p->pid = pid;
 	p->state = *s;
-	/* Fields from 3 (state): 5 is pgrp, 22 starttime. */
+	/* Fields from 3 (state): 4 is ppid, 5 pgrp, 22 starttime. */
 	for (i = 3, f = s; f != NULL && i < 22; i++) {
+		if (i == 4)
+			p->ppid = (pid_t)strtol(f, NULL, 10);
 		if (i == 5)
 			p->pgrp = (pid_t)strtol(f, NULL, 10);
 		if ((f = strchr(f, ' ')) != NULL)
@@ -170,6 +178,17 @@ cgroup_kill_pids(const pid_t *pids, size_t n)
 		}
 	free(pfd);
 	return killed;
+}
+
+static int
+cgroup_pid_in(pid_t pid, const pid_t *set, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == pid)
+			return 1;
+	return 0;
 }
 
 /*
@@ -604,8 +623,8 @@ cgroup_base(const char *mount)
  * pid file left behind, before anything binds.  Runs with the pid file
  * locked, so no live master owns what is found.
  */
-void
-cgroup_init(void)
+static void
+cgroup_choose(void)
 {
 	char	*mount = NULL, *probe;
 
@@ -646,6 +665,19 @@ cgroup_init(void)
 		free(probe);
 	}
 	free(mount);
+}
+
+void
+cgroup_init(void)
+{
+	cgroup_choose();
+	/*
+	 * Record mode: orphans of our children come to us, not to init, so
+	 * that stop can find them (cgroup_adopted).  Nothing else changes:
+	 * an orphan that exits is reaped as an unknown pid.
+	 */
+	if (cg.base == NULL && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 }
 
 /*
@@ -730,6 +762,60 @@ cgroup_service_free(struct service *s)
 }
 
 /*
+ * Record mode, at stop: kill the orphans our children left (they came to
+ * us as their subreaper) with their process groups, and again for what
+ * that orphans in turn, a few rounds at most.
+ */
+static void
+cgroup_adopted(void)
+{
+	struct cgroup_proc p;
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		*orphans, *victims, pid;
+	unsigned long long *starts;
+	size_t		 n, nv, i, total = 0;
+	int		 round;
+
+	orphans = xcalloc(CGROUP_MAXPROC, sizeof(*orphans));
+	starts = xcalloc(CGROUP_MAXPROC, sizeof(*starts));
+	victims = xcalloc(CGROUP_MAXPROC, sizeof(*victims));
+	for (round = 0; round < 4; round++) {
+		if ((d = opendir("/proc")) == NULL)
+			break;
+		n = 0;
+		while ((de = readdir(d)) != NULL && n < CGROUP_MAXPROC) {
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			pid = (pid_t)strtol(de->d_name, NULL, 10);
+			if (cgroup_proc_stat(pid, &p) == -1 ||
+			    p.ppid != getpid() || p.state == 'Z' ||
+			    child_find(pid) != NULL)
+				continue;
+			orphans[n] = pid;
+			starts[n++] = p.start;
+		}
+		closedir(d);
+		if (n == 0)
+			break;
+		/* The groups they lead (the orphans among them), then them. */
+		nv = cgroup_group_members(orphans, starts, n, victims,
+		    CGROUP_MAXPROC);
+		for (i = 0; i < n && nv < CGROUP_MAXPROC; i++)
+			if (!cgroup_pid_in(orphans[i], victims, nv))
+				victims[nv++] = orphans[i];
+		total += nv;
+		(void)cgroup_kill_pids(victims, nv);
+	}
+	if (total > 0)
+		log_warnx("killed %zu orphaned processes of children after "
+		    "stop", total);
+	free(victims);
+	free(starts);
+	free(orphans);
+}
+
+/*
  * The master stops and every child has exited: kill what they left
  * behind and wait until it is gone, then remove our groups.
  */
@@ -756,6 +842,8 @@ cgroup_stop(void)
 		free(victims);
 		free(zero);
 	}
+	if (cg.base == NULL)
+		cgroup_adopted();
 	free(cg.stopped);
 	cg.stopped = NULL;
 	cg.nstopped = 0;

@@ -6,10 +6,11 @@
 # long-lived child (one that ignores SIGTERM, so that it outlives the
 # master), which the next start kills after a SIGKILLed master;
 # a clean stop leaves no record.  A previous version's record (a file
-# per pid) is still read.
+# per pid) is still read.  The master is its children's subreaper: what
+# they orphan (setsid() workers of a child killed at stop) is killed too.
 . "$(dirname "$0")/lib.sh"
 
-plan 9
+plan 12
 lm_setup record
 HOSTILE=$top_builddir/tests/helpers/hostile
 PUB=$T/sock/public
@@ -64,3 +65,26 @@ ok 'tail -n +$FROM "$LOG" | grep -Eq "warning: killing 1 processes left by a pre
 lm_stop
 ok '[ ! -e "$REC" ] && [ -z "$(ls "$T/state/children")" ]' \
     "a clean stop leaves no record"
+
+# Subreaper: workers that leave their process group (setsid) and ignore
+# SIGTERM are orphaned when stop SIGKILLs their parent at stop_timeout;
+# they come to the master, which kills them before it exits.
+lm_conf 'cgroups = no'
+lm_table <<EOF
+orph	daemon	-	n	n	-	1	$HOSTILE -i -s -w 2
+EOF
+FROM=$(($(wc -l <"$LOG") + 1))
+lm_start || bail_out "cannot start the master (orphans)"
+ready3() {
+	[ "$(tail -n +$FROM "$LOG" | grep -Ec '^linkmaster/orph\[[0-9]+\]: (warning: )?(main|worker) [0-9]+ ready$')" -ge 3 ]
+}
+wait_for "3 ready lines" 10 ready3 || bail_out "orph did not start"
+HPIDS=$(tail -n +"$FROM" "$LOG" |
+    sed -En 's/^linkmaster\/orph\[[0-9]+\]: (warning: )?(main|worker) ([0-9]+) ready$/\3/p' |
+    tr '\n' ' ')
+LM_BG="$LM_BG $HPIDS"
+lm_stop
+is "$LM_RC" 0 "stop with orphaning workers"
+ok 'all_dead $HPIDS' "stop: the setsid() workers orphaned at stop are gone too ($HPIDS)"
+ok 'grep -Eq "warning: killed 2 orphaned processes of children after stop" "$LOG"' \
+    "stop says it killed the 2 orphans"
