@@ -10,7 +10,8 @@
  *    and the cgroup2 hierarchy (found in /proc/self/mountinfo) is
  *    writable: every service gets <mount>/linkmaster-<hash>/<name>.<type>
  *    (the hash is of pid_file, whose lock makes the name ours alone); a
- *    child joins its service's group before it execs.  Stopping kills
+ *    child is started in its service's group (clone3 with
+ *    CLONE_INTO_CGROUP, see spawn.c), or joins it before it execs.  Stopping kills
  *    what is left in each group (cgroup.kill, or SIGKILL to every pid of
  *    cgroup.procs on kernels before 5.14) and waits until the group is
  *    empty; start does the same to any group a previous master left.
@@ -681,22 +682,23 @@ cgroup_init(void)
 }
 
 /*
- * The cgroup.procs of s's group, opened (and the group made) on first
- * use; -1 with errno 0 in record mode (chosen at start: a reload does
- * not change it).  A failure is returned as -1 with errno: the
- * spawn fails and says why, rather than start a child we could lose.
+ * s's group, made on first use and kept open as an O_PATH directory fd
+ * (close-on-exec): what clone3(CLONE_INTO_CGROUP) starts a child in.
+ * -1 with errno 0 in record mode (chosen at start: a reload does not
+ * change it).  A failure is returned as -1 with errno: the spawn fails
+ * and says why, rather than start a child we could lose.
  */
 int
-cgroup_join_fd(struct service *s)
+cgroup_dir_fd(struct service *s)
 {
-	char	*dir, *path;
+	char	*dir;
 	int	 fd;
 
 	errno = 0;
 	if (cg.base == NULL)
 		return -1;
 	if (s->cg_path != NULL)
-		return s->cg_fd;
+		return s->cg_dirfd;
 	xasprintf(&dir, "%s/%s.%s", cg.base, s->te->name,
 	    svc_type_name(s->te->type));
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
@@ -705,19 +707,36 @@ cgroup_join_fd(struct service *s)
 		errno = EIO;
 		return -1;
 	}
-	xasprintf(&path, "%s/cgroup.procs", dir);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd == -1)
-		log_warn("service %s: %s", s->te->name, path);
-	free(path);
-	if (fd == -1) {
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("service %s: %s", s->te->name, dir);
 		free(dir);
 		errno = EIO;
 		return -1;
 	}
 	s->cg_path = dir;
-	s->cg_fd = fd;
+	s->cg_dirfd = fd;
+	s->cg_procsfd = -1;
 	return fd;
+}
+
+/*
+ * The cgroup.procs of s's group (cgroup_dir_fd first), opened on first
+ * use: only a child that could not be started in its group by clone3
+ * needs it, to join the group itself between fork and exec.
+ */
+int
+cgroup_procs_fd(struct service *s)
+{
+	if (cgroup_dir_fd(s) == -1)
+		return -1;
+	if (s->cg_procsfd == -1 && (s->cg_procsfd = openat(s->cg_dirfd,
+	    "cgroup.procs", O_WRONLY | O_CLOEXEC)) == -1) {
+		log_warn("service %s: %s/cgroup.procs", s->te->name,
+		    s->cg_path);
+		errno = EIO;
+		return -1;
+	}
+	return s->cg_procsfd;
 }
 
 /* A child was spawned: in record mode, write it down. */
@@ -755,7 +774,9 @@ cgroup_service_free(struct service *s)
 {
 	if (s->cg_path == NULL)
 		return;
-	close(s->cg_fd);
+	close(s->cg_dirfd);
+	if (s->cg_procsfd != -1)
+		close(s->cg_procsfd);
 	(void)rmdir(s->cg_path);	/* EBUSY while anything runs in it */
 	free(s->cg_path);
 	s->cg_path = NULL;

@@ -77,6 +77,8 @@ struct child {
 	long long		 born;		/* now_ms() at spawn */
 	char			*last_err;	/* last stderr line, or NULL */
 	int			 setup_failed;	/* exited before exec: last_err */
+	int			 report_fd;	/* its set-up report, or -1 */
+	struct event		*report_ev;	/* ... while it may still come */
 };
 RB_HEAD(child_tree, child);
 int	child_cmp(struct child *, struct child *);
@@ -129,7 +131,8 @@ struct service {
 	int			 down;		/* new units start down */
 	TAILQ_HEAD(, unit)	 units;
 	char			*cg_path;	/* its cgroup, once made */
-	int			 cg_fd;		/* ... its cgroup.procs */
+	int			 cg_dirfd;	/* ... opened, O_PATH */
+	int			 cg_procsfd;	/* ... its cgroup.procs, or -1 */
 };
 TAILQ_HEAD(service_list, service);
 
@@ -202,6 +205,7 @@ void		 child_term(struct child *);
 struct child	*child_find(pid_t);
 void		 child_free(struct child *);
 void		 child_started(struct child *, const char *why);
+void		 spawn_report_drain(struct child *);
 
 /* pidfile.c */
 struct lm_pidfile;
@@ -212,7 +216,8 @@ void		 pidf_remove(struct lm_pidfile *);
 
 /* cgroup.c */
 void		 cgroup_init(void);
-int		 cgroup_join_fd(struct service *);
+int		 cgroup_dir_fd(struct service *);
+int		 cgroup_procs_fd(struct service *);
 void		 cgroup_spawned(struct child *);
 void		 cgroup_reaped(struct child *);
 void		 cgroup_service_free(struct service *);

@@ -117,8 +117,10 @@ reap_child(struct child *c, int status)
 	reap_describe(status, u->last_exit, sizeof(u->last_exit));
 	u->last_exit_at = now_ms();
 	u->last_exit_pid = c->pid;
-	/* What it wrote last (an exec error) may explain a throttle. */
+	/* What it wrote last (an exec error) may explain a throttle, and
+	 * its set-up report does. */
 	outlog_drain(c->pid);
+	spawn_report_drain(c);
 	bad = reap_judge(c, status, why, sizeof(why));
 	c->reaped = 1;
 	cgroup_reaped(c);

@@ -2,25 +2,36 @@
  * spawn.c: start one child of a unit, with exactly the contract's fds.
  *
  * The master prepares everything (fds, the environment built from nothing,
- * the user and groups to run as), then vforks; the child only makes
- * syscalls: it lays out its fds (0 /dev/null, 1-2 output pipes, 3..
+ * the user and groups to run as), then starts the child; the child only
+ * makes syscalls: it lays out its fds (0 /dev/null, 1-2 output pipes, 3..
  * listen sockets, then its status channel), closes everything else,
  * resets signals, leaves our session, drops privileges if asked, and
- * execs.  Anything that fails there is left in spawn_err for the master,
- * which logs it as an error under the service's ident and names it when
- * it reaps the child (exit 127) and throttles the service for it.
- * A failure to prepare or to vfork is a bad startup too.
+ * execs.  In cgroup mode the child is created in its service's group by
+ * clone3(CLONE_INTO_CGROUP): joining a group after fork (a write to
+ * cgroup.procs) waits for an RCU grace period, 5-25 ms, which made every
+ * restart that slow.  Where the kernel cannot (before Linux 5.7), the
+ * master says so once, vforks, and the child joins its group itself.
+ * Without cgroups, vfork (or fork, for inetd connections that wait).
+ * Anything that fails in the child before exec (which step, and errno)
+ * is written to a close-on-exec pipe; a successful exec closes it
+ * (end-of-file).  The master reads it from its event loop, or at the
+ * latest when it reaps the child, logs the reason as an error under the
+ * service's ident, names it in the exit line (exit 127) and throttles
+ * the service for it.  A failure to prepare or to start the child is a
+ * bad startup too.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +59,11 @@ child_find(pid_t pid)
 }
 
 /*
- * Everything the child needs, made ready by the master before vfork():
- * the child shares the master's memory until it execs, so it must not
- * allocate, log or change anything but its own stack.  Only syscalls.
+ * Everything the child needs, made ready by the master before it starts
+ * the child.  A vfork child shares the master's memory until it execs,
+ * and a clone3 child's libc believes it is still the master (no fork
+ * handlers ran): either way it must not allocate, log or change anything
+ * but its own stack and this plan.  Only syscalls.
  */
 struct spawn_plan {
 	int		 src[MAX_LISTEN + 5];	/* fds, in contract order */
@@ -63,67 +76,97 @@ struct spawn_plan {
 	gid_t		 gid;
 	gid_t		*groups;
 	int		 ngroups;
-	int		 cg_fd;			/* cgroup.procs to join, or -1 */
+	int		 cg_dir;		/* cgroup to start in, or -1 */
+	int		 cg_procs;		/* cgroup.procs to join, or -1 */
+	int		 report_fd;		/* why the set-up failed */
 };
 
 /*
- * Why the last child could not set itself up, written by that child.  A
- * vfork child shares our memory and we are suspended until it execs or
- * exits, so when vfork() returns this is final: the reason reaches us
- * whatever state its fds are in (fd exhaustion, a failed dup2 before its
- * stderr is the pipe), and costs nothing on a good spawn.  glibc's
- * posix_spawn passes its child's errno back the same way.
+ * What a child that cannot set itself up writes on its report pipe
+ * before _exit(127): the step that failed and its errno.  The master
+ * knows the arguments (the command, chroot_dir, default_user) and says
+ * the rest.  One write, far below PIPE_BUF: all of it or nothing.
  */
-static char	 spawn_err[512];
+enum spawn_step {
+	SPAWN_CGROUP = 1, SPAWN_DUP, SPAWN_DUP2, SPAWN_FCNTL, SPAWN_CHROOT,
+	SPAWN_CHDIR, SPAWN_SETGROUPS, SPAWN_SETGID, SPAWN_SETUID, SPAWN_EXEC
+};
+
+struct spawn_report {
+	int		 step;
+	int		 err;
+};
+
 /*
- * An inetd child may be forked (see spawn_child): it does not share
- * spawn_err with the master, so it says it on its stderr pipe instead,
- * which the master logs under the service's name.
+ * clone3's arguments up to the cgroup field (CLONE_ARGS_SIZE_VER2),
+ * spelt out here: glibc has no wrapper and <linux/sched.h> fights
+ * <sched.h> over the CLONE_ flags on some systems.
  */
-static int	 spawn_by_fork;
+struct spawn_clone_args {
+	uint64_t	 flags;
+	uint64_t	 pidfd;
+	uint64_t	 child_tid;
+	uint64_t	 parent_tid;
+	uint64_t	 exit_signal;
+	uint64_t	 stack;
+	uint64_t	 stack_size;
+	uint64_t	 tls;
+	uint64_t	 set_tid;
+	uint64_t	 set_tid_size;
+	uint64_t	 cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP	0x200000000ULL
+#endif
 
-/* Child side: say why we cannot go on, then exit 127. */
+/* clone3 into a cgroup works here until it fails for want of support. */
+static int	 spawn_clone3_ok = 1;
+
+/* Child side: say which step failed (errno), then exit 127. */
 static __dead void
-spawn_die(const char *what, const char *arg)
+spawn_die(const struct spawn_plan *sp, enum spawn_step step)
 {
-	const char	*e = strerrordesc_np(errno);
+	struct spawn_report r;
 
-	strlcpy(spawn_err, what, sizeof(spawn_err));
-	if (arg != NULL) {
-		strlcat(spawn_err, " ", sizeof(spawn_err));
-		strlcat(spawn_err, arg, sizeof(spawn_err));
-	}
-	strlcat(spawn_err, ": ", sizeof(spawn_err));
-	strlcat(spawn_err, e != NULL ? e : "unknown error", sizeof(spawn_err));
-	if (spawn_by_fork) {
-		(void)write(STDERR_FILENO, spawn_err, strlen(spawn_err));
-		(void)write(STDERR_FILENO, "\n", 1);
-	}
+	r.step = step;
+	r.err = errno;
+	(void)write(sp->report_fd, &r, sizeof(r));
 	_exit(127);
 }
 
 /*
  * Move the contract's fds into place.  Every source is first copied above
- * the highest target, so that no dup2() can clobber a source still needed.
+ * the highest target, so that no dup2() can clobber a source still needed;
+ * the report pipe first of all, so that it can tell any failure after.
+ * It ends up just above the contract's fds, still close-on-exec.  (After
+ * vfork this changes the master's copy of the plan: it does not use it.)
  */
 static void
-spawn_fds(const struct spawn_plan *sp)
+spawn_fds(struct spawn_plan *sp)
 {
-	int	 fd[MAX_LISTEN + 5], i, top = sp->n;
+	int	 fd[MAX_LISTEN + 5], i, top = sp->n, rep;
 
+	if ((rep = fcntl(sp->report_fd, F_DUPFD_CLOEXEC, top)) == -1)
+		spawn_die(sp, SPAWN_DUP);
+	sp->report_fd = rep;
 	for (i = 0; i < sp->n; i++)
 		if ((fd[i] = fcntl(sp->src[i], F_DUPFD_CLOEXEC, top)) == -1)
-			spawn_die("dup", NULL);
+			spawn_die(sp, SPAWN_DUP);
 	for (i = 0; i < sp->n; i++)
 		if (dup2(fd[i], i) == -1)
-			spawn_die("dup2", NULL);
-	closefrom(top);
+			spawn_die(sp, SPAWN_DUP2);
+	if (rep != top) {
+		if (dup3(rep, top, O_CLOEXEC) == -1)
+			spawn_die(sp, SPAWN_DUP2);
+		sp->report_fd = top;
+	}
+	closefrom(top + 1);
 	/* Our ends of the output pipes and status channel block (F_SETFL
 	 * touches only the status flags: 0 clears O_NONBLOCK). */
 	if (fcntl(STDOUT_FILENO, F_SETFL, 0) == -1 ||
 	    fcntl(STDERR_FILENO, F_SETFL, 0) == -1 ||
 	    fcntl(sp->n - 1, F_SETFL, 0) == -1)
-		spawn_die("fcntl", NULL);
+		spawn_die(sp, SPAWN_FCNTL);
 }
 
 static void
@@ -156,18 +199,18 @@ spawn_privileges(const struct spawn_plan *sp)
 {
 	if (sp->do_chroot) {
 		if (chroot(M->cfg->chroot_dir) == -1)
-			spawn_die("chroot", M->cfg->chroot_dir);
+			spawn_die(sp, SPAWN_CHROOT);
 		if (chdir("/") == -1)
-			spawn_die("chdir", "/");
+			spawn_die(sp, SPAWN_CHDIR);
 	}
 	if (!sp->do_user)
 		return;
 	if (setgroups(sp->ngroups, sp->groups) == -1)
-		spawn_die("setgroups", M->cfg->default_user);
+		spawn_die(sp, SPAWN_SETGROUPS);
 	if (setgid(sp->gid) == -1)
-		spawn_die("setgid", M->cfg->default_user);
+		spawn_die(sp, SPAWN_SETGID);
 	if (setuid(sp->uid) == -1)
-		spawn_die("setuid", M->cfg->default_user);
+		spawn_die(sp, SPAWN_SETUID);
 }
 
 /* Decimal digits of v into buf, no allocation (async-signal-safe). */
@@ -189,24 +232,17 @@ static __dead void
 spawn_exec(struct unit *u, struct spawn_plan *sp)
 {
 	char	 pid[24];
-	int	 cg_errno = 0;
 
 	spawn_signals();
-	/*
-	 * Into the service's cgroup first, before anything could fork.  The
-	 * fd does not survive spawn_fds: say a failure once stderr is ours.
-	 */
-	if (sp->cg_fd != -1) {
+	/* Into the service's cgroup first (if clone3 could not), before
+	 * anything could fork. */
+	if (sp->cg_procs != -1) {
 		spawn_itoa((long)getpid(), pid);
-		if (write(sp->cg_fd, pid, strlen(pid)) == -1)
-			cg_errno = errno;
+		if (write(sp->cg_procs, pid, strlen(pid)) == -1)
+			spawn_die(sp, SPAWN_CGROUP);
 	}
 	(void)setsid();
 	spawn_fds(sp);
-	if (cg_errno != 0) {
-		errno = cg_errno;
-		spawn_die("joining the cgroup of service", u->svc->te->name);
-	}
 	spawn_privileges(sp);
 	/*
 	 * Die with the master even if the program never reads its status
@@ -219,7 +255,7 @@ spawn_exec(struct unit *u, struct spawn_plan *sp)
 	if (sp->pidslot != NULL)
 		spawn_itoa((long)getpid(), sp->pidslot + strlen("LISTEN_PID="));
 	execve(u->cmdpath, u->svc->te->argv, sp->envp);
-	spawn_die("exec", u->cmdpath);
+	spawn_die(sp, SPAWN_EXEC);
 }
 
 /* /dev/null, opened once: every child's stdin. */
@@ -233,7 +269,7 @@ spawn_devnull(void)
 	return fd;
 }
 
-/* The user to run as, looked up here: the vfork child cannot do it. */
+/* The user to run as, looked up here: the child cannot do it. */
 static int
 spawn_user(struct spawn_plan *sp)
 {
@@ -262,14 +298,15 @@ spawn_user(struct spawn_plan *sp)
 
 static int
 spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
-    int out_fd, int err_fd)
+    int out_fd, int err_fd, int report_fd)
 {
 	const struct tentry	*te = u->svc->te;
 	char			**e;
 	int			 i, handoff = u->handoff_fd != -1;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->cg_fd = -1;
+	sp->cg_dir = sp->cg_procs = -1;
+	sp->report_fd = report_fd;
 	if (u->conn_fd != -1) {
 		/* inetd mode: the connection is stdin and stdout; no more. */
 		sp->src[sp->n++] = u->conn_fd;
@@ -296,7 +333,7 @@ spawn_prepare(struct unit *u, struct spawn_plan *sp, int status_fd,
 	    fchown(err_fd, sp->uid, sp->gid) == -1))
 		return -1;
 	sp->do_chroot = M->is_root && te->chroot;
-	if ((sp->cg_fd = cgroup_join_fd(u->svc)) == -1 && errno != 0)
+	if ((sp->cg_dir = cgroup_dir_fd(u->svc)) == -1 && errno != 0)
 		return -1;
 	if (u->conn_fd != -1)
 		sp->envp = inetd_env(M->cfg, u);
@@ -344,18 +381,184 @@ spawn_warn_priv(struct unit *u)
 	    "chroot", u->name);
 }
 
-/* Close whichever of the three pairs were made. */
+/* Close whichever of the four pairs were made. */
 static void
-spawn_close(int sp[2], int outp[2], int errp[2])
+spawn_close(int sp[2], int outp[2], int errp[2], int rp[2])
 {
-	int	*fds[] = { sp, outp, errp }, i, j;
+	int	*fds[] = { sp, outp, errp, rp }, i, j;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		for (j = 0; j < 2; j++)
 			if (fds[i][j] != -1) {
 				close(fds[i][j]);
 				fds[i][j] = -1;
 			}
+}
+
+/* A child could not set itself up: say why, as the service. */
+static void
+spawn_report_log(struct child *c, const struct spawn_report *r)
+{
+	struct unit	*u = c->unit;
+	const char	*what, *arg = NULL;
+	char		 msg[512];
+
+	switch (r->step) {
+	case SPAWN_CGROUP:
+		what = "joining the cgroup of service";
+		arg = u->svc->te->name;
+		break;
+	case SPAWN_DUP:
+		what = "dup";
+		break;
+	case SPAWN_DUP2:
+		what = "dup2";
+		break;
+	case SPAWN_FCNTL:
+		what = "fcntl";
+		break;
+	case SPAWN_CHROOT:
+		what = "chroot";
+		arg = M->cfg->chroot_dir;
+		break;
+	case SPAWN_CHDIR:
+		what = "chdir";
+		arg = "/";
+		break;
+	case SPAWN_SETGROUPS:
+		what = "setgroups";
+		arg = M->cfg->default_user;
+		break;
+	case SPAWN_SETGID:
+		what = "setgid";
+		arg = M->cfg->default_user;
+		break;
+	case SPAWN_SETUID:
+		what = "setuid";
+		arg = M->cfg->default_user;
+		break;
+	case SPAWN_EXEC:
+		what = "exec";
+		arg = u->cmdpath;
+		break;
+	default:
+		what = "set-up step unknown";
+		break;
+	}
+	snprintf(msg, sizeof(msg), "%s%s%s: %s", what, arg != NULL ? " " : "",
+	    arg != NULL ? arg : "", strerror(r->err));
+	c->setup_failed = 1;
+	free(c->last_err);
+	c->last_err = xstrdup(msg);
+	log_as(u->ident, c->pid, LOG_ERR, msg, strlen(msg));
+}
+
+static void
+spawn_report_close(struct child *c)
+{
+	if (c->report_ev != NULL) {
+		event_free(c->report_ev);
+		c->report_ev = NULL;
+	}
+	if (c->report_fd != -1) {
+		close(c->report_fd);
+		c->report_fd = -1;
+	}
+}
+
+/*
+ * Read c's report pipe: a report (the set-up failed), or end-of-file (it
+ * exec'd, or died without a word).  Returns 0 if neither has come yet.
+ */
+static int
+spawn_report_read(struct child *c)
+{
+	struct spawn_report r;
+	ssize_t		 n;
+
+	if ((n = read(c->report_fd, &r, sizeof(r))) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == (ssize_t)sizeof(r))
+		spawn_report_log(c, &r);
+	else if (n == -1)
+		log_warn("service %s: pid %d: set-up report", c->unit->name,
+		    (int)c->pid);
+	else if (n > 0)
+		log_warnx("service %s: pid %d: set-up report cut short",
+		    c->unit->name, (int)c->pid);
+	spawn_report_close(c);
+	return 1;
+}
+
+static void
+spawn_report_cb(int fd, short ev, void *arg)
+{
+	(void)spawn_report_read(arg);
+}
+
+/*
+ * c has exited: its report is complete (its end of the pipe closed when
+ * it exec'd or exited; no one else has it), read what is left of it
+ * before its exit is judged.
+ */
+void
+spawn_report_drain(struct child *c)
+{
+	if (c->report_fd != -1 && spawn_report_read(c) == 0)
+		spawn_report_close(c);
+}
+
+/* A child created in the cgroup dirfd, as fork() would: 0 in the child. */
+static pid_t
+spawn_clone3(int dirfd)
+{
+	struct spawn_clone_args ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_INTO_CGROUP;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)dirfd;
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/*
+ * Start the child; it runs spawn_exec.  In cgroup mode, clone3 creates it
+ * in its group.  When clone3 fails for any reason but a shortage (EAGAIN,
+ * ENOMEM: fork would fail the same), the master falls back to the child
+ * joining its group itself, and says so once; for good when the kernel
+ * does not have it (ENOSYS before 5.3, E2BIG before 5.7, EINVAL) or a
+ * policy forbids it (EPERM, EACCES: a seccomp filter).
+ * Without clone3: fork or vfork, see spawn_child.
+ */
+static pid_t
+spawn_start(struct unit *u, struct spawn_plan *sp)
+{
+	static int	 warned;
+	pid_t		 pid;
+
+	if (sp->cg_dir != -1 && spawn_clone3_ok) {
+		if ((pid = spawn_clone3(sp->cg_dir)) == 0)
+			spawn_exec(u, sp);
+		if (pid != -1 || errno == EAGAIN || errno == ENOMEM)
+			return pid;
+		if (!warned) {
+			warned = 1;
+			log_warnx("service %s: clone3 into cgroup %s: %s: "
+			    "children join their cgroup after fork instead "
+			    "(slower: a task migration per spawn)", u->name,
+			    u->svc->cg_path, strerror(errno));
+		}
+		if (errno == ENOSYS || errno == E2BIG || errno == EINVAL ||
+		    errno == EPERM || errno == EACCES)
+			spawn_clone3_ok = 0;
+	}
+	if (sp->cg_dir != -1 && (sp->cg_procs = cgroup_procs_fd(u->svc)) == -1)
+		return -1;
+	pid = u->conn_fd != -1 && u->conn_fork ? fork() : vfork();
+	if (pid == 0)
+		spawn_exec(u, sp);
+	return pid;
 }
 
 struct child *
@@ -366,7 +569,7 @@ spawn_child(struct unit *u)
 	struct child	*c;
 	struct timeval	 tv;
 	sigset_t	 all, saved;
-	int		 sp[2], outp[2], errp[2];
+	int		 sp[2], outp[2], errp[2], rp[2];
 	pid_t		 pid;
 
 	spawn_warn_priv(u);
@@ -376,46 +579,47 @@ spawn_child(struct unit *u)
 	 * the master's side: the master's time is what spawning waits for.
 	 */
 	sp[0] = sp[1] = outp[0] = outp[1] = errp[0] = errp[1] = -1;
+	rp[0] = rp[1] = -1;
 	/* inetd mode: the connection is stdout; no status channel either. */
 	if (u->conn_fd == -1 && (socketpair(AF_UNIX, SOCK_SEQPACKET |
 	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp) == -1 ||
 	    pipe2(outp, O_CLOEXEC | O_NONBLOCK) == -1)) {
-		spawn_close(sp, outp, errp);
+		spawn_close(sp, outp, errp, rp);
 		goto fail;
 	}
-	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) == -1) {
-		spawn_close(sp, outp, errp);
+	/* The report pipe: the child's end is close-on-exec, so its exec
+	 * is end-of-file (spawn_report_read). */
+	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) == -1 ||
+	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == -1) {
+		spawn_close(sp, outp, errp, rp);
 		goto fail;
 	}
-	if (spawn_prepare(u, &plan, sp[1], outp[1], errp[1]) == -1) {
+	if (spawn_prepare(u, &plan, sp[1], outp[1], errp[1], rp[1]) == -1) {
 		spawn_plan_free(&plan);
-		spawn_close(sp, outp, errp);
+		spawn_close(sp, outp, errp, rp);
 		goto fail;
 	}
 	/*
-	 * Block every signal across vfork: until the child has reset its
+	 * Block every signal across the start: until the child has reset its
 	 * handlers, a signal would run libevent's handler in the child, which
 	 * writes to the signal socketpair it shares with the master -- and
 	 * the master would act on a signal that was never sent to it.
-	 * vfork, not fork: the master's page tables and fd table are not
-	 * copied for a child that execs at once (15-25% faster spawning).
-	 * Except in inetd mode when more connections wait (conn_fork):
-	 * vfork would hold the master until each exec is done, one child
-	 * runnable at a time; after fork it goes on to the next connection
-	 * while the children exec side by side, each with its own share of
-	 * a busy machine's CPU.
+	 * Without clone3: vfork, not fork: the master's page tables and fd
+	 * table are not copied for a child that execs at once (15-25% faster
+	 * spawning).  Except in inetd mode when more connections wait
+	 * (conn_fork): vfork would hold the master until each exec is done,
+	 * one child runnable at a time; after fork it goes on to the next
+	 * connection while the children exec side by side, each with its own
+	 * share of a busy machine's CPU.  (clone3 is fork too: the master
+	 * goes on while the child sets itself up.)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
-	spawn_err[0] = '\0';
-	spawn_by_fork = u->conn_fd != -1 && u->conn_fork;
-	pid = spawn_by_fork ? fork() : vfork();
-	if (pid == 0)
-		spawn_exec(u, &plan);
+	pid = spawn_start(u, &plan);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	spawn_plan_free(&plan);
 	if (pid == -1) {
-		spawn_close(sp, outp, errp);
+		spawn_close(sp, outp, errp, rp);
 		goto fail;
 	}
 	if (sp[1] != -1)
@@ -423,6 +627,7 @@ spawn_child(struct unit *u)
 	if (outp[1] != -1)
 		close(outp[1]);
 	close(errp[1]);
+	close(rp[1]);
 	if (u->handoff_fd != -1) {
 		log_info("service %s: handing the link over to pid %d",
 		    u->name, (int)pid);
@@ -440,6 +645,7 @@ spawn_child(struct unit *u)
 	c->generation = M->generation;
 	c->born = now_ms();
 	c->status_fd = sp[0];
+	c->report_fd = rp[0];
 	if (sp[0] != -1) {
 		c->status_ev = event_new(M->base, sp[0], EV_READ | EV_PERSIST,
 		    status_read_cb, c);
@@ -462,12 +668,16 @@ spawn_child(struct unit *u)
 	RB_INSERT(child_tree, &M->children, c);
 	M->nchildren++;
 	cgroup_spawned(c);
-	if (spawn_err[0] != '\0') {
-		/* It exited 127 already: say why, as the service. */
-		c->setup_failed = 1;
-		free(c->last_err);
-		c->last_err = xstrdup(spawn_err);
-		log_as(u->ident, pid, LOG_ERR, spawn_err, strlen(spawn_err));
+	/*
+	 * A vfork child has exec'd or exited by now: its report (or the
+	 * end-of-file) is there, or only microseconds away (exec closes the
+	 * pipe just after it lets vfork return).  A clone3 or fork child is
+	 * setting itself up beside us: read its report when it comes.
+	 */
+	if (spawn_report_read(c) == 0) {
+		c->report_ev = event_new(M->base, rp[0], EV_READ | EV_PERSIST,
+		    spawn_report_cb, c);
+		event_add(c->report_ev, NULL);
 	}
 	if (!u->used) {
 		u->used = 1;
@@ -602,6 +812,7 @@ child_free(struct child *c)
 		u->avail--;
 	M->nchildren--;
 	status_close(c);
+	spawn_report_close(c);
 	event_free(c->grace_ev);
 	if (c->kill_ev != NULL)
 		event_free(c->kill_ev);
