@@ -43,8 +43,12 @@
 # 3. With alpha's 200 TLS links up and idle (after a settling second):
 #    CPU ticks (utime + stime) over 10 s of both masters, the 200 link
 #    helpers and beta's linkd children.  Target: 0.
-# LINKTLS_BENCH_QUICK=1: one round of shorter runs and a 2 s idle window
-# (about 30 s), for a look while developing; not for the README.
+# 4. Diagnostic: 20 standalone TLS helpers (-o config_dir, alpha's
+#    configuration) of this build and 20 of the dynamically linked one
+#    (tests/bench/link-dynamic): VmRSS and RssAnon of each build.
+# LINKTLS_BENCH_QUICK=1: one round (or BENCH_LINK_ROUNDS) of shorter runs
+# and a 2 s idle window (about 30 s), for a look while developing; not for
+# the README.  LINKTLS_BENCH_ONLY=throughput: part 1 only.
 . "$(dirname "$0")/lib.sh"
 
 LINK=$top_builddir/services/link
@@ -56,7 +60,7 @@ ROUNDS=${BENCH_LINK_ROUNDS:-5}
 RUN_T=1.2		# lclient: seconds measured
 RUN_U=0.3		# and of warm-up before them
 if [ -n "${LINKTLS_BENCH_QUICK:-}" ]; then
-	ROUNDS=1
+	ROUNDS=${BENCH_LINK_ROUNDS:-1}
 	RUN_T=0.5
 	RUN_U=0.2
 	WINDOW=2
@@ -410,6 +414,15 @@ versus() {
 	    "${_vr}x" "$_vo ${_vt}x" "$(yesno cmp_ok "$_vr" "$_vo" "$_vt")"
 }
 
+# rw_calls PID...: their read- and write-type system calls so far
+# (syscr + syscw of /proc/PID/io), summed.
+rw_calls() {
+	for _p in "$@"; do
+		cat "/proc/$_p/io" 2>/dev/null
+	done | awk '$1 == "syscr:" || $1 == "syscw:" { n += $2 }
+	    END { print n + 0 }'
+}
+
 # contenders NAME "WHO..." OPTION...: NAME's runs through each of WHO
 # (tls, plain, hap), starting with the R-th (mod their number): who goes
 # first rotates by round.
@@ -430,13 +443,20 @@ contenders() {
 	while [ $_ck -lt "$_cc" ]; do
 		# shellcheck disable=SC2086
 		_cx=$(echo $_cw | cut -d' ' -f$(( (R + _ck) % _cc + 1 )))
+		# shellcheck disable=SC2046
+		{ _c0=$(sum_ticks $(relays "$_cx"))
+		  _s0=$(rw_calls $(relays "$_cx")); }
 		run "$_cx-$_cn" "$(sock_of "$_cx")" "$@"
+		# shellcheck disable=SC2046
+		echo "$_cx-$_cn $(( $(sum_ticks $(relays "$_cx")) - _c0 ))" \
+		    "$(( $(rw_calls $(relays "$_cx")) - _s0 ))" >>"$T/cpu"
 		_ck=$((_ck + 1))
 	done
 }
 
 : >"$T/runs"
 : >"$T/fails"
+: >"$T/cpu"
 R=
 for s in "$TLS_SOCK" "$PLAIN_SOCK" "$HAP_SOCK"; do
 	run warm "$s" -c 64 -W 1 -t 0.3
@@ -446,15 +466,20 @@ done
 : >"$T/fails"
 TLSP=$(children link "$ALPHA_PID")
 PLAINP=$(children link "$GAMMA_PID")
-ct=0 cp=0
+LINKDS=$(children linkd "$BETA_PID")
+# relays WHO: the pids that relay WHO's requests (the link helper and
+# beta's linkd children, or the two haproxy): their CPU is WHO's cost.
+relays() {
+	case $1 in
+	tls)	echo "$TLSP $LINKDS" ;;
+	plain)	echo "$PLAINP $LINKDS" ;;
+	hap)	echo "$HAP_PIDS" ;;
+	esac
+}
 R=0
 while [ $R -lt "$ROUNDS" ]; do
 	contenders 11 "tls plain hap" -c 1 -W 1
-	# 8 x 16: the CPU of each link helper (busy only in its own runs).
-	t1=$(ticks "$TLSP") p1=$(ticks "$PLAINP")
 	contenders 816 "tls plain hap" -c 8 -W 16
-	ct=$((ct + $(ticks "$TLSP") - t1))
-	cp=$((cp + $(ticks "$PLAINP") - p1))
 	contenders 641 "tls hap" -c 64 -W 1
 	contenders cpr "tls hap" -c 1 -C
 	R=$((R + 1))
@@ -486,20 +511,44 @@ note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
     "link: gamma -> beta, tls = no; both to the same linkd service." \
     "TLS check: $( [ -z "$NOTLS" ] && echo "beta's linkd answered" \
     "openssl s_client with TLSv1.3" || echo "$NOTLS")"
-# us_per LABEL TICKS: CPU microseconds per request of LABEL's runs
-# (requests: rate x (warm-up + measured), warm-up included).
+# us_per LABEL: CPU microseconds of LABEL's relays per request (requests:
+# rate x (warm-up + measured) in each run); calls_per LABEL: their read-
+# and write-type system calls per request.
 us_per() {
-	awk -v l="$1" -v k="$2" -v u="$RUN_U" -v t="$RUN_T" \
-	    -v hz="$(getconf CLK_TCK)" '$1 == l { n += $2 * (u + t) }
-	    END { printf "%.2f", (n > 0 ? k / hz * 1e6 / n : 0) }' "$T/runs"
+	awk -v l="$1" -v u="$RUN_U" -v t="$RUN_T" -v hz="$(getconf CLK_TCK)" '
+	    FILENAME ~ /cpu$/ && $1 == l { k += $2; next }
+	    $1 == l { n += $2 * (u + t) }
+	    END { printf "%.2f", (n > 0 ? k / hz * 1e6 / n : 0) }' \
+	    "$T/cpu" "$T/runs"
 }
-note "CPU of the link helper in the 8 x 16 runs: TLS $ct ticks," \
-    "$(us_per tls-816 "$ct") us a request; plaintext $cp ticks," \
-    "$(us_per plain-816 "$cp") us a request (CLK_TCK $(getconf CLK_TCK))"
+calls_per() {
+	awk -v l="$1" -v u="$RUN_U" -v t="$RUN_T" '
+	    FILENAME ~ /cpu$/ && $1 == l { k += $3; next }
+	    $1 == l { n += $2 * (u + t) }
+	    END { printf "%.2f", (n > 0 ? k / n : 0) }' "$T/cpu" "$T/runs"
+}
+note "CPU of the relays per request (us; TLS link: alpha's link helper" \
+    "and beta's linkd children; plaintext: gamma's and the same;" \
+    "haproxy: its two processes; from utime + stime, CLK_TCK" \
+    "$(getconf CLK_TCK), so coarse): 1 x 1 TLS $(us_per tls-11)," \
+    "plaintext $(us_per plain-11), haproxy $(us_per hap-11); 8 x 16 TLS" \
+    "$(us_per tls-816), plaintext $(us_per plain-816), haproxy" \
+    "$(us_per hap-816); 64 x 1 TLS $(us_per tls-641), haproxy" \
+    "$(us_per hap-641); a connection per request TLS $(us_per tls-cpr)," \
+    "haproxy $(us_per hap-cpr).  Less CPU per request is what a busier" \
+    "machine would turn into a higher rate.  Read/write-type system" \
+    "calls of the link helper and linkd per request (/proc/PID/io, which" \
+    "does not count haproxy's recv/send): 1 x 1 TLS $(calls_per tls-11)," \
+    "plaintext $(calls_per plain-11); 8 x 16 TLS $(calls_per tls-816)," \
+    "plaintext $(calls_per plain-816)"
 
 # --- 2. 200 peers -------------------------------------------------------------
 host_stop alpha
 host_stop gamma
+if [ "${LINKTLS_BENCH_ONLY:-}" = throughput ]; then
+	host_stop beta
+	exit 0
+fi
 
 # peers_conf NAME EXTRA: NAME with the 200 peer sections, EXTRA inside each.
 peers_conf() {
@@ -658,7 +707,58 @@ result linktls "idle CPU ticks in ${WINDOW}s: 2 masters + $NL TLS links + $ND li
 note "idle: masters $dm, the $NL TLS link helpers $dl, beta's $ND linkd" \
     "children $dd ticks (CLK_TCK $(getconf CLK_TCK)); $still of $NPEERS" \
     "links still up at the end"
-log_problems 'calls itself|s_client|certificate|handshake'
 host_stop alpha
+
+# --- 4. static or dynamic, with TLS -------------------------------------------
+# NDYN standalone TLS helpers (-o config_dir: alpha's linkmaster.conf, so
+# TLS with beta's pin) of this build, then as many of the dynamically
+# linked one (tests/bench/link-dynamic), on p000...: their memory.
+LINK_DYN=$top_builddir/tests/bench/link-dynamic
+NDYN=20
+# alone PROG NAME: NDYN standalone helpers of PROG, their log in
+# $T/NAME.log; VmRSS and RssAnon in $T/NAME.FIELD; ended again.
+alone() {
+	mkdir -p "$T/$2"
+	: >"$T/$2.log"
+	_ap=
+	_ai=0
+	while [ $_ai -lt $NDYN ]; do
+		"$1" -o listen="$T/$2/$_ai" -o peer_name="$(printf p%03d $_ai)" \
+		    -o peer_address=127.0.0.1 -o peer_port="$(pport $_ai)" \
+		    -o host_name=alpha -o state_dir="$T/$2/state" -o drain=1 \
+		    -o config_dir="$T/alpha" </dev/null >>"$T/$2.log" 2>&1 &
+		_ap="$_ap $!"
+		B_PIDS="$! $B_PIDS"
+		_ai=$((_ai + 1))
+	done
+	ALOG=$T/$2.log
+	poll_until 20 eval \
+	    '[ "$(grep -c "link to p[0-9]* up (TLS" "$ALOG")" -ge $NDYN ]' ||
+	    say "$2: only $(grep -c 'up (TLS' "$ALOG") of $NDYN TLS links up"
+	for f in VmRSS RssAnon; do
+		# shellcheck disable=SC2086
+		mem $f $_ap >"$T/$2.$f"
+	done
+	# shellcheck disable=SC2086
+	end_pids $_ap
+}
+if [ -x "$LINK_DYN" ]; then
+	alone "$LINK" static
+	alone "$LINK_DYN" dyn
+	# shellcheck disable=SC2046
+	set -- $(rss_stats "$T/static.VmRSS") $(rss_stats "$T/static.RssAnon") \
+	    $(rss_stats "$T/dyn.VmRSS") $(rss_stats "$T/dyn.RssAnon")
+	if ldd "$LINK" >/dev/null 2>&1; then
+		build=dynamic
+	else
+		build=static
+	fi
+	result linktls "TLS link helper VmRSS / RssAnon kB, this build ($build) vs the dynamic one, avg of $NDYN standalone (diagnostic)" \
+	    "$2 / $6" "dynamic build" "${10} / ${14}" "$(ratio "$2" "${10}")x" \
+	    "(none)" -
+else
+	say "no $LINK_DYN (make bench builds it): no static/dynamic row"
+fi
+log_problems 'calls itself|s_client|certificate|handshake'
 host_stop beta
 exit 0
