@@ -1,6 +1,9 @@
 /*
- * linkd.c: the peer side of a link: an inet prefork helper that serves one
- * link per process.
+ * linkd.c: the peer side of links: an inet helper that serves every
+ * connection of its unit in one process and one event loop, as Postfix's
+ * multi-servers do, so that a connection costs a descriptor and a
+ * session, never a process (when each took one of maxproc, eight silent
+ * connections kept the peer's real link out).
  *
  * A link starts with "HELLO 1 <name>": the name must be a configured peer
  * (linkmaster.conf, read again for every connection so that an edited peer
@@ -15,20 +18,28 @@
  * socket is an lconn (lconn.c: one read per readiness event, one writev
  * per socket per loop round).
  *
- * This file: the options and the prefork loop.  Failure policy: bad
+ * Connections before their hello are capped (linkd_limit.c), and a new
+ * link from a peer replaces its old one (linkd_sess.c).
+ *
+ * This file: the options and the accept loop.  Failure policy: bad
  * options or an unreadable configuration at start-up are fatal before
  * READY.  Later nothing is: a malformed line from the link is a protocol
  * error that is logged and ends that link (the other side reconnects); a
  * backend connection that cannot be made, times out, fails or closes
  * with requests outstanding costs those requests and that connection.
- * End-of-file on the status channel stops reading new requests;
- * outstanding ones are finished, the link is closed, and the prefork loop
- * exits 0.
+ * End-of-file on the status channel stops accepting and reading new
+ * requests; outstanding ones are finished, each link is closed, and
+ * linkd exits 0 once none is left.  accept(2) running out of
+ * descriptors closes the oldest connection before its hello, or, with
+ * none, pauses accepting for a second (logged, rate-limited).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,26 +51,264 @@
 #include "sock.h"
 #include "util.h"
 
+/* Connections taken per readiness of a listen socket, at most. */
+#define LINKD_ACCEPT_BATCH	32
+
+static struct {
+	struct event_base	*base;
+	struct event		**lev;		/* one per listen socket */
+	int			 nlisten;
+	int			 listening;
+	struct event		*status_ev;
+	struct event		*reap_ev;	/* frees ended sessions */
+	struct event		*idle_ev;	/* max_idle */
+	struct event		*resume_ev;	/* after EMFILE */
+	int			 uses;
+	int			 used_up;	/* max_use reached */
+	int			 stopping;
+} srv;
+
 static int
 linkd_connect(const char *path, char *err, size_t errlen)
 {
 	return sock_unix_connect(path, SOCK_STREAM, err, errlen);
 }
 
-/* service_run_prefork() callback: serve the link on fd until it ends. */
-static void
-linkd_serve(int fd, void *arg)
+/* accept(2) errors that only mean "not this one". */
+static int
+linkd_accept_again(int e)
 {
-	struct event_base	*base;
-	struct sess		*s;
-
-	if ((base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	if ((s = sess_new(base, fd)) != NULL) {
-		event_base_dispatch(base);
-		sess_free(s);
+	switch (e) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return 1;
+	default:
+		return 0;
 	}
-	event_base_free(base);
+}
+
+/* Accept or not: listen events on or off, an epoll_ctl(2) each. */
+static void
+linkd_listen(int on)
+{
+	int	 i;
+
+	if (on == srv.listening)
+		return;
+	srv.listening = on;
+	for (i = 0; i < srv.nlisten; i++)
+		if (on)
+			event_add(srv.lev[i], NULL);
+		else
+			event_del(srv.lev[i]);
+}
+
+/* No sessions: exit when stopping or used up, else count max_idle. */
+static void
+linkd_idle(void)
+{
+	struct timeval	 tv;
+
+	if (!TAILQ_EMPTY(&sessions))
+		return;
+	if (srv.stopping || srv.used_up) {
+		event_base_loopexit(srv.base, NULL);
+		return;
+	}
+	if (service_max_idle() > 0)
+		evtimer_add(srv.idle_ev, ms_timeval(
+		    (long long)service_max_idle() * 1000, &tv));
+}
+
+/* Free the sessions that ended this round (D.ended made us active). */
+static void
+linkd_reap_cb(int fd, short what, void *arg)
+{
+	struct sess	*s, *next;
+	int		 n = 0;
+
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
+		if (s->state == SESS_ENDED) {
+			sess_free(s);
+			n++;
+		}
+#ifdef __GLIBC__
+	/*
+	 * Give back what a big session's buffers left in the heap: glibc
+	 * keeps freed memory below its top, and an RSS that stays up
+	 * after a flood tells the operator the wrong story.
+	 */
+	if (n > 0)
+		(void)malloc_trim(0);
+#endif
+	linkd_idle();
+}
+
+static void
+linkd_ended(struct sess *s)
+{
+	event_active(srv.reap_ev, EV_TIMEOUT, 1);
+}
+
+static void
+linkd_idle_cb(int fd, short what, void *arg)
+{
+	if (!TAILQ_EMPTY(&sessions))
+		return;
+	log_debug("idle for %d s: exiting", service_max_idle());
+	event_base_loopexit(srv.base, NULL);
+}
+
+/* Out of descriptors and nothing to close: accept again in a second. */
+static void
+linkd_resume_cb(int fd, short what, void *arg)
+{
+	if (!srv.stopping && !srv.used_up)
+		linkd_listen(1);
+}
+
+/* A new connection: a session, unless the caps say no (linkd_limit.c). */
+static void
+linkd_take(int fd)
+{
+	char	 ip[NI_MAXHOST];
+
+	peer_ip(fd, ip, sizeof(ip));
+	if (!limit_admit(ip)) {
+		close(fd);
+		return;
+	}
+	(void)sess_new(srv.base, fd);
+	close(fd);
+	evtimer_del(srv.idle_ev);
+	if (service_max_use() > 0 && ++srv.uses >= service_max_use()) {
+		/* The master starts another for the next connection. */
+		log_debug("served %d connections: exiting once they end",
+		    srv.uses);
+		srv.used_up = 1;
+		linkd_listen(0);
+		service_taken();
+	}
+}
+
+static void
+linkd_accept_cb(int lfd, short what, void *arg)
+{
+	struct timeval	 tv;
+	int		 fd, n;
+
+	for (n = 0; n < LINKD_ACCEPT_BATCH && srv.listening; n++) {
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+			linkd_take(fd);
+			continue;
+		}
+		if (linkd_accept_again(errno))
+			return;
+		if (errno == EMFILE || errno == ENFILE) {
+			/* The real peer's link needs one more than they. */
+			if (limit_evict("out of file descriptors"))
+				continue;
+			limit_log("accept: %s: not accepting for 1 s",
+			    strerror(errno));
+			linkd_listen(0);
+			evtimer_add(srv.resume_ev, ms_timeval(1000, &tv));
+			return;
+		}
+		log_warn("accept");
+		return;
+	}
+}
+
+/* The status channel said end-of-file: stop, as a prefork helper would. */
+static void
+linkd_status_cb(int fd, short what, void *arg)
+{
+	struct sess	*s, *next;
+
+	if (!service_stopping())
+		return;
+	event_del(srv.status_ev);
+	log_debug("status channel closed: exiting once the links are done");
+	srv.stopping = 1;
+	linkd_listen(0);
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
+		sess_stop(s);
+	linkd_idle();
+}
+
+/*
+ * Serve every connection of every listen socket in one event loop, until
+ * the master says stop, max_use connections were taken and have ended,
+ * or max_idle passes without one.  The master counts us available all
+ * along (it starts no second linkd while we accept), as Postfix's
+ * multi-servers.
+ */
+static void
+linkd_run(void)
+{
+	struct sess	*s;
+	int		 i, fd;
+
+	if (service_nlisten() == 0)
+		fatalx("no listen sockets to serve");
+	if ((srv.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	srv.nlisten = service_nlisten();
+	srv.lev = xcalloc((size_t)srv.nlisten, sizeof(*srv.lev));
+	for (i = 0; i < srv.nlisten; i++) {
+		fd = service_listen_fd(i);
+		if (!service_listen_is_stream(i))
+			fatalx("listen fd %d is not a stream socket", fd);
+		/* Ours alone (one linkd): accept until EAGAIN. */
+		if (sock_set_nonblock(fd, 1) == -1)
+			fatal("listen fd %d: O_NONBLOCK", fd);
+		if ((srv.lev[i] = event_new(srv.base, fd, EV_READ | EV_PERSIST,
+		    linkd_accept_cb, NULL)) == NULL)
+			fatalx("event_new failed");
+	}
+	if ((srv.reap_ev = event_new(srv.base, -1, 0, linkd_reap_cb,
+	    NULL)) == NULL ||
+	    (srv.idle_ev = evtimer_new(srv.base, linkd_idle_cb, NULL)) == NULL ||
+	    (srv.resume_ev = evtimer_new(srv.base, linkd_resume_cb,
+	    NULL)) == NULL)
+		fatalx("cannot create events");
+	if (service_status_fd() != -1) {
+		if ((srv.status_ev = event_new(srv.base, service_status_fd(),
+		    EV_READ | EV_PERSIST, linkd_status_cb, NULL)) == NULL)
+			fatalx("event_new failed");
+		event_add(srv.status_ev, NULL);
+	}
+	D.ended = linkd_ended;
+	limit_init(srv.base);
+	linkd_listen(1);
+	service_ready();
+	linkd_idle();
+	event_base_dispatch(srv.base);
+
+	while ((s = TAILQ_FIRST(&sessions)) != NULL)
+		sess_free(s);
+	limit_done();
+	for (i = 0; i < srv.nlisten; i++)
+		event_free(srv.lev[i]);
+	free(srv.lev);
+	if (srv.status_ev != NULL)
+		event_free(srv.status_ev);
+	event_free(srv.reap_ev);
+	event_free(srv.idle_ev);
+	event_free(srv.resume_ev);
+	event_base_free(srv.base);
 }
 
 static void
@@ -89,6 +338,9 @@ linkd_options(void)
 	    64 * 1024 * 1024);
 	D.max_output = (size_t)service_option_num("max_output", 1024 * 1024,
 	    1, 1024 * 1024 * 1024);
+	D.hello_limit = (int)service_option_num("hello_limit", 64, 1, 100000);
+	D.hello_per_address = (int)service_option_num("hello_per_address", 4,
+	    1, 100000);
 	D.hello_ms = service_option_time("hello_timeout", 10 * 1000, 1,
 	    LINKPROTO_TIME_MAX);
 	D.backend_ms = service_option_time("backend_timeout", 300 * 1000, 1,
@@ -139,5 +391,6 @@ main(int argc, char *argv[])
 		    "[-o name=value] ...", service_argv()[0]);
 	D.connect = linkd_connect;
 	linkd_options();
-	service_run_prefork(linkd_serve, NULL);
+	linkd_run();
+	return 0;
 }

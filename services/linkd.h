@@ -1,7 +1,8 @@
 /*
  * linkd.h: the peer side of a link, shared by its files: the options
- * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c)
- * and the peer lookup (linkd_peer.c).
+ * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c),
+ * the peer lookup (linkd_peer.c) and the caps on connections before
+ * their hello (linkd_limit.c).
  */
 #ifndef LM_LINKD_H
 #define LM_LINKD_H
@@ -14,11 +15,13 @@
 #include <stdint.h>
 
 #include "linkproto.h"
+#include "util.h"
 
 struct event;
 struct event_base;
 struct lconn;
 struct lconn_flusher;
+struct sess;
 
 /* How long the last words to a link that does not read may take. */
 #define LINKD_FLUSH_MS	10000
@@ -49,11 +52,18 @@ struct linkd_opts {
 	int			 max_pending;
 	size_t			 max_line;
 	size_t			 max_output;	/* unread reply bytes */
+	int			 hello_limit;	/* unauthenticated, in all */
+	int			 hello_per_address; /* ... from one address */
 	long long		 hello_ms;
 	long long		 backend_ms;
 	long long		 lag_us;	/* backend_lag */
 	/* A backend connection (sock_unix_connect; a seam for tests). */
 	int			(*connect)(const char *, char *, size_t);
+	/*
+	 * A session ended: linkd.c frees it once the loop round is over;
+	 * NULL (a test's lone session): the event loop breaks.
+	 */
+	void			(*ended)(struct sess *);
 };
 
 extern struct linkd_opts D;
@@ -99,13 +109,16 @@ struct bconn {
 
 TAILQ_HEAD(bconnlist, bconn);
 
-/* The one link this process serves. */
+/*
+ * One connection to linkd, from its accept: a link once its hello is
+ * accepted (name set).  linkd serves them all in one event loop.
+ */
 struct sess {
+	TAILQ_ENTRY(sess)	 entry;		/* sessions, oldest first */
 	struct event_base	*base;
 	struct lconn_flusher	*fl;
 	struct lconn		*c;		/* the link */
 	struct event		*timer_ev;	/* hello, then last words */
-	struct event		*status_ev;
 	struct event		*lag_ev;	/* see pool_watch */
 	int			 lag_set;	/* lag_ev is set */
 	enum sess_state		 state;
@@ -123,7 +136,10 @@ struct sess {
 	int			 nsent;		/* outstanding, all conns */
 };
 
+TAILQ_HEAD(sesslist, sess);
+
 /* linkd_sess.c: the session's life */
+extern struct sesslist	 sessions;	/* every one not freed yet */
 struct sess	*sess_new(struct event_base *, int fd);
 void		 sess_free(struct sess *);
 void		 sess_stop(struct sess *);
@@ -137,6 +153,14 @@ void		 sess_end(struct sess *, const char *);
 void		 sess_close(struct sess *, const char *);
 void		 sess_refuse(struct sess *, const char *);
 int		 sess_out_full(const struct sess *);
+void		 sess_replace(struct sess *);
+
+/* linkd_limit.c: connections before their hello */
+void		 limit_init(struct event_base *);
+int		 limit_admit(const char *ip);
+int		 limit_evict(const char *why);
+void		 limit_log(const char *, ...) LM_PRINTF(1, 2);
+void		 limit_done(void);
 
 /* linkd_input.c: the lines read from the link */
 void		 sess_readable(struct lconn *, short, void *);

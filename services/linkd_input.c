@@ -83,6 +83,7 @@ sess_hello(struct sess *s, const char *line, size_t len)
 	}
 	strlcpy(s->name, name, sizeof(s->name));
 	evtimer_del(s->timer_ev);
+	sess_replace(s);
 	lconn_add(s->c, "OK 1 ", 5, D.host, strlen(D.host));
 	sess_set_state(s, SESS_UP, NULL);
 }

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@
 #include "util.h"
 
 struct linkd_opts D;
+struct sesslist	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 
 static const char *const sess_names[] = {
 	"hello", "up", "peer eof", "stopping", "closing", "ended"
@@ -67,6 +69,36 @@ sess_now(struct sess *s)
 }
 
 /*
+ * The service's status text: the links that are up, else what just
+ * happened (msg).  A connection in its hello never hides a link.
+ */
+static void
+sess_report(const char *fmt, ...)
+{
+	struct sess	*o;
+	char		 ups[400], msg[512];
+	size_t		 len = 0;
+	int		 n = 0;
+	va_list		 ap;
+
+	ups[0] = '\0';
+	TAILQ_FOREACH(o, &sessions, entry) {
+		if (o->state != SESS_UP || len >= sizeof(ups))
+			continue;
+		len += (size_t)snprintf(ups + len, sizeof(ups) - len,
+		    "%s%s (%s)", n++ > 0 ? ", " : "", o->name, o->ip);
+	}
+	if (n > 0) {
+		service_status("up: link%s from %s", n > 1 ? "s" : "", ups);
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	service_status("%s", msg);
+}
+
+/*
  * The one writer of s->state: forward only, logged, and told to the
  * master.  reason: why it closes or ended.
  */
@@ -82,22 +114,22 @@ sess_set_state(struct sess *s, enum sess_state st, const char *reason)
 	switch (st) {
 	case SESS_HELLO:
 		log_debug("connection from %s", s->ip);
-		service_status("hello from %s", s->ip);
+		sess_report("hello from %s", s->ip);
 		break;
 	case SESS_UP:
 		log_info("link from %s (%s) up", s->name, s->ip);
-		service_status("up: link from %s (%s)", s->name, s->ip);
+		sess_report("up");
 		break;
 	case SESS_PEER_EOF:
 	case SESS_STOPPING:
 		log_debug("link from %s (%s): %s, %d request(s) in hand",
 		    s->name, s->ip, sess_names[st], s->nwait + s->nsent);
-		service_status("%s: link from %s (%s)", sess_names[st],
-		    s->name, s->ip);
+		sess_report("%s: link from %s (%s)", sess_names[st], s->name,
+		    s->ip);
 		break;
 	case SESS_CLOSING:
 		log_debug("link from %s: closing: %s", s->ip, s->reason);
-		service_status("closing: link from %s: %s", s->ip, s->reason);
+		sess_report("closing: link from %s: %s", s->ip, s->reason);
 		break;
 	case SESS_ENDED:
 		if (s->name[0] != '\0')
@@ -106,8 +138,14 @@ sess_set_state(struct sess *s, enum sess_state st, const char *reason)
 		else
 			log_debug("connection from %s ended: %s", s->ip,
 			    s->reason);
-		service_status("ended: link from %s: %s", s->ip, s->reason);
-		event_base_loopbreak(s->base);
+		sess_report("ended: link from %s: %s", s->ip, s->reason);
+		/* Nothing more from it: freed once this round is over. */
+		lconn_read_on(s->c, 0, NULL);
+		evtimer_del(s->timer_ev);
+		if (D.ended != NULL)
+			D.ended(s);
+		else
+			event_base_loopbreak(s->base);
 		break;
 	}
 }
@@ -237,9 +275,43 @@ sess_timer_cb(int fd, short ev, void *arg)
 	}
 	if (s->state != SESS_HELLO)
 		return;
-	log_warnx("no hello from %s within %s: closing the connection", s->ip,
+	/* Many at once are one attack: rate-limited (linkd_limit.c). */
+	limit_log("no hello from %s within %s: closing the connection", s->ip,
 	    fmt_duration(D.hello_ms, d, sizeof(d)));
 	sess_end(s, "no hello");
+}
+
+/*
+ * A new link from a peer replaces its older one, which is ended at once
+ * (linkd.c frees it): its backend connections close, and the replies
+ * still due on it are lost; the peer's link has given up on it already,
+ * answered its ordinary requests "con_lost" and queued its critical ones
+ * for a replay on the new link.  A peer reconnects when its link broke
+ * without our noticing (a host that rebooted, a lost FIN), so the newer
+ * link is the live one; two links from one peer would otherwise each
+ * hold a backend pool, and the older could be held idle for ever.
+ */
+void
+sess_replace(struct sess *s)
+{
+	struct sess	*o;
+	char		 why[NI_MAXHOST + 80];
+	int		 n;
+
+	TAILQ_FOREACH(o, &sessions, entry) {
+		if (o == s || o->state < SESS_UP || o->state >= SESS_CLOSING ||
+		    strcmp(o->name, s->name) != 0)
+			continue;
+		n = o->nwait + o->nsent;
+		if (n > 0)
+			(void)snprintf(why, sizeof(why), "replaced by a new "
+			    "link from %s, %d request%s in hand dropped",
+			    s->ip, n, n == 1 ? "" : "s");
+		else
+			(void)snprintf(why, sizeof(why), "replaced by a new "
+			    "link from %s", s->ip);
+		sess_end(o, why);
+	}
 }
 
 /* The master said stop: answer what is in hand, then close. */
@@ -252,17 +324,6 @@ sess_stop(struct sess *s)
 		sess_set_state(s, SESS_STOPPING, NULL);
 		sess_settle(s);
 	}
-}
-
-static void
-sess_status_cb(int fd, short ev, void *arg)
-{
-	struct sess	*s = arg;
-
-	if (!service_stopping())
-		return;
-	event_del(s->status_ev);
-	sess_stop(s);
 }
 
 /*
@@ -295,13 +356,12 @@ sess_new(struct event_base *base, int fd)
 	s->c = lconn_new(s->fl, dfd, 0, sess_readable, sess_written, s);
 	if ((s->timer_ev = evtimer_new(base, sess_timer_cb, s)) == NULL)
 		fatalx("evtimer_new failed");
+	/*
+	 * From the accept on: a TLS handshake and the hello both count
+	 * against it.
+	 */
 	evtimer_add(s->timer_ev, ms_timeval(D.hello_ms, &tv));
-	if (service_status_fd() != -1) {
-		if ((s->status_ev = event_new(base, service_status_fd(),
-		    EV_READ | EV_PERSIST, sess_status_cb, s)) == NULL)
-			fatalx("event_new failed");
-		event_add(s->status_ev, NULL);
-	}
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	sess_set_state(s, SESS_HELLO, NULL);
 	lconn_read_on(s->c, 1, NULL);
 	return s;
@@ -312,9 +372,8 @@ sess_free(struct sess *s)
 {
 	if (s == NULL)
 		return;
+	TAILQ_REMOVE(&sessions, s, entry);
 	pool_free(s);
-	if (s->status_ev != NULL)
-		event_free(s->status_ev);
 	event_free(s->timer_ev);
 	lconn_free(s->c);
 	lconn_flusher_free(s->fl);

@@ -7,9 +7,24 @@
 #	   linkd's peak RSS (VmHWM in /proc/PID/status, so that no sample
 #	   can miss a peak) must stay under 64 MiB: max_output stops reading
 #	   the link while its replies are unread.
+#	2. standalone linkd with hello_timeout=1s: a connection that says
+#	   one byte is closed after it, with a warning.
+#	3. two masters, as in link.sh:
+#		client -unix-> alpha: link/beta -tcp-> beta: linkd -unix-> echo
+#	   beta's linkd has maxproc 8 and hello_timeout=30s.  Eight
+#	   connections from 127.0.0.5 that send one byte and hold on, then
+#	   alpha's link must come up and carry requests (when each
+#	   connection held one of 8 linkd processes, it could not for 30 s);
+#	   beyond hello_per_address (4) they are refused, logged at most 5
+#	   a second and the rest counted.  Then six connections from alpha's
+#	   address that say a valid hello and never read: each replaces the
+#	   link before it, the real link reconnects and replaces the last,
+#	   and carries requests again.
 #
-# Every process is started with lm_bg and ended by pid (here, or by
-# lib.sh's cleanup).
+# Connections are held by socat -u (which never reads its TCP side)
+# from a shell that ends in "cat $T/hold.fifo": all of them end when the
+# test closes its fd 7 on that fifo.  Every process is started with
+# lm_bg and ended by pid (here, or by lib.sh's cleanup).
 . "$(dirname "$0")/lib.sh"
 
 LINKD=$top_builddir/services/linkd
@@ -17,7 +32,7 @@ need_built "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 5
+plan 17
 lm_setup linkd_bounds
 
 # --- helpers ----------------------------------------------------------------
@@ -34,6 +49,38 @@ kib() {
 # over_mib PID MIB: the peak RSS of PID is over MIB MiB.
 over_mib() {
 	[ "$(kib "$1" VmHWM)" -gt $(($2 * 1024)) ]
+}
+
+# hold NAME ADDR:PORT FROM WHAT: a connection from FROM that sends
+# $T/WHAT.txt and then nothing, until fd 7 is closed.
+hold() {
+	# Written once: a shell may be reading it.
+	[ -f "$T/$4.sh" ] ||
+	    printf 'cat %s/%s.txt; exec cat %s/hold.fifo\n' "$T" "$4" "$T" \
+	    >"$T/$4.sh"
+	lm_bg "$T/$1.err" socat -d -d -u EXEC:"/bin/sh $T/$4.sh" \
+	    TCP:"$2",bind="$3"
+}
+
+# connected NAME...: each of these holds made its connection.
+connected() {
+	for _cn in "$@"; do
+		grep -q 'successfully connected' "$T/$_cn.err" || return 1
+	done
+}
+
+# refused_all N: N refusals of 127.0.0.5 accounted for in the log, logged
+# or counted in "N more connections closed before their hello".
+refused_all() {
+	_rl=$(count "$LOG" 'warning: refusing a connection from 127\.0\.0\.5: ')
+	_rm=$(sed -n 's/.*: \([0-9]*\) more connections\{0,1\} closed before their hello.*/\1/p' \
+	    "$LOG" | awk '{ n += $1 } END { print n + 0 }')
+	[ $((_rl + _rm)) -eq "$1" ]
+}
+
+# req_is SOCK LINE: one request through SOCK is answered LINE.
+req_is() {
+	[ "$(req "$1" "$2")" = "$2" ]
 }
 
 # --- 1. a peer that sends requests and never reads the replies --------------
@@ -80,3 +127,91 @@ ok '[ "$RSS1" -lt $((64 * 1024)) ]' \
 ok 'alive "$LINKD_PID"' "linkd is still running"
 ok '! has "$T/linkd.err" "fatal|error:"' "no error from linkd"
 kill -TERM "$LINKD_PID"
+
+# --- 2. hello_timeout ----------------------------------------------------------
+
+free_port PH
+lm_bg "$T/linkd2.err" "$LINKD" -o listen=127.0.0.1:"$PH" \
+    -o peers=alpha@127.0.0.1 -o host_name=beta \
+    -o backend_path="$T/echo.sock" -o hello_timeout=1s
+LINKD_PID=$LM_BG_PID
+wait_for "linkd 2 to listen" 5 listening "$PH" || bail_out "linkd 2 did not start"
+rm -f "$T/hold.fifo"
+mkfifo "$T/hold.fifo" || bail_out "mkfifo"
+exec 7<>"$T/hold.fifo"
+printf H >"$T/byte.txt"
+printf 'HELLO 1 alpha\n' >"$T/hello.txt"
+t0=$(lm_now_ms)
+hold slow0 127.0.0.1:"$PH" 127.0.0.1 byte
+wait_pass "one byte and no hello: 'no hello from 127.0.0.1 within 1s: closing the connection'" \
+    10 has "$T/linkd2.err" 'warning: no hello from 127\.0\.0\.1 within 1s: closing the connection$'
+t1=$(lm_now_ms)
+ok '[ $((t1 - t0)) -ge 900 ]' "... after hello_timeout ($((t1 - t0)) ms)"
+kill -TERM "$LINKD_PID"
+
+# --- 3. two masters: the real link against held connections -----------------
+
+free_port PB
+ALPHA_SOCK=$T/alpha/sock/public/link/beta
+lm_host beta
+lm_conf "$(peer alpha 127.0.0.1 1)"
+lm_table <<EOF
+127.0.0.2:$PB	inet	n	n	n	-	8	linkd -o backend=echo
+	-o hello_timeout=30s
+echo	unix	n	n	n	-	8	echo
+EOF
+lm_start || bail_out "cannot start beta"
+
+i=1
+while [ $i -le 8 ]; do
+	hold "slow$i" 127.0.0.2:"$PB" 127.0.0.5 byte
+	i=$((i + 1))
+done
+wait_for "the eight connections from 127.0.0.5" 10 \
+    connected slow1 slow2 slow3 slow4 slow5 slow6 slow7 slow8
+
+lm_host alpha
+lm_conf "$(peer beta 127.0.0.2 "$PB")"
+lm_table <<EOF
+link	link	n	n	n	-	-	link -o retry_min=100ms -o retry_max=1s
+EOF
+lm_start || bail_out "cannot start alpha"
+wait_pass "with 8 one-byte connections held at beta, the link carries a request" \
+    10 req_is "$ALPHA_SOCK" ping1
+wait_pass "four of them refused: 'refusing a connection from 127.0.0.5: 4 from that address are before their hello already (hello_per_address)'" \
+    5 has "$LOG" '^beta/linkd\[[0-9]+\]: warning: refusing a connection from 127\.0\.0\.5: 4 from that address are before their hello already \(hello_per_address\)$'
+ok 'refused_all 4' "... each of the four accounted for once"
+
+# A burst of twelve more, each closed at once: five lines a second at
+# most, the rest counted, none lost.
+i=1
+while [ $i -le 12 ]; do
+	timeout 10 socat -u OPEN:/dev/null TCP:127.0.0.2:"$PB",bind=127.0.0.5 \
+	    2>/dev/null
+	i=$((i + 1))
+done
+wait_pass "sixteen refusals accounted for, logged or counted" 10 refused_all 16
+ok '[ "$(count "$LOG" "refusing a connection from 127\.0\.0\.5")" -lt 16 ]' \
+    "... not each logged ($(count "$LOG" "refusing a connection from 127\.0\.0\.5") lines)"
+
+lm_host beta
+ok '[ "$(unit_pids "127.0.0.2:$PB" | wc -w)" -eq 1 ]' \
+    "beta serves them all with one linkd process"
+lm_host alpha
+
+# Six that say alpha's hello from alpha's address and never read.
+i=1
+while [ $i -le 6 ]; do
+	hold "idle$i" 127.0.0.2:"$PB" 127.0.0.1 hello
+	i=$((i + 1))
+done
+wait_pass "the six idle links replace the link, one after the other" 10 \
+    count_at_least 6 "$LOG" '^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) down: replaced by a new link from 127\.0\.0\.1$'
+wait_pass "... the real link reconnects and carries requests again" 10 \
+    req_is "$ALPHA_SOCK" ping2
+lm_host beta
+wait_pass "beta's status row: one link up, 'up: link from alpha (127.0.0.1)'" \
+    5 status_matches "127.0.0.2:$PB" '^up: link from alpha \(127\.0\.0\.1\)$'
+lm_host alpha
+is "$(req "$ALPHA_SOCK" a b c | one_line)" "a|b|c" "... and it stays up"
+exec 7>&-

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,8 @@ setup(void)
 	D.max_pending = 1024;
 	D.max_line = 65536;
 	D.max_output = 1024 * 1024;
+	D.hello_limit = 64;
+	D.hello_per_address = 4;
 	D.hello_ms = 10000;
 	D.backend_ms = 300000;
 	/* No connection lags unless a test says so. */
@@ -497,8 +500,9 @@ END_TEST
 START_TEST(test_max_output)
 {
 	char		 line[64], reply[1024], seen[256];
+	struct pollfd	 pfd;
 	unsigned	 id = 0;
-	int		 n, small = 2048;
+	int		 n, small = 2048, big;
 
 	D.max_output = 4096;
 	up();
@@ -524,16 +528,125 @@ START_TEST(test_max_output)
 	spin();
 	ck_assert_str_eq(got(bfd[0]), "");
 	ck_assert_int_eq(S->nsent + S->nwait, 0);
-	/* The link reads its replies: the request goes to the backend. */
+	/*
+	 * The link reads its replies (a window wide open again, and a wait
+	 * for room on linkd's side rather than a spin the kernel's window
+	 * updates could outlast): the request goes to the backend.
+	 */
+	big = 1 << 20;
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &big,
+	    sizeof(big)), 0);
+	pfd.fd = S->c->fd;
+	pfd.events = POLLOUT;
 	seen[0] = '\0';
 	for (n = 0; strcmp(seen, "held\n") != 0; n++) {
-		ck_assert_int_lt(n, 100000);
+		ck_assert_int_lt(n, 500);
 		(void)got(lfd);
+		(void)poll(&pfd, 1, 10);
 		spin();
 		strlcpy(seen, got(bfd[0]), sizeof(seen));
 		ck_assert(seen[0] == '\0' || strcmp(seen, "held\n") == 0);
 	}
 	ck_assert_int_eq(S->c->reading, 1);
+	ck_assert_int_eq(S->state, SESS_UP);
+}
+END_TEST
+
+/* A second session on a connection of its own (in *fd, the link's end). */
+static struct sess *
+second(int *fd)
+{
+	struct sess	*s2;
+	int		 srv;
+
+	*fd = tcp_pair(&srv);
+	ck_assert_ptr_nonnull(s2 = sess_new(base, srv));
+	close(srv);
+	return s2;
+}
+
+/* A new link from a peer ends its older one, requests in hand and all. */
+START_TEST(test_replace)
+{
+	struct sess	*s2;
+	int		 fd2;
+
+	up();
+	say(lfd, "1 a\n");
+	spin();
+	ck_assert_int_eq(S->nsent, 1);
+	s2 = second(&fd2);
+	say(fd2, "HELLO 1 alpha\n");
+	spin();
+	ck_assert_str_eq(got(fd2), "OK 1 beta\n");
+	ck_assert_int_eq(s2->state, SESS_UP);
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_str_eq(S->reason, "replaced by a new link from 127.0.0.1, "
+	    "1 request in hand dropped");
+	/* Its backend's late reply goes nowhere; the new link works. */
+	say(bfd[0], "A\n");
+	say(fd2, "1 b\n");
+	spin();
+	ck_assert_str_eq(got(fd2), "");
+	ck_assert_int_eq(nb, 2);
+	ck_assert_str_eq(got(bfd[1]), "b\n");
+	sess_free(s2);
+	close(fd2);
+}
+END_TEST
+
+/* A refused hello does not replace the link. */
+START_TEST(test_replace_needs_hello)
+{
+	struct sess	*s2;
+	int		 fd2;
+
+	up();
+	s2 = second(&fd2);
+	say(fd2, "HELLO 1 gamma\n");
+	spin();
+	ck_assert_int_eq(s2->state, SESS_ENDED);
+	ck_assert_int_eq(S->state, SESS_UP);
+	sess_free(s2);
+	close(fd2);
+}
+END_TEST
+
+/*
+ * Before their hello: hello_per_address from one address, then no
+ * more; hello_limit in all, then the oldest goes for a new one.  A link
+ * that is up counts for neither.
+ */
+START_TEST(test_hello_caps)
+{
+	struct sess	*s2;
+	int		 fd2;
+
+	D.hello_per_address = 2;
+	D.hello_limit = 3;
+	s2 = second(&fd2);
+	ck_assert_int_eq(limit_admit("127.0.0.1"), 0);
+	ck_assert_int_eq(limit_admit("127.0.0.2"), 1);
+	ck_assert_int_eq(S->state, SESS_HELLO);
+	D.hello_limit = 2;
+	ck_assert_int_eq(limit_admit("127.0.0.2"), 1);
+	ck_assert_int_eq(S->state, SESS_ENDED);
+	ck_assert_int_eq(s2->state, SESS_HELLO);
+	D.hello_limit = 1;
+	ck_assert_int_eq(limit_admit("127.0.0.1"), 1);
+	ck_assert_int_eq(s2->state, SESS_ENDED);
+	sess_free(s2);
+	close(fd2);
+}
+END_TEST
+
+START_TEST(test_hello_caps_up)
+{
+	D.hello_per_address = 1;
+	D.hello_limit = 1;
+	ck_assert_int_eq(limit_admit("127.0.0.1"), 0);
+	up();
+	ck_assert_int_eq(limit_admit("127.0.0.1"), 1);
 	ck_assert_int_eq(S->state, SESS_UP);
 }
 END_TEST
@@ -563,6 +676,10 @@ suite(void)
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_max_pending);
 	tcase_add_test(tc, test_max_output);
+	tcase_add_test(tc, test_replace);
+	tcase_add_test(tc, test_replace_needs_hello);
+	tcase_add_test(tc, test_hello_caps);
+	tcase_add_test(tc, test_hello_caps_up);
 	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);
 
