@@ -95,7 +95,11 @@ int		 tls_verify_peer(struct tls *, const char *peer,
  */
 ssize_t		 tls_read(struct tls *, void *, size_t);
 ssize_t		 tls_writev(struct tls *, const struct iovec *, int);
-/* Bytes decrypted and waiting in the tls (no read event will come). */
+/*
+ * Bytes waiting in the tls, for which no read event will come: those
+ * decrypted, or (1) when only records not yet decrypted are buffered
+ * (TLS reads ahead); 0 when a read would go to the socket.
+ */
 size_t		 tls_pending(const struct tls *);
 /* Send close_notify (best effort, never blocks for the answer). */
 void		 tls_close(struct tls *);

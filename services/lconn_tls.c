@@ -12,7 +12,8 @@
  * lconn_tls_error.
  *
  * One read takes every record that is there, up to the room given: one
- * readiness event, one pass over the lines.  What is left of a record
+ * readiness event, one pass over the lines, and (TLS reads ahead) one
+ * read(2) for the lot.  What is left of a record
  * when the room ran out is announced to lconn by the pending op, since no
  * read event will come for bytes already off the socket.
  *
@@ -46,6 +47,9 @@ lconn_tls_read(struct lconn *c, void *buf, size_t len)
 	while (got < len) {
 		if ((n = tls_read(t, (char *)buf + got, len - got)) > 0) {
 			got += (size_t)n;
+			/* Nothing buffered: no read(2) just for EAGAIN. */
+			if (tls_pending(t) == 0)
+				break;
 			continue;
 		}
 		/* An end or an error after data: told by the next read. */
