@@ -13,7 +13,7 @@ need_root
 need_built "$NOCLONE3"
 grep -q ' - cgroup2 ' /proc/self/mountinfo || skip_all "needs cgroup2"
 
-plan 10
+plan 12
 lm_setup spawn_clone3
 lm_table <<EOF
 sl	daemon	-	n	n	-	1	/bin/sleep 1000
@@ -34,6 +34,26 @@ one_child() {
 	pgrep -P "$MASTER_PID" -x sleep
 }
 
+# nfds: how many descriptors the master holds.
+nfds() {
+	ls /proc/"$MASTER_PID"/fd | wc -l
+}
+
+# leaks WHAT: once a child has exec'd, the master holds its 3 channels
+# (status socket, stdout and stderr pipes) and nothing more: its report
+# pipe is closed.  Counted with sl stopped, then started again.
+leaks() {
+	lm stop sl
+	wait_for "sl stopped" 5 sh -c "! pgrep -P $MASTER_PID -x sleep" ||
+	    bail_out "sl did not stop"
+	n0=$(nfds)
+	lm start sl
+	kid=$(one_child) || bail_out "sl did not start again"
+	wait_for "the master's descriptors" 5 test "$(nfds)" -eq $((n0 + 3)) &&
+	    pass "$1: 3 more descriptors for a child, no report pipe left" ||
+	    fail "$1: 3 more descriptors for a child, no report pipe left ($n0, then $(nfds))"
+}
+
 FALLBACK='warning: service sl: clone3 into cgroup .*/sl\.daemon: Function not implemented: children join their cgroup after fork instead'
 
 # --- clone3 -----------------------------------------------------------------------
@@ -43,6 +63,7 @@ ok 'in_group $kid' "clone3: the child runs in its service's cgroup"
 kill -9 "$kid"
 kid2=$(one_child "$kid") || bail_out "sl was not restarted"
 ok 'in_group $kid2' "clone3: the restarted child runs in its service's cgroup"
+leaks clone3
 is "$(grep -Ec "$FALLBACK" "$LOG")" 0 "clone3: no fallback"
 lm_stop
 is "$LM_RC" 0 "stop"
@@ -58,6 +79,7 @@ ok 'in_group $kid' "no clone3: the child runs in its service's cgroup"
 kill -9 "$kid"
 kid2=$(one_child "$kid") || bail_out "sl was not restarted under noclone3"
 ok 'in_group $kid2' "no clone3: the restarted child runs in its service's cgroup"
+leaks "no clone3"
 is "$(grep -Ec "$FALLBACK" "$LOG")" 1 "no clone3: said once, not at every spawn"
 ok '! grep -q "error:" "$LOG"' "no set-up error logged"
 lm_stop
