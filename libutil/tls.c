@@ -388,6 +388,16 @@ tls_ctx_new(enum tls_role role, const char *key, const char *cert,
 	X509		*x;
 	char		 why[160];
 
+	/*
+	 * Once: no openssl.cnf.  What TLS does on a link is decided here
+	 * (TLS 1.3 only, the checks of tls_verify_cert), not by the system's
+	 * configuration; and the helper does not parse it for nothing.
+	 */
+	if (tls_ex_index == -1 &&
+	    OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		errbuf_set(err, errlen, "OpenSSL: cannot initialise");
+		return NULL;
+	}
 	if (tls_ex_index == -1 &&
 	    (tls_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 	    NULL)) == -1) {

@@ -187,7 +187,7 @@ sess_readable(struct lconn *c, short what, void *arg)
 			return;
 		if ((why = lconn_tls_error(c)) != NULL) {
 			if (s->state == SESS_HELLO)
-				log_warnx("TLS with %s failed: %s", s->ip, why);
+				limit_log("TLS with %s failed: %s", s->ip, why);
 			sess_end(s, why);
 			return;
 		}

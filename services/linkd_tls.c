@@ -13,7 +13,8 @@
  * (tls_verify_peer: a pinned fingerprint of its peer section, or signed
  * by tls_ca with the hello name among its subjectAltNames).
  *
- * Refused, each with a warning that says why: a TLS connection to a host
+ * Refused, each with a warning that says why (limit_log: a flood of
+ * refusals is not a flood of log lines): a TLS connection to a host
  * without TLS (answered with a plaintext "ERR", which the other side's
  * TLS reports as a peer that does not speak TLS); a plaintext hello from
  * a peer whose link is to use TLS (config_peer_tls: plaintext only for
@@ -79,19 +80,19 @@ linkd_tls_sniff(struct sess *s)
 		return 0;
 	/* One byte 0x16 is enough: no hello line starts so. */
 	if (D.confdir == NULL) {
-		log_warnx("TLS connection from %s refused: this linkd has no "
+		limit_log("TLS connection from %s refused: this linkd has no "
 		    "TLS (-o peers)", s->ip);
 		sess_refuse(s, LINKD_NO_TLS);
 		return -1;
 	}
 	if ((c = linkd_tls_config()) == NULL) {
-		log_warnx("TLS connection from %s refused: cannot read the "
+		limit_log("TLS connection from %s refused: cannot read the "
 		    "TLS settings", s->ip);
 		sess_end(s, "configuration error");
 		return -1;
 	}
 	if (c->tls_key == NULL || c->tls_cert == NULL) {
-		log_warnx("TLS connection from %s refused: this host has no "
+		limit_log("TLS connection from %s refused: this host has no "
 		    "tls_key and tls_cert", s->ip);
 		config_free(c);
 		sess_refuse(s, LINKD_NO_TLS);
@@ -101,7 +102,7 @@ linkd_tls_sniff(struct sess *s)
 	    &renewed, err, sizeof(err));
 	config_free(c);
 	if (ctx == NULL) {
-		log_warnx("TLS connection from %s refused: %s", s->ip, err);
+		limit_log("TLS connection from %s refused: %s", s->ip, err);
 		sess_end(s, "TLS configuration error");
 		return -1;
 	}
@@ -127,7 +128,7 @@ linkd_tls_hello(struct sess *s, const char *name, const char **refusal)
 	if (D.confdir == NULL)
 		return 0;	/* standalone: plaintext (not sniffed TLS) */
 	if ((c = linkd_tls_config()) == NULL) {
-		log_warnx("refusing link from %s: cannot read the TLS "
+		limit_log("refusing link from %s: cannot read the TLS "
 		    "settings", s->ip);
 		*refusal = "configuration error";
 		return -1;
@@ -136,14 +137,14 @@ linkd_tls_hello(struct sess *s, const char *name, const char **refusal)
 		if (strcmp(c->peers[k].name, name) == 0)
 			p = &c->peers[k];
 	if (p == NULL) {
-		log_warnx("refusing link from %s: hello name \"%s\" is not a "
+		limit_log("refusing link from %s: hello name \"%s\" is not a "
 		    "peer", s->ip, name);
 		*refusal = "not a peer";
 		rc = -1;
 	} else if (t != NULL) {
 		if (tls_verify_peer(t, name, (const char *const *)
 		    p->fingerprints, p->nfingerprints) == -1) {
-			log_warnx("refusing link from %s (hello name \"%s\"): "
+			limit_log("refusing link from %s (hello name \"%s\"): "
 			    "%s", s->ip, name, tls_error(t));
 			*refusal = "certificate refused";
 			rc = -1;
@@ -151,7 +152,7 @@ linkd_tls_hello(struct sess *s, const char *name, const char **refusal)
 			log_debug("link from %s (%s): TLS, certificate %s",
 			    name, s->ip, tls_peer_fingerprint(t));
 	} else if (config_peer_tls(c, p)) {
-		log_warnx("plaintext connection from %s refused: this host "
+		limit_log("plaintext connection from %s refused: this host "
 		    "requires TLS (hello name \"%s\")", s->ip, name);
 		*refusal = "TLS required";
 		rc = -1;
