@@ -432,6 +432,37 @@ START_TEST(test_lconn_growth)
 }
 END_TEST
 
+/* A closed connection's buffers of the first sizes serve the next one. */
+START_TEST(test_lconn_spare)
+{
+	struct side	 a, b, c, d;
+	char		*in, *out;
+
+	pair(&a, &b, 0);
+	put(a.c->fd, "x\n", 2);
+	ck_assert_int_eq(lconn_read(b.c), 2);
+	lconn_add(b.c, "y", 1, NULL, 0);
+	in = b.c->in.data;
+	out = b.c->out.data;
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	lconn_free(b.c);
+	lconn_free(a.c);
+	pair(&c, &d, 0);
+	put(c.c->fd, "z\n", 2);
+	ck_assert_int_eq(lconn_read(d.c), 2);
+	ck_assert_ptr_eq(d.c->in.data, in);
+	ck_assert_uint_eq(d.c->in.size, 16384);
+	lconn_add(d.c, "w", 1, NULL, 0);
+	ck_assert_ptr_eq(d.c->out.data, out);
+	/* The other side had none to take. */
+	lconn_add(c.c, "v", 1, NULL, 0);
+	ck_assert_ptr_ne(c.c->out.data, out);
+	lconn_free(c.c);
+	lconn_free(d.c);
+}
+END_TEST
+
 /* Lines "<n>" in order from 0: mismatches counted. */
 static int	 seq_next, seq_bad;
 
@@ -599,6 +630,7 @@ suite(void)
 	tcase_add_test(tc, test_lconn_compaction);
 	tcase_add_test(tc, test_lconn_growth);
 	tcase_add_test(tc, test_lconn_partial_writes);
+	tcase_add_test(tc, test_lconn_spare);
 	suite_add_tcase(s, tc);
 
 	return s;
