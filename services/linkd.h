@@ -19,6 +19,7 @@
 
 struct event;
 struct event_base;
+struct config;
 struct lconn;
 struct lconn_flusher;
 struct sess;
@@ -123,6 +124,7 @@ struct sess {
 	int			 lag_set;	/* lag_ev is set */
 	enum sess_state		 state;
 	int			 sniffed;	/* TLS or not: decided */
+	struct config		*cfg;		/* read for the hello */
 	int			 held;		/* max_pending: lines left */
 	char			 ip[NI_MAXHOST];
 	char			 name[LINKPROTO_NAME_MAX + 1]; /* once up */
@@ -174,13 +176,15 @@ void		 pool_dispatch(struct sess *);
 
 /* linkd_tls.c: TLS or plaintext, and the certificate against the hello */
 int		 linkd_tls_sniff(struct sess *);
+const struct config *linkd_tls_config(struct sess *);
+void		 linkd_tls_config_done(struct sess *);
 int		 linkd_tls_hello(struct sess *, const char *name,
 		    const char **refusal);
 
 /* linkd_peer.c */
 void		 peer_ip(int fd, char *buf, size_t len);
-int		 peer_accept(int fd, const char *ip, const char *name,
-		    char **backend, const char **refusal);
+int		 peer_accept(const struct config *, int fd, const char *ip,
+		    const char *name, char **backend, const char **refusal);
 void		 peer_parse_list(const char *spec);
 
 #endif

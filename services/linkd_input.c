@@ -76,8 +76,10 @@ sess_hello(struct sess *s, const char *line, size_t len)
 		sess_refuse(s, "unsupported version");
 		return;
 	}
-	if (peer_accept(s->c->fd, s->ip, name, &s->backend,
-	    &why) == -1 || linkd_tls_hello(s, name, &why) == -1) {
+	rc = peer_accept(linkd_tls_config(s), s->c->fd, s->ip, name,
+	    &s->backend, &why) == -1 || linkd_tls_hello(s, name, &why) == -1;
+	linkd_tls_config_done(s);
+	if (rc) {
 		sess_refuse(s, why);
 		return;
 	}

@@ -2,8 +2,9 @@
  * linkd_peer.c: who may link to us, and where their requests go.
  *
  * A hello names a peer; the name must be in the peer list (-o peers, or
- * linkmaster.conf read again for every link, so that an edited list
- * applies without a restart) and the link must come from one of the
+ * linkmaster.conf read again for every link, once for its hello and
+ * TLS (linkd_tls_config), so that an edited list applies without a
+ * restart) and the link must come from one of the
  * addresses that peer's address resolves to (v4-mapped v6 addresses
  * count as v4).  A link that fails either is refused, with a warning
  * that says why; a peer list that cannot be read refuses every link
@@ -107,15 +108,14 @@ peer_addr_match(const struct sockaddr *src, const char *address,
 
 /*
  * The address of peer name, and the socket directory, from -o peers or
- * linkmaster.conf as it is now.  1 found, 0 not a peer, -1 config error.
+ * c (linkmaster.conf as it is now, read for this hello; NULL when it
+ * could not be read).  1 found, 0 not a peer, -1 config error.
  */
 static int
-peer_lookup(const char *name, char **address, char **socket_dir)
+peer_lookup(const struct config *c, const char *name, char **address,
+    char **socket_dir)
 {
-	struct errlist	 errs;
-	struct config	*c;
-	size_t		 i;
-	int		 k, found = 0;
+	int	 k, found = 0;
 
 	*address = *socket_dir = NULL;
 	if (D.peers != NULL) {
@@ -128,14 +128,8 @@ peer_lookup(const char *name, char **address, char **socket_dir)
 			*socket_dir = xstrdup(D.socket_dir);
 		return *address != NULL;
 	}
-	errlist_init(&errs);
-	if ((c = config_load(D.confdir, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			log_error("%s", errs.msg[i]);
-		errlist_free(&errs);
+	if (c == NULL)
 		return -1;
-	}
-	errlist_free(&errs);
 	for (k = 0; k < c->npeers; k++)
 		if (strcmp(c->peers[k].name, name) == 0) {
 			*address = xstrdup(c->peers[k].address);
@@ -144,7 +138,6 @@ peer_lookup(const char *name, char **address, char **socket_dir)
 		}
 	*socket_dir = xstrdup(D.socket_dir != NULL ? D.socket_dir :
 	    c->socket_dir);
-	config_free(c);
 	return found;
 }
 
@@ -168,13 +161,14 @@ peer_backend_path(const char *socket_dir)
 }
 
 /*
- * May the link on fd (from ip), whose hello named name, go up?  0 with
+ * May the link on fd (from ip), whose hello named name, go up (c: as
+ * for peer_lookup)?  0 with
  * *backend (the socket path, the caller's to free); -1 refused, with a
  * warning logged and the reason to answer in *refusal.
  */
 int
-peer_accept(int fd, const char *ip, const char *name, char **backend,
-    const char **refusal)
+peer_accept(const struct config *c, int fd, const char *ip,
+    const char *name, char **backend, const char **refusal)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof(ss);
@@ -183,7 +177,7 @@ peer_accept(int fd, const char *ip, const char *name, char **backend,
 	int			 rc;
 
 	*backend = NULL;
-	rc = peer_lookup(name, &address, &socket_dir);
+	rc = peer_lookup(c, name, &address, &socket_dir);
 	if (rc == -1) {
 		log_warnx("refusing link from %s: cannot read the peer list",
 		    ip);

@@ -373,6 +373,7 @@ sess_free(struct sess *s)
 	if (s == NULL)
 		return;
 	TAILQ_REMOVE(&sessions, s, entry);
+	linkd_tls_config_done(s);
 	pool_free(s);
 	event_free(s->timer_ev);
 	lconn_free(s->c);

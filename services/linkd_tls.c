@@ -39,19 +39,34 @@
 
 #define LINKD_NO_TLS	"this host does not use TLS"
 
-static struct config *
-linkd_tls_config(void)
+/*
+ * linkmaster.conf for this connection: read once, at its first byte when
+ * it is TLS or else at its hello, for the TLS context, the peer list and
+ * the peer's TLS settings alike (with many peers a read is milliseconds,
+ * and linkd serves every connection in one loop); dropped once the hello
+ * is judged.  NULL when it cannot be read (logged) or standalone.
+ */
+const struct config *
+linkd_tls_config(struct sess *s)
 {
 	struct errlist	 errs;
-	struct config	*c;
 	size_t		 i;
 
+	if (s->cfg != NULL || D.confdir == NULL)
+		return s->cfg;
 	errlist_init(&errs);
-	if ((c = config_load(D.confdir, &errs)) == NULL)
+	if ((s->cfg = config_load(D.confdir, &errs)) == NULL)
 		for (i = 0; i < errs.n; i++)
 			log_error("%s", errs.msg[i]);
 	errlist_free(&errs);
-	return c;
+	return s->cfg;
+}
+
+void
+linkd_tls_config_done(struct sess *s)
+{
+	config_free(s->cfg);
+	s->cfg = NULL;
 }
 
 /*
@@ -62,12 +77,12 @@ linkd_tls_config(void)
 int
 linkd_tls_sniff(struct sess *s)
 {
-	struct tls_ctx	*ctx;
-	struct config	*c;
-	unsigned char	 b[8];
-	char		 err[512];
-	ssize_t		 n;
-	int		 renewed;
+	struct tls_ctx		*ctx;
+	const struct config	*c;
+	unsigned char		 b[8];
+	char			 err[512];
+	ssize_t			 n;
+	int			 renewed;
 
 	do
 		n = recv(s->c->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
@@ -85,7 +100,7 @@ linkd_tls_sniff(struct sess *s)
 		sess_refuse(s, LINKD_NO_TLS);
 		return -1;
 	}
-	if ((c = linkd_tls_config()) == NULL) {
+	if ((c = linkd_tls_config(s)) == NULL) {
 		limit_log("TLS connection from %s refused: cannot read the "
 		    "TLS settings", s->ip);
 		sess_end(s, "configuration error");
@@ -94,13 +109,11 @@ linkd_tls_sniff(struct sess *s)
 	if (c->tls_key == NULL || c->tls_cert == NULL) {
 		limit_log("TLS connection from %s refused: this host has no "
 		    "tls_key and tls_cert", s->ip);
-		config_free(c);
 		sess_refuse(s, LINKD_NO_TLS);
 		return -1;
 	}
 	ctx = linktls_ctx(TLS_SERVER, c->tls_key, c->tls_cert, c->tls_ca,
 	    &renewed, err, sizeof(err));
-	config_free(c);
 	if (ctx == NULL) {
 		limit_log("TLS connection from %s refused: %s", s->ip, err);
 		sess_end(s, "TLS configuration error");
@@ -121,13 +134,13 @@ int
 linkd_tls_hello(struct sess *s, const char *name, const char **refusal)
 {
 	const struct peer	*p = NULL;
-	struct config		*c;
+	const struct config	*c;
 	struct tls		*t = lconn_tls(s->c);
 	int			 k, rc = 0;
 
 	if (D.confdir == NULL)
 		return 0;	/* standalone: plaintext (not sniffed TLS) */
-	if ((c = linkd_tls_config()) == NULL) {
+	if ((c = linkd_tls_config(s)) == NULL) {
 		limit_log("refusing link from %s: cannot read the TLS "
 		    "settings", s->ip);
 		*refusal = "configuration error";
@@ -157,6 +170,5 @@ linkd_tls_hello(struct sess *s, const char *name, const char **refusal)
 		*refusal = "TLS required";
 		rc = -1;
 	}
-	config_free(c);
 	return rc;
 }
