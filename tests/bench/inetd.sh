@@ -11,7 +11,10 @@
 # and reads it back (tclient -l 1).  For 1 and 8 concurrent clients: a
 # warm-up, a size for about DUR seconds a run, then REPS runs round robin
 # (the order rotating each time); the figure is the median rate.  A failed
-# run fails the row with its reason.
+# run fails the row with its reason.  A note gives each contender's CPU
+# per connection over those runs (utime + stime of the spawner and of the
+# /bin/cat processes it reaped, from /proc/PID/stat), which a loaded
+# machine moves less than the rates, with the load average.
 . "$(dirname "$0")/lib.sh"
 
 DUR=${BENCH_INETD_DUR:-1.5}	# seconds per timed run
@@ -69,6 +72,20 @@ fig() {
 	esac
 }
 
+# tree_ticks PID: CPU ticks of PID and of the children it has reaped
+# (utime, stime, cutime, cstime): a spawner and its /bin/cat processes.
+tree_ticks() {
+	{ read -r _tt </proc/"$1"/stat; } 2>/dev/null || { echo 0; return; }
+	set -- ${_tt##*) }
+	echo $(( ${12} + ${13} + ${14} + ${15} ))
+}
+
+# us_per_conn TICKS CONNS
+us_per_conn() {
+	awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { if (n > 0) printf "%.0f", t * 1000000 / hz / n; else print "-" }'
+}
+
 size() {
 	awk -v r="$1" -v c="$2" -v d="$DUR" \
 	    'BEGIN { n = int(r * d / c + 0.5); print n < 20 ? 20 : n }'
@@ -84,6 +101,8 @@ for C in 1 8; do
 	NX=$(size "$(run "$C" $((400 / C)) "$PX")" "$C")
 	rm -f "$T"/fails.*
 	RM= RX=
+	CM0=$(tree_ticks "$MASTER_PID")
+	CX0=$(tree_ticks "$XINETD_PID")
 	i=0
 	while [ $i -lt "$REPS" ]; do
 		if [ $((i % 2)) = 0 ]; then
@@ -95,7 +114,16 @@ for C in 1 8; do
 		fi
 		i=$((i + 1))
 	done
+	CM=$(( $(tree_ticks "$MASTER_PID") - CM0 ))
+	CX=$(( $(tree_ticks "$XINETD_PID") - CX0 ))
 	say "$C client(s): master:$RM  xinetd:$RX (conn/s)"
+	# CPU per connection, which a loaded machine moves less than rates
+	# (the reaped children's time reaches the spawner once reaped).
+	UM=$(us_per_conn "$CM" $((C * NM * REPS)))
+	UX=$(us_per_conn "$CX" $((C * NX * REPS)))
+	note "$C client(s): CPU per connection, the spawner and its" \
+	    "/bin/cat: master ${UM} us, xinetd ${UX} us" \
+	    "($(ratio "$UX" "$UM")x; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	# shellcheck disable=SC2086
 	M=$(fig $RM)
 	# shellcheck disable=SC2086
