@@ -34,10 +34,13 @@
  * none, pauses accepting for a second (logged, rate-limited).
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -132,7 +135,11 @@ linkd_idle(void)
 		    (long long)service_max_idle() * 1000, &tv));
 }
 
-/* Free the sessions that ended this round (D.ended made us active). */
+/*
+ * Free the sessions that have ended (D.ended made us active, for the end
+ * of this round: a session's callbacks may still be on the stack when it
+ * ends).
+ */
 static void
 linkd_reap_cb(int fd, short what, void *arg)
 {
@@ -179,6 +186,20 @@ linkd_resume_cb(int fd, short what, void *arg)
 		linkd_listen(1);
 }
 
+/*
+ * Close the oldest connection before its hello, and free it now, so that
+ * its descriptor is there for the next accept: 1 done, 0 none.  Only
+ * from the accept callback, where no session's callback is on the stack.
+ */
+static int
+linkd_evict(const char *why)
+{
+	if (!limit_evict(why))
+		return 0;
+	linkd_reap_cb(-1, 0, NULL);
+	return 1;
+}
+
 /* A new connection: a session, unless the caps say no (linkd_limit.c). */
 static void
 linkd_take(int fd)
@@ -186,12 +207,16 @@ linkd_take(int fd)
 	char	 ip[NI_MAXHOST];
 
 	peer_ip(fd, ip, sizeof(ip));
-	if (!limit_admit(ip)) {
+	switch (limit_admit(ip)) {
+	case 0:
 		close(fd);
 		return;
+	case 2:
+		/* Over hello_limit: the oldest was closed; free it now. */
+		linkd_reap_cb(-1, 0, NULL);
+		break;
 	}
 	(void)sess_new(srv.base, fd);
-	close(fd);
 	evtimer_del(srv.idle_ev);
 	if (service_max_use() > 0 && ++srv.uses >= service_max_use()) {
 		/* The master starts another for the next connection. */
@@ -218,7 +243,7 @@ linkd_accept_cb(int lfd, short what, void *arg)
 			return;
 		if (errno == EMFILE || errno == ENFILE) {
 			/* The real peer's link needs one more than they. */
-			if (limit_evict("out of file descriptors"))
+			if (linkd_evict("out of file descriptors"))
 				continue;
 			limit_log("accept: %s: not accepting for 1 s",
 			    strerror(errno));
@@ -246,6 +271,59 @@ linkd_status_cb(int fd, short what, void *arg)
 	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
 		sess_stop(s);
 	linkd_idle();
+}
+
+/* Descriptors open now (/proc/self/fd), or -1. */
+static int
+linkd_fds_open(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	(void)closedir(d);
+	return n - 1;		/* the directory's own */
+}
+
+/*
+ * Descriptors: as many as we may (the soft limit up to the hard one), and
+ * connections before their hello get half of those left at most, so that
+ * the links and their backend pools always have the other half.
+ */
+static void
+linkd_fds(void)
+{
+	struct rlimit	 rl;
+	long long	 half;
+	int		 used;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)rl.rlim_cur);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return;
+	if ((used = linkd_fds_open()) == -1)
+		used = 0;
+	half = ((long long)rl.rlim_cur - used) / 2;
+	if (half < 1)
+		half = 1;
+	if (D.hello_limit > half) {
+		log_info("hello_limit %d lowered to %lld: %llu file "
+		    "descriptors, %d in use", D.hello_limit, half,
+		    (unsigned long long)rl.rlim_cur, used);
+		D.hello_limit = (int)half;
+	}
 }
 
 /*
@@ -291,6 +369,7 @@ linkd_run(void)
 		event_add(srv.status_ev, NULL);
 	}
 	D.ended = linkd_ended;
+	linkd_fds();
 	limit_init(srv.base);
 	linkd_listen(1);
 	service_ready();

@@ -135,9 +135,9 @@ limit_evict(const char *why)
 }
 
 /*
- * May a new connection from ip be served?  1 yes (the oldest one before
- * its hello may have been closed for it); 0 no, over hello_per_address
- * (logged; the caller closes it).
+ * May a new connection from ip be served?  1 yes; 2 yes, and the oldest
+ * one before its hello was closed for it (over hello_limit); 0 no, over
+ * hello_per_address (logged; the caller closes it).
  */
 int
 limit_admit(const char *ip)
@@ -157,8 +157,8 @@ limit_admit(const char *ip)
 		    same);
 		return 0;
 	}
-	if (all >= D.hello_limit)
-		(void)limit_evict("too many connections before their hello "
-		    "(hello_limit)");
+	if (all >= D.hello_limit && limit_evict("too many connections "
+	    "before their hello (hello_limit)"))
+		return 2;
 	return 1;
 }

@@ -327,33 +327,28 @@ sess_stop(struct sess *s)
 }
 
 /*
- * A session on the link fd (the caller keeps fd and closes it after
- * sess_free; the session works on a duplicate), in state HELLO; NULL
- * when fd cannot be used (logged).
+ * A session on the link fd, which it takes (closed by sess_free; no
+ * duplicate: one descriptor per connection, which matters when they run
+ * out), in state HELLO; NULL when fd cannot be used (logged, closed).
  */
 struct sess *
 sess_new(struct event_base *base, int fd)
 {
 	struct sess	*s;
 	struct timeval	 tv;
-	int		 dfd;
 
-	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_warn("fd %d: dup", fd);
-		return NULL;
-	}
-	if (sock_set_nonblock(dfd, 1) == -1) {
+	if (sock_set_nonblock(fd, 1) == -1) {
 		log_warn("fd %d: O_NONBLOCK", fd);
-		close(dfd);
+		close(fd);
 		return NULL;
 	}
-	linkproto_sockopts(dfd);
+	linkproto_sockopts(fd);
 	s = xcalloc(1, sizeof(*s));
 	s->base = base;
-	peer_ip(dfd, s->ip, sizeof(s->ip));
+	peer_ip(fd, s->ip, sizeof(s->ip));
 	pool_init(s);
 	s->fl = lconn_flusher_new(base, sess_before_flush, s);
-	s->c = lconn_new(s->fl, dfd, 0, sess_readable, sess_written, s);
+	s->c = lconn_new(s->fl, fd, 0, sess_readable, sess_written, s);
 	if ((s->timer_ev = evtimer_new(base, sess_timer_cb, s)) == NULL)
 		fatalx("evtimer_new failed");
 	/*

@@ -20,6 +20,11 @@
 #	   address that say a valid hello and never read: each replaces the
 #	   link before it, the real link reconnects and replaces the last,
 #	   and carries requests again.
+#	4. standalone linkd with 16 file descriptors (ulimit -n): hello_limit
+#	   is lowered to half of those not in use, twelve connections from
+#	   127.0.0.6 that say one byte close the oldest of them in turn,
+#	   and the peer's link is served (a process per connection served
+#	   the first only, for hello_timeout).
 #
 # Connections are held by socat -u (which never reads its TCP side)
 # from a shell that ends in "cat $T/hold.fifo": all of them end when the
@@ -32,7 +37,7 @@ need_built "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 17
+plan 21
 lm_setup linkd_bounds
 
 # --- helpers ----------------------------------------------------------------
@@ -214,4 +219,35 @@ wait_pass "beta's status row: one link up, 'up: link from alpha (127.0.0.1)'" \
     5 status_matches "127.0.0.2:$PB" '^up: link from alpha \(127\.0\.0\.1\)$'
 lm_host alpha
 is "$(req "$ALPHA_SOCK" a b c | one_line)" "a|b|c" "... and it stays up"
+exec 7>&-
+
+# --- 4. few descriptors --------------------------------------------------------
+
+free_port P4
+lm_bg "$T/linkd4.err" sh -c 'ulimit -n 16 && exec "$0" "$@"' "$LINKD" \
+    -o listen=127.0.0.1:"$P4" -o peers=alpha@127.0.0.1 -o host_name=beta \
+    -o backend_path="$T/echo.sock" -o hello_per_address=100
+LINKD_PID=$LM_BG_PID
+wait_for "linkd 4 to listen" 5 listening "$P4" || bail_out "linkd 4 did not start"
+ok 'has "$T/linkd4.err" "hello_limit 64 lowered to [1-7]: 16 file descriptors, [0-9]+ in use\$"' \
+    "16 descriptors: 'hello_limit 64 lowered to N: 16 file descriptors, M in use' ($(sed -n 's/.*hello_limit 64 lowered to //p' "$T/linkd4.err"))"
+exec 7<>"$T/hold.fifo"
+i=1
+while [ $i -le 12 ]; do
+	hold "few$i" 127.0.0.1:"$P4" 127.0.0.6 byte
+	i=$((i + 1))
+done
+wait_for "the twelve connections from 127.0.0.6" 10 \
+    connected few1 few2 few3 few4 few5 few6 few7 few8 few9 few10 few11 few12
+wait_pass "the oldest closed for the newest: 'closing the connection from 127.0.0.6 before its hello: too many connections before their hello (hello_limit)'" \
+    10 count_at_least 4 "$T/linkd4.err" 'warning: closing the connection from 127\.0\.0\.6 before its hello: too many connections before their hello \(hello_limit\)$'
+peer_says() {
+	[ "$(printf 'HELLO 1 alpha\n1 x\n' | timeout 5 socat -t 2 - \
+	    TCP:127.0.0.1:"$P4",bind=127.0.0.1 2>/dev/null | one_line)" = \
+	    "OK 1 beta|1 x" ]
+}
+wait_pass "the peer's link is served all the same" 10 peer_says
+ok '! has "$T/linkd4.err" "fatal|error:|Too many open files"' \
+    "no error, no descriptor ran out"
+kill -TERM "$LINKD_PID"
 exec 7>&-
