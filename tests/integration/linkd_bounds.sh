@@ -25,6 +25,10 @@
 #	   127.0.0.6 that say one byte close the oldest of them in turn,
 #	   and the peer's link is served (a process per connection served
 #	   the first only, for hello_timeout).
+#	5. a master with TLS (linkmaster tls-init) and hello_timeout=1s: a
+#	   connection that stops in the middle of its TLS handshake, and one
+#	   that finishes it (openssl s_client) and says no hello, are both
+#	   closed after hello_timeout: it counts from the accept.
 #
 # Connections are held by socat -u (which never reads its TCP side)
 # from a shell that ends in "cat $T/hold.fifo": all of them end when the
@@ -36,8 +40,9 @@ LINKD=$top_builddir/services/linkd
 need_built "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
+need_cmd openssl "openssl"
 
-plan 21
+plan 24
 lm_setup linkd_bounds
 
 # --- helpers ----------------------------------------------------------------
@@ -250,4 +255,34 @@ wait_pass "the peer's link is served all the same" 10 peer_says
 ok '! has "$T/linkd4.err" "fatal|error:|Too many open files"' \
     "no error, no descriptor ran out"
 kill -TERM "$LINKD_PID"
+exec 7>&-
+
+# --- 5. TLS: the handshake counts against hello_timeout --------------------------
+
+free_port PZ
+lm_host zeta
+lm_conf
+lm tls-init || bail_out "tls-init for zeta: $(cat "$T/err")"
+lm_conf 'tls_key = "tls_key.pem"' 'tls_cert = "tls_cert.pem"' \
+    'peer "alpha" { address = "127.0.0.1" port = 1 tls = no }'
+lm_table <<EOF
+127.0.0.7:$PZ	inet	n	n	n	-	8	linkd -o backend=echo
+	-o hello_timeout=1s
+echo	unix	n	n	n	-	8	echo
+EOF
+lm_start || bail_out "cannot start zeta"
+NOHELLO='^zeta/linkd\[[0-9]+\]: warning: no hello from 127\.0\.0\.1 within 1s: closing the connection$'
+# The header of a TLS handshake record, and nothing more.
+printf '\026\003\001' >"$T/tls3.txt"
+exec 7<>"$T/hold.fifo"
+hold tls3 127.0.0.7:"$PZ" 127.0.0.1 tls3
+wait_pass "a TLS handshake that stops: 'no hello from 127.0.0.1 within 1s: closing the connection'" \
+    10 has "$LOG" "$NOHELLO"
+lm_bg "$T/s_client.out" openssl s_client -connect 127.0.0.7:"$PZ" \
+    -cert "$CONF/tls_cert.pem" -key "$CONF/tls_key.pem" -ign_eof
+wait_for "the handshake" 10 grep -q 'TLSv1\.3' "$T/s_client.out" ||
+    diag_file "$T/s_client.out"
+wait_pass "a TLS handshake done and no hello: closed after hello_timeout too" \
+    10 count_at_least 2 "$LOG" "$NOHELLO"
+ok '! has "$LOG" "^zeta/.*(fatal|error:)"' "no error on zeta"
 exec 7>&-
