@@ -6,13 +6,15 @@
 # exhaustion (the master's descriptor limit lowered under it, so that the
 # child's dup fails before its stderr is the pipe), a failed exec (a
 # script whose interpreter does not exist, and one whose interpreter is
-# not executable: "check" cannot see either).
+# not executable: "check" cannot see either), a chroot_dir gone after
+# start.  (dup2 cannot be made to fail from outside: its targets are below
+# the copies just made above them.)
 . "$(dirname "$0")/lib.sh"
 
 need_root
 need_cmd prlimit "prlimit (util-linux)"
 
-plan 8
+plan 12
 lm_setup spawnfail
 mkdir "$T/bin"
 printf '#!/nonexistent/interpreter\n' >"$T/bin/badinterp"
@@ -87,3 +89,31 @@ wait_log "${M}warning: service fdx: bad command startup -- throttling" 5 &&
     fail "fd exhaustion: a bad startup, throttled"
 lm_stop
 is "$LM_RC" 0 "stop"
+
+# --- chroot -----------------------------------------------------------------------
+# A script in chroot_dir: check finds it there; it cannot run (no /bin/sh
+# in the chroot), which shows that the child got into the chroot.  Then
+# chroot_dir goes away, and the next child cannot get in.
+mkdir -p "$T/jail/bin"
+printf '#!/bin/sh\n' >"$T/jail/bin/j"
+chmod 755 "$T/jail/bin/j"
+lm_conf "chroot_dir = \"$T/jail\""
+lm_table <<EOF
+jail	daemon	-	n	y	-	1	/bin/j
+EOF
+lm_start
+[ -n "$MASTER_PID" ] || bail_out "cannot start the master (chroot)"
+M="^linkmaster/master\[$MASTER_PID\]: "
+wait_log "^linkmaster/jail\[[0-9]+\]: error: exec /bin/j: No such file or directory\$" 5 &&
+    pass "chroot: exec inside chroot_dir, the reason under linkmaster/jail[pid]" ||
+    fail "chroot: exec inside chroot_dir, the reason under linkmaster/jail[pid]"
+mv "$T/jail" "$T/jail.gone" || bail_out "cannot move $T/jail"
+lm retry jail
+wait_log "^linkmaster/jail\[[0-9]+\]: error: chroot $T/jail: No such file or directory\$" 10 &&
+    pass "chroot: chroot_dir gone, the reason under linkmaster/jail[pid]" ||
+    fail "chroot: chroot_dir gone, the reason under linkmaster/jail[pid]"
+wait_log "${M}warning: process /bin/j pid [0-9]+ exit status 127: could not start: chroot $T/jail: No such file or directory\$" 5 &&
+    pass "chroot: the master's line names it" ||
+    fail "chroot: the master's line names it"
+lm_stop
+is "$LM_RC" 0 "stop (chroot)"
