@@ -529,33 +529,42 @@ spawn_clone3(int dirfd)
  * joining its group itself, and says so once; for good when the kernel
  * does not have it (ENOSYS before 5.3, E2BIG before 5.7, EINVAL) or a
  * policy forbids it (EPERM, EACCES: a seccomp filter).
- * Without clone3: fork or vfork, see spawn_child.
+ * Without clone3: fork or vfork, see spawn_child.  *vforked says which:
+ * a vfork child has exec'd or exited when we go on.
  */
 static pid_t
-spawn_start(struct unit *u, struct spawn_plan *sp)
+spawn_start(struct unit *u, struct spawn_plan *sp, int *vforked)
 {
 	static int	 warned;
 	pid_t		 pid;
+	int		 e;
 
+	*vforked = 0;
 	if (sp->cg_dir != -1 && spawn_clone3_ok) {
 		if ((pid = spawn_clone3(sp->cg_dir)) == 0)
 			spawn_exec(u, sp);
 		if (pid != -1 || errno == EAGAIN || errno == ENOMEM)
 			return pid;
+		e = errno;
 		if (!warned) {
 			warned = 1;
 			log_warnx("service %s: clone3 into cgroup %s: %s: "
 			    "children join their cgroup after fork instead "
 			    "(slower: a task migration per spawn)", u->name,
-			    u->svc->cg_path, strerror(errno));
+			    u->svc->cg_path, strerror(e));
 		}
-		if (errno == ENOSYS || errno == E2BIG || errno == EINVAL ||
-		    errno == EPERM || errno == EACCES)
+		if (e == ENOSYS || e == E2BIG || e == EINVAL || e == EPERM ||
+		    e == EACCES)
 			spawn_clone3_ok = 0;
 	}
 	if (sp->cg_dir != -1 && (sp->cg_procs = cgroup_procs_fd(u->svc)) == -1)
 		return -1;
-	pid = u->conn_fd != -1 && u->conn_fork ? fork() : vfork();
+	if (u->conn_fd != -1 && u->conn_fork)
+		pid = fork();
+	else {
+		*vforked = 1;
+		pid = vfork();
+	}
 	if (pid == 0)
 		spawn_exec(u, sp);
 	return pid;
@@ -569,7 +578,7 @@ spawn_child(struct unit *u)
 	struct child	*c;
 	struct timeval	 tv;
 	sigset_t	 all, saved;
-	int		 sp[2], outp[2], errp[2], rp[2];
+	int		 sp[2], outp[2], errp[2], rp[2], vforked;
 	pid_t		 pid;
 
 	spawn_warn_priv(u);
@@ -615,7 +624,7 @@ spawn_child(struct unit *u)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
-	pid = spawn_start(u, &plan);
+	pid = spawn_start(u, &plan, &vforked);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	spawn_plan_free(&plan);
 	if (pid == -1) {
@@ -669,12 +678,15 @@ spawn_child(struct unit *u)
 	M->nchildren++;
 	cgroup_spawned(c);
 	/*
-	 * A vfork child has exec'd or exited by now: its report (or the
-	 * end-of-file) is there, or only microseconds away (exec closes the
-	 * pipe just after it lets vfork return).  A clone3 or fork child is
+	 * A vfork child has exec'd or exited by now: its report is there if
+	 * it wrote one (before it exited), and nothing more can come: an
+	 * exec that let vfork return is past its point of no return, though
+	 * it may not have closed the pipe yet.  A clone3 or fork child is
 	 * setting itself up beside us: read its report when it comes.
 	 */
-	if (spawn_report_read(c) == 0) {
+	if (spawn_report_read(c) == 0 && vforked)
+		spawn_report_close(c);
+	else if (c->report_fd != -1) {
 		c->report_ev = event_new(M->base, rp[0], EV_READ | EV_PERSIST,
 		    spawn_report_cb, c);
 		event_add(c->report_ev, NULL);
