@@ -144,22 +144,42 @@ static void
 linkd_reap_cb(int fd, short what, void *arg)
 {
 	struct sess	*s, *next;
-	int		 n = 0;
+	int		 links = 0;
 
 	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
 		if (s->state == SESS_ENDED) {
+			if (s->name[0] != '\0')
+				links++;
 			sess_free(s);
-			n++;
 		}
+	if (links == 0) {
+		linkd_idle();
+		return;
+	}
 #ifdef __GLIBC__
 	/*
-	 * Give back what a big session's buffers left in the heap: glibc
-	 * keeps freed memory below its top, and an RSS that stays up
-	 * after a flood tells the operator the wrong story.
+	 * Give back what a link's buffers left in the heap: glibc keeps
+	 * freed memory below its top, and an RSS that stays up after a
+	 * flood tells the operator the wrong story.  Not for connections
+	 * that never were links: a flood of them would pay a heap walk
+	 * each.
 	 */
-	if (n > 0)
-		(void)malloc_trim(0);
+	(void)malloc_trim(0);
 #endif
+	/*
+	 * max_use counts links, not connections: connections before their
+	 * hello cannot make us give way to a new process.
+	 */
+	srv.uses += links;
+	if (service_max_use() > 0 && srv.uses >= service_max_use() &&
+	    !srv.used_up) {
+		/* The master starts another for the next connection. */
+		log_debug("served %d links: exiting once the others end",
+		    srv.uses);
+		srv.used_up = 1;
+		linkd_listen(0);
+		service_taken();
+	}
 	linkd_idle();
 }
 
@@ -218,14 +238,6 @@ linkd_take(int fd)
 	}
 	(void)sess_new(srv.base, fd);
 	evtimer_del(srv.idle_ev);
-	if (service_max_use() > 0 && ++srv.uses >= service_max_use()) {
-		/* The master starts another for the next connection. */
-		log_debug("served %d connections: exiting once they end",
-		    srv.uses);
-		srv.used_up = 1;
-		linkd_listen(0);
-		service_taken();
-	}
 }
 
 static void
@@ -328,10 +340,10 @@ linkd_fds(void)
 
 /*
  * Serve every connection of every listen socket in one event loop, until
- * the master says stop, max_use connections were taken and have ended,
- * or max_idle passes without one.  The master counts us available all
- * along (it starts no second linkd while we accept), as Postfix's
- * multi-servers.
+ * the master says stop, max_use links have ended (and the others too),
+ * or max_idle passes without a connection.  The master counts us
+ * available all along (it starts no second linkd while we accept), as
+ * Postfix's multi-servers.
  */
 static void
 linkd_run(void)

@@ -11,7 +11,8 @@
 #	   one byte is closed after it, with a warning.
 #	3. two masters, as in link.sh:
 #		client -unix-> alpha: link/beta -tcp-> beta: linkd -unix-> echo
-#	   beta's linkd has maxproc 8 and hello_timeout=30s.  Eight
+#	   beta's linkd has maxproc 8, hello_timeout=30s and max_use 10
+#	   (which counts links, not connections).  Eight
 #	   connections from 127.0.0.5 that send one byte and hold on, then
 #	   alpha's link must come up and carry requests (when each
 #	   connection held one of 8 linkd processes, it could not for 30 s);
@@ -164,7 +165,7 @@ kill -TERM "$LINKD_PID"
 free_port PB
 ALPHA_SOCK=$T/alpha/sock/public/link/beta
 lm_host beta
-lm_conf "$(peer alpha 127.0.0.1 1)"
+lm_conf "$(peer alpha 127.0.0.1 1)" "max_use = 10"
 lm_table <<EOF
 127.0.0.2:$PB	inet	n	n	n	-	8	linkd -o backend=echo
 	-o hello_timeout=30s
@@ -206,7 +207,7 @@ ok '[ "$(count "$LOG" "refusing a connection from 127\.0\.0\.5")" -lt 16 ]' \
 
 lm_host beta
 ok '[ "$(unit_pids "127.0.0.2:$PB" | wc -w)" -eq 1 ]' \
-    "beta serves them all with one linkd process"
+    "beta serves them all with one linkd process (20 connections, max_use = 10: only links count)"
 lm_host alpha
 
 # Six that say alpha's hello from alpha's address and never read.
