@@ -300,7 +300,12 @@ lconn_new(struct lconn_flusher *fl, int fd, int flags,
 {
 	struct lconn	*c;
 
-	c = xcalloc(1, sizeof(*c));
+	/*
+	 * Not calloc: glibc's (2.36) bypasses the per-thread cache, which
+	 * made it a tenth of the link's work per client connection.
+	 */
+	c = xmalloc(sizeof(*c));
+	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->ops = &lconn_plain;
 	c->fl = fl;
