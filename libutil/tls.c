@@ -458,8 +458,12 @@ tls_ctx_new(enum tls_role role, const char *key, const char *cert,
 	/*
 	 * Both sides always want the other's certificate; the callback
 	 * decides.  No tickets or session cache: a link lives long, and
-	 * resumption would skip the certificate check.  Buffers are released
-	 * when idle: one helper per peer, each should stay small.
+	 * resumption would skip the certificate check.  The record buffers
+	 * are kept (no SSL_MODE_RELEASE_BUFFERS): releasing them when empty
+	 * cost a malloc and a free of 17 KiB per record each way, a fifth of
+	 * the CPU of a pipelined TLS link (16 lines of 32 bytes a record,
+	 * written and read in one process: 357 -> 279 ns a line, plaintext
+	 * 170); keeping them costs about 34 KiB per connection.
 	 */
 	SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
@@ -470,7 +474,7 @@ tls_ctx_new(enum tls_role role, const char *key, const char *cert,
 	if (role == TLS_SERVER)
 		(void)SSL_CTX_set_num_tickets(c->ssl, 0);
 	SSL_CTX_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/*
 	 * Read what the socket has in one read(2), not a record header and
 	 * then its body: a batch of pipelined records costs one system
