@@ -607,7 +607,12 @@ lm_cleanup() {
 	trap - EXIT HUP INT TERM
 	cd / || true
 	exec 7>&-
-	[ -n "$T" ] && [ -d "$T" ] || exit "$_rc"
+	[ -n "$T" ] || exit "$_rc"
+	# Even with $T gone (removed under us), what we started is ended.
+	if [ ! -d "$T" ]; then
+		diag "cleanup: $T was removed while the test ran"
+		[ "$_rc" -eq 0 ] && _rc=1
+	fi
 
 	# Everything we know of, gathered before anything is killed (once the
 	# master is gone its children are orphans and pgrep -P cannot find
@@ -646,14 +651,16 @@ lm_cleanup() {
 	fi
 
 	if [ -n "$LOGSINK_PID" ]; then
+		# A test may have stopped it (SIGSTOP): TERM waits for CONT.
 		kill -TERM "$LOGSINK_PID" 2>/dev/null
+		kill -CONT "$LOGSINK_PID" 2>/dev/null
 		wait "$LOGSINK_PID" 2>/dev/null
 	fi
 
 	if [ "$LM_FAILED" -gt 0 ] || [ "$_rc" -ne 0 ] ||
 	    { [ -n "$LM_PLAN" ] && [ "$LM_N" != "$LM_PLAN" ]; }; then
 		diag "---- $LOG ----"
-		sed 's/^/# /' "$LOG"
+		sed 's/^/# /' "$LOG" 2>/dev/null
 		diag_file "$T/logsink.err"
 	fi
 	if [ "${LM_KEEP:-0}" = 1 ]; then
