@@ -186,6 +186,18 @@ wait_log() {
 	wait_for "log /$1/" "${2:-5}" grep -Eq -- "$1" "$LOG"
 }
 
+# log_has_from N REGEX: a line of $LOG from line N on matches; wait for
+# it with wait_log_from N REGEX [TIMEOUT] (the log sink writes what a
+# process logged a moment later: never grep the log right after a
+# command without waiting for the line).
+log_has_from() {
+	tail -n +"$1" "$LOG" | grep -Eq -- "$2"
+}
+
+wait_log_from() {
+	wait_for "log /$2/ from line $1" "${3:-5}" log_has_from "$1" "$2"
+}
+
 # count_log REGEX: how many lines of $LOG match.
 count_log() {
 	grep -Ec -- "$1" "$LOG" 2>/dev/null || true

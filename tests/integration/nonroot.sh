@@ -50,5 +50,6 @@ is "$(count_log "service sfd: $W")" 1 "the warning is given once per service"
 
 "$TCLIENT" -w 10 -n 2 "$T/sock/public/echo" >"$T/c.out" 2>&1
 is $? 0 "echo (unpriv by default) serves"
+wait_log "^linkmaster/master\[$MASTER_PID\]: warning: service echo: $W" 5
 is "$(count_log "service echo: $W")" 1 "warned once for echo"
 is "$(count_log "service plain: $W")" 0 "no warning for an unpriv n service"

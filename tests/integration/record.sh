@@ -28,8 +28,10 @@ wait_for "the old child's own session" 5 eval \
     '[ "$(cut -d" " -f6 /proc/$old/stat 2>/dev/null)" = "$old" ]'
 sed 's/.*) //' /proc/"$old"/stat | cut -d" " -f20 >"$T/state/children/$old"
 lm_start || bail_out "cannot start the master"
-ok 'dead "$old" && grep -Eq "warning: killing 1 processes left by a previous master" "$LOG"' \
-    "start kills a child of an old-style record (a file per pid)"
+wait_log "warning: killing 1 processes left by a previous master" &&
+    dead "$old" &&
+    pass "start kills a child of an old-style record (a file per pid)" ||
+    fail "start kills a child of an old-style record (a file per pid)"
 wait_for "the daemon's child" 5 test -n "$(lm_children hostile)" ||
     bail_out "keep did not start"
 keep=$(lm_children hostile)
@@ -60,8 +62,8 @@ ok 'alive "$keep"' "the daemon's child outlives the SIGKILLed master"
 FROM=$(($(wc -l <"$LOG") + 1))
 lm_start || bail_out "cannot start the master again"
 ok 'dead "$keep"' "the next start killed the recorded child"
-ok 'tail -n +$FROM "$LOG" | grep -Eq "warning: killing 1 processes left by a previous master"' \
-    "start says what it killed"
+wait_log_from "$FROM" "warning: killing 1 processes left by a previous master" &&
+    pass "start says what it killed" || fail "start says what it killed"
 lm_stop
 ok '[ ! -e "$REC" ] && [ -z "$(ls "$T/state/children")" ]' \
     "a clean stop leaves no record"
@@ -86,5 +88,6 @@ LM_BG="$LM_BG $HPIDS"
 lm_stop
 is "$LM_RC" 0 "stop with orphaning workers"
 ok 'all_dead $HPIDS' "stop: the setsid() workers orphaned at stop are gone too ($HPIDS)"
-ok 'grep -Eq "warning: killed 2 orphaned processes of children after stop" "$LOG"' \
-    "stop says it killed the 2 orphans"
+wait_log "warning: killed 2 orphaned processes of children after stop" &&
+    pass "stop says it killed the 2 orphans" ||
+    fail "stop says it killed the 2 orphans"

@@ -53,8 +53,8 @@ FROM=$(($(wc -l <"$LOG") + 1))
 lm_start
 is "$LM_RC" 0 "start after a SIGKILLed master binds the port again"
 ok 'all_dead $HPIDS' "every process the old master's child left is gone when start returns"
-ok 'tail -n +$FROM "$LOG" | grep -Eq "^linkmaster/master\[[0-9]+\]: warning: service 127.0.0.1:$PORT.inet: killed 3 processes left by a previous master$"' \
-    "start says what it killed"
+wait_log_from "$FROM" "^linkmaster/master\[[0-9]+\]: warning: service 127.0.0.1:$PORT.inet: killed 3 processes left by a previous master$" &&
+    pass "start says what it killed" || fail "start says what it killed"
 
 # --- stop leaves nothing ----------------------------------------------------------
 FROM=$(($(wc -l <"$LOG") + 1))
@@ -100,7 +100,8 @@ FROM=$(($(wc -l <"$LOG") + 1))
 lm_start
 is "$LM_RC" 0 "start after a SIGKILLed master binds the port again (record)"
 ok 'all_dead $HPIDS' "every recorded process and its group is gone when start returns"
-ok 'tail -n +$FROM "$LOG" | grep -Eq "^linkmaster/master\[[0-9]+\]: warning: killing 3 processes left by a previous master"' \
-    "start says what it killed (record)"
+wait_log_from "$FROM" "^linkmaster/master\[[0-9]+\]: warning: killing 3 processes left by a previous master" &&
+    pass "start says what it killed (record)" ||
+    fail "start says what it killed (record)"
 lm_stop
 ok '[ -z "$(rec_live)" ]' "stop: the record is empty"
