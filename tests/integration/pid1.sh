@@ -13,10 +13,12 @@ lm_setup pid1
 lm_conf
 # "orphans" leaves an orphan behind every 0.2 s: the subshell exits at
 # once, so each sleep is reparented to PID 1 -- the master -- and dies
-# 0.1 s later.  Unreaped, they would pile up as zombies.
+# 1 s later.  Unreaped, they would pile up as zombies.  (Each lives 1 s,
+# so that some are always there to be seen: one that lived 0.1 s could
+# die before a loaded machine let its subshell exit and reparent it.)
 lm_table <<'EOF'
 orphans	daemon	-	n	n	-	1	/bin/sh -c
-    { while :; do (sleep 0.1 &); sleep 0.2; done }
+    { while :; do (sleep 1 &); sleep 0.2; done }
 EOF
 lm_bg "$T/fg.out" unshare --pid --fork "$LINKMASTER" -c "$CONF" start-fg
 UNSHARE=$LM_BG_PID
