@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../services/lconn.h"
@@ -500,8 +501,9 @@ START_TEST(test_max_output)
 {
 	char		 line[64], reply[1024], seen[256];
 	struct pollfd	 pfd;
+	struct timespec	 t0, t1;
 	unsigned	 id = 0;
-	int		 n, small = 2048, big;
+	int		 small = 2048, big;
 
 	D.max_output = 4096;
 	up();
@@ -538,8 +540,17 @@ START_TEST(test_max_output)
 	pfd.fd = S->c->fd;
 	pfd.events = POLLOUT;
 	seen[0] = '\0';
-	for (n = 0; strcmp(seen, "held\n") != 0; n++) {
-		ck_assert_int_lt(n, 500);
+	/*
+	 * A deadline in time, not in turns: the window may reopen only with
+	 * TCP's zero-window probe, whose interval doubles (0.2 s, 0.4 s, ...)
+	 * and on a loaded machine can outlast any count of 10 ms polls.
+	 */
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (strcmp(seen, "held\n") == 0)
+			break;
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 30);
 		(void)got(lfd);
 		(void)poll(&pfd, 1, 10);
 		spin();
@@ -664,6 +675,12 @@ suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("session");
+	/*
+	 * Check's default of 4 s is too short for test_max_output on a loaded
+	 * machine (it waits for TCP's zero-window probe): it has a deadline
+	 * of its own.
+	 */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_hello);
 	tcase_add_loop_test(tc, test_hello_refused, 0, 4);
