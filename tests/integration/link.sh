@@ -92,8 +92,8 @@ lm_start || bail_out "cannot start alpha"
 
 wait_pass "alpha: 'link to beta up'" 10 has "$LOG" \
     '^alpha/link[^[]*\[[0-9]+\]: link to beta up$'
-ok 'has "$LOG" "^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up\$"' \
-    "beta: 'link from alpha (127.0.0.1) up'"
+wait_pass "beta: 'link from alpha (127.0.0.1) up'" 5 has "$LOG" \
+    "^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up\$"
 wait_pass "status of link/beta: up" 5 status_matches link/beta '^up$'
 is "$(req "$ALPHA_SOCK" hello)" hello \
     "a request from alpha's client reaches beta's backend and comes back"

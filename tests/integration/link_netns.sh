@@ -133,9 +133,12 @@ QDIR=$T/alpha/state/link/beta/queue
 wait_pass "alpha's links to beta and gamma come up" 10 \
     status_matches link/beta '^up$'
 wait_for "link/gamma up" 10 status_matches link/gamma '^up$'
-ok 'has "$LOG" "^beta/linkd\[[0-9]+\]: link from alpha \(169\.254\.12\.1\) up\$" &&
-    has "$LOG" "^gamma/linkd\[[0-9]+\]: link from alpha \(169\.254\.13\.1\) up\$"' \
-    "beta and gamma see alpha at its address on their cable"
+both_see_alpha() {
+	has "$LOG" "^beta/linkd\[[0-9]+\]: link from alpha \(169\.254\.12\.1\) up\$" &&
+	    has "$LOG" "^gamma/linkd\[[0-9]+\]: link from alpha \(169\.254\.13\.1\) up\$"
+}
+wait_pass "beta and gamma see alpha at its address on their cable" 5 \
+    both_see_alpha
 is "$(req "$SOCK_B" to-beta) $(req "$SOCK_G" to-gamma)" "to-beta to-gamma" \
     "requests cross the namespaces and come back"
 

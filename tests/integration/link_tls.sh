@@ -186,8 +186,8 @@ lm_start || bail_out "cannot start alpha"
 
 wait_pass "alpha: 'link to beta up (TLS, certificate $FP_beta)'" 10 has "$LOG" \
     "^alpha/link[^[]*\[[0-9]+\]: link to beta up \(TLS, certificate $FP_beta\)\$"
-ok 'has "$LOG" "^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up\$"' \
-    "beta: 'link from alpha (127.0.0.1) up'"
+wait_pass "beta: 'link from alpha (127.0.0.1) up'" 5 has "$LOG" \
+    "^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) up\$"
 is "$(req "$ALPHA_SOCK" hello)" hello \
     "a request goes over TLS to beta's backend and comes back"
 is "$(req "$ALPHA_SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \

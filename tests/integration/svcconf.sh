@@ -61,15 +61,15 @@ ok 'grep -Eq "^linkmaster/group\[[0-9]+\]: warning: main [0-9]+ ready$" "$LOG"' 
 lm_stop
 is "$LM_RC" 0 "stop"
 # mixed: QUIT to the main process only; its worker hears of it from main.
-ok 'grep -Eq "^linkmaster/mixed\[[0-9]+\]: main [0-9]+ got SIGQUIT$" "$LOG"' \
-    "mixed: the main process got the stop signal (QUIT)"
-ok 'grep -Eq "^linkmaster/mixed\[[0-9]+\]: worker [0-9]+ got SIGTERM$" "$LOG"' \
-    "mixed: the worker got SIGTERM from its main process, not QUIT"
+wait_pass "mixed: the main process got the stop signal (QUIT)" 5 \
+    grep -Eq '^linkmaster/mixed\[[0-9]+\]: main [0-9]+ got SIGQUIT$' "$LOG"
+wait_pass "mixed: the worker got SIGTERM from its main process, not QUIT" 5 \
+    grep -Eq '^linkmaster/mixed\[[0-9]+\]: worker [0-9]+ got SIGTERM$' "$LOG"
 # control-group: USR1 to every process of the group at once.
-ok 'grep -Eq "^linkmaster/group\[[0-9]+\]: warning: main [0-9]+ got SIGUSR1$" "$LOG"' \
-    "control-group: the main process got USR1"
-ok 'grep -Eq "^linkmaster/group\[[0-9]+\]: warning: worker [0-9]+ got SIGUSR1$" "$LOG"' \
-    "control-group: the worker got USR1 too"
+wait_pass "control-group: the main process got USR1" 5 \
+    grep -Eq '^linkmaster/group\[[0-9]+\]: warning: main [0-9]+ got SIGUSR1$' "$LOG"
+wait_pass "control-group: the worker got USR1 too" 5 \
+    grep -Eq '^linkmaster/group\[[0-9]+\]: warning: worker [0-9]+ got SIGUSR1$' "$LOG"
 
 # --- stderr_level: a child's error output ---------------------------------------
 lm_table <<EOF
