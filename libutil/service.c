@@ -557,7 +557,7 @@ service_stopping(void)
 }
 
 /* accept(2) errors that only mean "no connection for you this time". */
-static int
+int
 service_accept_retry(int e)
 {
 	switch (e) {

@@ -78,6 +78,12 @@ __dead void service_run_prefork(service_client_fn, void *arg);
 typedef void (*service_trigger_fn)(const char *buf, size_t len, void *arg);
 __dead void service_run_trigger(service_trigger_fn, void *arg);
 
+/*
+ * accept(2) errors that only mean "not this one" (the connection went
+ * away, a signal): the caller goes on accepting.  Everything else (out
+ * of descriptors, ...) is the caller's to judge.
+ */
+int	 service_accept_retry(int);
 /* True when listen fd i accepts connections (stream or seqpacket socket),
  * false for a datagram socket or a fifo (use service_run_trigger). */
 int	 service_listen_is_stream(int);

@@ -77,31 +77,6 @@ linkd_connect(const char *path, char *err, size_t errlen)
 	return sock_unix_connect(path, SOCK_STREAM, err, errlen);
 }
 
-/* accept(2) errors that only mean "not this one". */
-static int
-linkd_accept_again(int e)
-{
-	switch (e) {
-	case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-	case EWOULDBLOCK:
-#endif
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-	case ENETDOWN:
-	case ENOPROTOOPT:
-	case EHOSTDOWN:
-	case ENONET:
-	case EHOSTUNREACH:
-	case EOPNOTSUPP:
-	case ENETUNREACH:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* Accept or not: listen events on or off, an epoll_ctl(2) each. */
 static void
 linkd_listen(int on)
@@ -251,7 +226,7 @@ linkd_accept_cb(int lfd, short what, void *arg)
 			linkd_take(fd);
 			continue;
 		}
-		if (linkd_accept_again(errno))
+		if (service_accept_retry(errno))
 			return;
 		if (errno == EMFILE || errno == ENFILE) {
 			/* The real peer's link needs one more than they. */
