@@ -56,6 +56,7 @@
 # LINK_BENCH_QUICK=1: part 1 only, one round of shorter runs (about 20 s),
 # for a look while developing; not for the README.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lclient.sh"
 
 LINK=$top_builddir/services/link
 LINK_DYN=$top_builddir/tests/bench/link-dynamic
@@ -267,85 +268,7 @@ wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run LABEL SOCK LCLIENT-OPTION...: one lclient run; appends
-# "LABEL rate p50 p99 ROUND" ($i, or "-" outside the rounds) to $T/runs, or, if anything went wrong (lclient
-# counted an error or printed no figures), "LABEL why" to $T/fails and
-# says so.
-run() {
-	_rl=$1
-	_rs=$2
-	shift 2
-	"$LCLIENT" -w 30 -u "$RUN_U" -t "$RUN_T" "$@" "$_rs" \
-	    >"$T/lc.out" 2>"$T/lc.err"
-	_rc=$?
-	_line=$(cat "$T/lc.out")
-	case "$_rc $_line" in
-	"0 "*" errors=0 "*" rate="*" p99_us="*)
-		echo "$_line" | awk -v l="$_rl" -v r="${i:--}" '{
-			for (i = 1; i <= NF; i++) {
-				split($i, kv, "="); v[kv[1]] = kv[2]
-			}
-			printf "%s %.1f %.1f %.1f %s\n", l, v["rate"],
-			    v["p50_us"], v["p99_us"], r }' >>"$T/runs"
-		return 0 ;;
-	esac
-	# The first client's complaint, or the summary: one line, no '|'.
-	_why=$(head -n 1 "$T/lc.err")
-	[ -n "$_why" ] || _why="lclient exit $_rc: ${_line:-no output}"
-	_why=$(printf '%s' "$_why" | tr '|' '/' | cut -c 1-160)
-	say "$_rl: run failed: $_why"
-	printf '%s %s\n' "$_rl" "$_why" >>"$T/fails"
-	return 1
-}
-
-# med LABEL FIELD: median of FIELD (2 rate, 3 p50, 4 p99) over LABEL's runs.
-med() {
-	# shellcheck disable=SC2046
-	median $(awk -v l="$1" -v f="$2" '$1 == l { print $f }' "$T/runs")
-}
-
-# why LABEL: the first failure of LABEL's runs (and how many failed);
-# empty if none failed.
-why() {
-	awk -v l="$1" '$1 == l { n++; if (n == 1) { $1 = ""; w = $0 } }
-	    END { if (n) printf "%d run(s) failed:%s\n", n, w }' "$T/fails"
-}
-
-# runs LABEL: the requests/s of each of LABEL's good runs, " R1 R2...".
-runs() {
-	awk -v l="$1" '$1 == l { printf " %s", $2 }' "$T/runs"
-}
-
-# fig LABEL: "rate (p50 / p99 us)" of LABEL, or "failed".
-fig() {
-	if [ -n "$(why "$1")" ]; then
-		echo failed
-	else
-		echo "$(med "$1" 2) ($(med "$1" 3) / $(med "$1" 4) us)"
-	fi
-}
-
-# paired L H: the median, over the rounds, of L's requests/s over H's
-# in the same round (the two ran back to back, so drift of the machine's
-# load between rounds cancels out); empty unless both ran in every round.
-paired() {
-	awk -v a="$1" -v b="$2" -v n="$ROUNDS" '
-	    $5 != "-" && $1 == a { x[$5] = $2 }
-	    $5 != "-" && $1 == b { y[$5] = $2 }
-	    END {
-		for (r = 0; r < n; r++) {
-			if (!(r in x) || !(r in y) || y[r] == 0)
-				exit
-			q[r + 1] = x[r] / y[r]
-		}
-		for (r = 2; r <= n; r++)	# insertion sort: n is small
-			for (k = r; k > 1 && q[k - 1] > q[k]; k--) {
-				t = q[k]; q[k] = q[k - 1]; q[k - 1] = t
-			}
-		m = n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
-		printf "%.2f\n", m
-	    }' "$T/runs"
-}
+# run, med, why, runs, fig, paired: lclient.sh (shared with linktls.sh).
 
 # versus WHAT L H OP TARGET: one row, requests/s of runs L (linkmaster)
 # against runs H (a baseline named BASE), target "OP TARGETx" (OP "-" for
@@ -382,7 +305,7 @@ versus() {
 
 : >"$T/runs"
 : >"$T/fails"
-i=		# not a round: the warm-up
+ROUND=		# not a round: the warm-up
 # Warm-up: echo children for linkd's pools, for haproxy's connections and
 # for the direct clients; the relay's echo connection.
 run warm "$LINK_SOCK" -c 64 -W 1 -t 0.3
@@ -429,9 +352,9 @@ pair() {
 		fi
 	done
 }
-i=0
-while [ $i -lt $ROUNDS ]; do
-	if [ $((i % 2)) = 0 ]; then
+ROUND=0
+while [ $ROUND -lt $ROUNDS ]; do
+	if [ $((ROUND % 2)) = 0 ]; then
 		ORDER="link hap"
 	else
 		ORDER="hap link"
@@ -475,9 +398,9 @@ while [ $i -lt $ROUNDS ]; do
 	pair 641 $W641
 	# shellcheck disable=SC2086
 	pair cpr $WCPR
-	i=$((i + 1))
+	ROUND=$((ROUND + 1))
 done
-i=		# not a round
+ROUND=		# not a round
 # Diagnostics, one run each.
 # shellcheck disable=SC2086
 run direct-816 "$ECHO_SOCK" $W816

@@ -50,6 +50,7 @@
 # and a 2 s idle window (about 30 s), for a look while developing; not for
 # the README.  LINKTLS_BENCH_ONLY=throughput: part 1 only.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lclient.sh"
 
 LINK=$top_builddir/services/link
 LINKD=$top_builddir/services/linkd
@@ -317,82 +318,13 @@ HAP_V=$(haproxy -v | sed -n '1s/^HA-*Proxy version \([^ ]*\).*/\1/p')
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run LABEL SOCK LCLIENT-OPTION...: one lclient run; "LABEL rate p50 p99
-# ROUND" ($R, "-" outside the rounds) to $T/runs, or "LABEL why" to
-# $T/fails.
-run() {
-	_rl=$1
-	_rs=$2
-	shift 2
-	"$LCLIENT" -w 30 -u "$RUN_U" -t "$RUN_T" "$@" "$_rs" \
-	    >"$T/lc.out" 2>"$T/lc.err"
-	_rc=$?
-	_line=$(cat "$T/lc.out")
-	case "$_rc $_line" in
-	"0 "*" errors=0 "*" rate="*" p99_us="*)
-		echo "$_line" | awk -v l="$_rl" -v r="${R:--}" '{
-			for (i = 1; i <= NF; i++) {
-				split($i, kv, "="); v[kv[1]] = kv[2]
-			}
-			printf "%s %.1f %.1f %.1f %s\n", l, v["rate"],
-			    v["p50_us"], v["p99_us"], r }' >>"$T/runs"
-		return 0 ;;
-	esac
-	_why=$(head -n 1 "$T/lc.err")
-	[ -n "$_why" ] || _why="lclient exit $_rc: ${_line:-no output}"
-	_why=$(printf '%s' "$_why" | tr '|' '/' | cut -c 1-160)
-	say "$_rl: run failed: $_why"
-	printf '%s %s\n' "$_rl" "$_why" >>"$T/fails"
-	return 1
-}
-
-# med LABEL FIELD: median of FIELD (2 rate, 3 p50, 4 p99) of LABEL's runs.
-med() {
-	# shellcheck disable=SC2046
-	median $(awk -v l="$1" -v f="$2" '$1 == l { print $f }' "$T/runs")
-}
-
-# why LABEL: the first failure of LABEL's runs and how many; empty if
-# none (a TLS label fails as a whole when the link is not TLS).
+# run, med, runs, fig, paired: lclient.sh (shared with link.sh); why
+# here also fails every TLS label when the link is not TLS.
 why() {
 	case $1 in
 	tls*)	[ -z "$NOTLS" ] || { echo "$NOTLS"; return; } ;;
 	esac
-	awk -v l="$1" '$1 == l { n++; if (n == 1) { $1 = ""; w = $0 } }
-	    END { if (n) printf "%d run(s) failed:%s\n", n, w }' "$T/fails"
-}
-
-runs() {
-	awk -v l="$1" '$1 == l { printf " %s", $2 }' "$T/runs"
-}
-
-fig() {
-	if [ -n "$(why "$1")" ]; then
-		echo failed
-	else
-		echo "$(med "$1" 2) ($(med "$1" 3) / $(med "$1" 4) us)"
-	fi
-}
-
-# paired L H: the median over the rounds of L's requests/s over H's in
-# the same round; empty unless both ran in every round.
-paired() {
-	awk -v a="$1" -v b="$2" -v n="$ROUNDS" '
-	    $5 != "-" && $1 == a { x[$5] = $2 }
-	    $5 != "-" && $1 == b { y[$5] = $2 }
-	    END {
-		for (r = 0; r < n; r++) {
-			if (!(r in x) || !(r in y) || y[r] == 0)
-				exit
-			q[r + 1] = x[r] / y[r]
-		}
-		for (r = 2; r <= n; r++)
-			for (k = r; k > 1 && q[k - 1] > q[k]; k--) {
-				t = q[k]; q[k] = q[k - 1]; q[k - 1] = t
-			}
-		m = n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
-		printf "%.2f\n", m
-	    }' "$T/runs"
+	lc_why "$1"
 }
 
 # versus WHAT L H BASE OP TARGET: one row, L (linkmaster) against H (the
@@ -457,7 +389,7 @@ contenders() {
 : >"$T/runs"
 : >"$T/fails"
 : >"$T/cpu"
-R=
+ROUND=
 for s in "$TLS_SOCK" "$PLAIN_SOCK" "$HAP_SOCK"; do
 	run warm "$s" -c 64 -W 1 -t 0.3
 	run warm "$s" -C -t 0.3
@@ -476,15 +408,15 @@ relays() {
 	hap)	echo "$HAP_PIDS" ;;
 	esac
 }
-R=0
-while [ $R -lt "$ROUNDS" ]; do
+ROUND=0
+while [ $ROUND -lt "$ROUNDS" ]; do
 	contenders 11 "tls plain hap" -c 1 -W 1
 	contenders 816 "tls plain hap" -c 8 -W 16
 	contenders 641 "tls hap" -c 64 -W 1
 	contenders cpr "tls hap" -c 1 -C
-	R=$((R + 1))
+	ROUND=$((ROUND + 1))
 done
-R=
+ROUND=
 for p in $HAP_PIDS; do
 	alive "$p" || say "haproxy pid $p is gone: $(tail -n 3 "$T"/hap-*.out)"
 done
