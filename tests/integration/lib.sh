@@ -663,9 +663,13 @@ lm_cleanup() {
 	fi
 
 	if [ -n "$LOGSINK_PID" ]; then
-		# A test may have stopped it (SIGSTOP): TERM waits for CONT.
-		kill -TERM "$LOGSINK_PID" 2>/dev/null
+		# A test may have stopped it (SIGSTOP): CONT first, then TERM.
+		# Not the other way round: a CONT that lands while the sink
+		# exits would cancel the SIGSTOP by which LeakSanitizer's
+		# tracer stops it at exit (--enable-sanitizers), and both would
+		# wait for ever.
 		kill -CONT "$LOGSINK_PID" 2>/dev/null
+		kill -TERM "$LOGSINK_PID" 2>/dev/null
 		wait "$LOGSINK_PID" 2>/dev/null
 	fi
 
