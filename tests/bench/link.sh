@@ -56,7 +56,7 @@
 # LINK_BENCH_QUICK=1: part 1 only, one round of shorter runs (about 20 s),
 # for a look while developing; not for the README.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lclient.sh"
+. "$(dirname "$0")/lib-lclient.sh"
 
 LINK=$top_builddir/services/link
 LINK_DYN=$top_builddir/tests/bench/link-dynamic
@@ -194,8 +194,13 @@ pport() {
 # linkd: one process per link (room for alpha's link, a standalone one
 # and a dynamic one).  echo: room for the pools of both linkd services,
 # the relay, 8 direct clients and haproxy's 64 connections.
+# Part 2's standalone links say hello as peers of their own ("sa",
+# "dyn"): a linkd takes a new link from a peer for its old one, so two
+# helpers both saying "alpha" would take each other's place for ever.
 host_conf beta "default_process_limit = 1000" \
-    'peer "alpha" { address = "127.0.0.1" port = 1 }'
+    'peer "alpha" { address = "127.0.0.1" port = 1 }' \
+    'peer "sa" { address = "127.0.0.1" port = 1 }' \
+    'peer "dyn" { address = "127.0.0.1" port = 1 }'
 {
 	cat <<EOF
 127.0.0.1:$PORT	inet	n	n	n	-	20	linkd -o backend=echo
@@ -268,7 +273,7 @@ wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run, med, why, runs, fig, paired: lclient.sh (shared with linktls.sh).
+# run, med, why, runs, fig, paired: lib-lclient.sh (shared with linktls.sh).
 
 # versus WHAT L H OP TARGET: one row, requests/s of runs L (linkmaster)
 # against runs H (a baseline named BASE), target "OP TARGETx" (OP "-" for
@@ -478,8 +483,8 @@ fi
 # --- 2. 200 peers -------------------------------------------------------------
 
 # start_links PROG NAME N: N standalone helpers of PROG for peers p000...
-# (all beta's linkd), sockets and queue under $T/NAME, log in
-# $T/NAME.log; their pids in STARTED.
+# (all beta's linkd), saying hello as NAME (a peer of beta's), sockets
+# and queue under $T/NAME, log in $T/NAME.log; their pids in STARTED.
 start_links() {
 	_sp=$1
 	_sn=$2
@@ -492,7 +497,7 @@ start_links() {
 		_pn=$(printf 'p%03d' $_si)
 		"$_sp" -o listen="$T/$_sn/$_pn" -o peer_name="$_pn" \
 		    -o peer_address=127.0.0.1 -o peer_port="$(pport $_si)" \
-		    -o host_name=alpha -o state_dir="$T/$_sn/state" -o drain=1 \
+		    -o host_name="$_sn" -o state_dir="$T/$_sn/state" -o drain=1 \
 		    </dev/null >>"$T/$_sn.log" 2>&1 &
 		STARTED="$STARTED $!"
 		B_PIDS="$! $B_PIDS"

@@ -50,7 +50,7 @@
 # and a 2 s idle window (about 30 s), for a look while developing; not for
 # the README.  LINKTLS_BENCH_ONLY=throughput: part 1 only.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lclient.sh"
+. "$(dirname "$0")/lib-lclient.sh"
 
 LINK=$top_builddir/services/link
 LINKD=$top_builddir/services/linkd
@@ -318,7 +318,7 @@ HAP_V=$(haproxy -v | sed -n '1s/^HA-*Proxy version \([^ ]*\).*/\1/p')
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run, med, runs, fig, paired: lclient.sh (shared with link.sh); why
+# run, med, runs, fig, paired: lib-lclient.sh (shared with link.sh); why
 # here also fails every TLS label when the link is not TLS.
 why() {
 	case $1 in

@@ -41,7 +41,11 @@ for f in "$benchdir"/*.sh; do
 	b=$(basename "$f" .sh)
 	case " $BENCHES lib run-all " in
 	*" $b "*) ;;
-	*) EXTRA="$EXTRA $b" ;;
+	*)	# lib-*.sh: functions the benchmarks source, not one.
+		case $b in
+		lib-*)	;;
+		*)	EXTRA="$EXTRA $b" ;;
+		esac ;;
 	esac
 done
 STATUS=

@@ -1,4 +1,4 @@
-# lclient.sh: the lclient runs of link.sh and linktls.sh, sourced after
+# lib-lclient.sh: the lclient runs of link.sh and linktls.sh, sourced after
 # lib.sh.  Each run of a workload is a line of $T/runs ("LABEL rate p50
 # p99 ROUND") or of $T/fails ("LABEL why"); med, runs and fig read them
 # back, paired gives the median of the per-round ratios.  $LCLIENT,
