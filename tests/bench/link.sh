@@ -56,7 +56,7 @@
 # LINK_BENCH_QUICK=1: part 1 only, one round of shorter runs (about 20 s),
 # for a look while developing; not for the README.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-lclient.sh"
+. "$(dirname "$0")/lib-link.sh"
 
 LINK=$top_builddir/services/link
 LINK_DYN=$top_builddir/tests/bench/link-dynamic
@@ -84,80 +84,6 @@ need_cmd haproxy
 # and pid file under $T/NAME too; both log to the one sink, as NAME/....
 # lib.sh's master helpers assume one master at $T/master.pid, hence ours.
 
-
-# host_conf NAME LINE...: $T/NAME/linkmaster.conf.
-host_conf() {
-	_hn=$1
-	shift
-	mkdir -p "$T/$_hn"
-	{
-		cat <<EOF
-# written by tests/bench/link.sh
-syslog_socket = "$T/log.sock"
-syslog_name = "$_hn"
-host_name = "$_hn"
-socket_dir = "$T/$_hn/sock"
-state_dir = "$T/$_hn/state"
-pid_file = "$T/$_hn/master.pid"
-daemon_directory = "$top_builddir/services"
-stop_timeout = 5
-max_use = 0
-max_idle = 1h
-EOF
-		for _hl in "$@"; do
-			printf '%s\n' "$_hl"
-		done
-	} >"$T/$_hn/linkmaster.conf"
-}
-
-# host_start NAME / host_stop NAME: the master of $T/NAME (lib.sh).
-host_start() {
-	bench_master_start "$T/$1" || return 1
-	HOST_PID=$MASTER_PID
-}
-
-host_stop() {
-	bench_master_stop "$T/$1"
-}
-
-# ms_since NS: milliseconds from NS to now (1 decimal).
-ms_since() {
-	awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.1f\n", (b - a) / 1e6 }'
-}
-
-# up_links NAME: how many link rows of NAME's status say "up".
-up_links() {
-	timeout 10 "$LINKMASTER" -c "$T/$1" status 2>/dev/null |
-	    awk '$2 == "link" && $NF == "up" { n++ } END { print n + 0 }'
-}
-
-# children NAME PID: PID's children called NAME (comm), one per line.
-children() {
-	pgrep -P "$2" -x "$1" || true
-}
-
-# sum_ticks PID...: their utime + stime, summed.
-sum_ticks() {
-	_st=0
-	for _p in "$@"; do
-		_st=$((_st + $(ticks "$_p")))
-	done
-	echo "$_st"
-}
-
-# mem FIELD PID...: FIELD (kB) of each, one per line: a field of
-# /proc/PID/status (VmRSS, RssAnon) or Pss from /proc/PID/smaps_rollup.
-mem() {
-	_mf=$1
-	shift
-	for _p in "$@"; do
-		if [ "$_mf" = Pss ]; then
-			printf '/proc/%s/smaps_rollup\n' "$_p"
-		else
-			printf '/proc/%s/status\n' "$_p"
-		fi
-	done | xargs awk -v f="$_mf:" '$1 == f { print $2 }' 2>/dev/null
-}
 
 # --- beta, and alpha with one peer ----------------------------------------------
 PORT=$(free_port)
@@ -187,10 +113,6 @@ if [ "${LINK_BENCH_ONLY:-}" != throughput ]; then
 	[ $i = "$NPEERS" ] ||
 	    { say "no $NPEERS more distinct free ports"; exit 1; }
 fi
-# pport N: the port of peer N's linkd.
-pport() {
-	sed -n "$(($1 + 1))p" "$T/pports"
-}
 # linkd: one process per link (room for alpha's link, a standalone one
 # and a dynamic one).  echo: room for the pools of both linkd services,
 # the relay, 8 direct clients and haproxy's 64 connections.
@@ -273,7 +195,7 @@ wait_for 5 grep -q '^listening' "$T/relay-far.out" &&
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run, med, why, runs, fig, paired: lib-lclient.sh (shared with linktls.sh).
+# run, med, why, runs, fig, paired: lib-link.sh (shared with linktls.sh).
 
 # versus WHAT L H OP TARGET: one row, requests/s of runs L (linkmaster)
 # against runs H (a baseline named BASE), target "OP TARGETx" (OP "-" for
@@ -508,19 +430,6 @@ start_links() {
 links_up() {
 	[ "$(grep -c ': link to p[0-9]* up$' "$T/$1.log")" -ge "$2" ]
 }
-# poll_until TIMEOUT_S CMD...: CMD every 50 ms until it succeeds; the
-# number of polls in POLLS; 1 at the deadline.
-poll_until() {
-	_pd=$(( $(now_ns) + $1 * 1000000000 ))
-	shift
-	POLLS=1
-	until "$@"; do
-		[ "$(now_ns)" -ge "$_pd" ] && return 1
-		sleep 0.05
-		POLLS=$((POLLS + 1))
-	done
-	return 0
-}
 # Baseline: 200 standalone link processes, one shell loop.
 t0=$(now_ns)
 start_links "$LINK" sa "$NPEERS"
@@ -588,13 +497,6 @@ say "$NPEERS links: all up ${up_ms} ms after linkmaster start (start" \
     "returned after ${start_ms} ms; $up_polls polls, one every ~${poll_ms:-?} ms);" \
     "standalone ${sa_ms} ms ($sa_polls polls)"
 
-# rss_stats FILE: "sum avg median max" of the numbers in FILE.
-rss_stats() {
-	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
-	END { if (NR == 0) { print "- - - -"; exit }
-	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    printf "%d %.0f %.0f %d\n", s, s / NR, m, v[NR] }'
-}
 # shellcheck disable=SC2046
 set -- $(rss_stats "$T/m.VmRSS")
 m_sum=$1 m_avg=$2 m_med=$3 m_max=$4
@@ -652,22 +554,6 @@ note "$NPEERS peers: time of the first \"linkmaster status\" (polled every" \
 # --- 3. idle ----------------------------------------------------------------------
 LINKDS=$(children linkd "$BETA_PID")
 ND=$(echo "$LINKDS" | wc -w | tr -d ' ')
-
-# snap FILE PID...: "PID TICKS" lines.
-snap() {
-	_sf=$1
-	shift
-	for _p in "$@"; do
-		echo "$_p $(ticks "$_p")"
-	done >"$_sf"
-}
-
-# delta A B: "SUM BUSY" between two snaps, BUSY listing pid:ticks (or -).
-delta() {
-	awk 'NR == FNR { a[$1] = $2; next }
-	{ d = $2 - a[$1]; s += d; if (d > 0) b = b (b == "" ? "" : ",") $1 ":" d }
-	END { print s + 0, (b == "" ? "-" : b) }' "$1" "$2"
-}
 
 sleep 1		# settle: startup-grace timers, the last log lines
 for g in 0 1; do

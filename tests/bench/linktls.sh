@@ -50,7 +50,7 @@
 # and a 2 s idle window (about 30 s), for a look while developing; not for
 # the README.  LINKTLS_BENCH_ONLY=throughput: part 1 only.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-lclient.sh"
+. "$(dirname "$0")/lib-link.sh"
 
 LINK=$top_builddir/services/link
 LINKD=$top_builddir/services/linkd
@@ -73,31 +73,6 @@ need_cmd haproxy openssl
 
 # --- helpers -------------------------------------------------------------------
 
-# host_conf NAME LINE...: $T/NAME/linkmaster.conf (as link.sh's).
-host_conf() {
-	_hn=$1
-	shift
-	mkdir -p "$T/$_hn"
-	{
-		cat <<EOF
-# written by tests/bench/linktls.sh
-syslog_socket = "$T/log.sock"
-syslog_name = "$_hn"
-host_name = "$_hn"
-socket_dir = "$T/$_hn/sock"
-state_dir = "$T/$_hn/state"
-pid_file = "$T/$_hn/master.pid"
-daemon_directory = "$top_builddir/services"
-stop_timeout = 5
-max_use = 0
-max_idle = 1h
-EOF
-		for _hl in "$@"; do
-			printf '%s\n' "$_hl"
-		done
-	} >"$T/$_hn/linkmaster.conf"
-}
-
 # tls_init NAME: "linkmaster tls-init" for host NAME (its key and
 # certificate in $T/NAME); prints the fingerprint.
 tls_init() {
@@ -106,57 +81,6 @@ tls_init() {
 	    "$LINKMASTER" -c "$T/$1" tls-fingerprint 2>>"$T/$1.tls-init" ||
 	    { say "$1: tls-init failed:" >&2
 	      sed 's/^/    /' "$T/$1.tls-init" >&2; return 1; }
-}
-
-host_start() {
-	bench_master_start "$T/$1" || return 1
-	HOST_PID=$MASTER_PID
-}
-
-host_stop() {
-	bench_master_stop "$T/$1"
-}
-
-# up_links NAME: how many link rows of NAME's status say "up".
-up_links() {
-	timeout 10 "$LINKMASTER" -c "$T/$1" status 2>/dev/null |
-	    awk '$2 == "link" && $NF == "up" { n++ } END { print n + 0 }'
-}
-
-# children NAME PID: PID's children called NAME (comm), one per line.
-children() {
-	pgrep -P "$2" -x "$1" || true
-}
-
-# sum_ticks PID...: their utime + stime, summed.
-sum_ticks() {
-	_st=0
-	for _p in "$@"; do
-		_st=$((_st + $(ticks "$_p")))
-	done
-	echo "$_st"
-}
-
-# mem FIELD PID...: FIELD (kB) of each, one per line: a field of
-# /proc/PID/status (VmRSS, RssAnon) or Pss from /proc/PID/smaps_rollup.
-mem() {
-	_mf=$1
-	shift
-	for _p in "$@"; do
-		if [ "$_mf" = Pss ]; then
-			printf '/proc/%s/smaps_rollup\n' "$_p"
-		else
-			printf '/proc/%s/status\n' "$_p"
-		fi
-	done | xargs awk -v f="$_mf:" '$1 == f { print $2 }' 2>/dev/null
-}
-
-# rss_stats FILE: "sum avg median max" of the numbers in FILE.
-rss_stats() {
-	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
-	END { if (NR == 0) { print "- - - -"; exit }
-	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    printf "%d %.0f %.0f %d\n", s, s / NR, m, v[NR] }'
 }
 
 # smaps_top PID: the mappings of PID with the most Rss, "name perms kB"
@@ -168,24 +92,6 @@ smaps_top() {
 	    END { for (k in r) if (r[k] > 0) print r[k], k }' \
 	    "/proc/$1/smaps" 2>/dev/null | sort -rn | head -n 8 |
 	    awk '{ printf "%s%s %s %d kB", (NR > 1 ? ", " : ""), $2, $3, $1 }'
-}
-
-ms_since() {
-	awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.1f\n", (b - a) / 1e6 }'
-}
-
-# poll_until TIMEOUT_S CMD...: CMD every 50 ms until it succeeds; the
-# number of polls in POLLS; 1 at the deadline.
-poll_until() {
-	_pd=$(( $(now_ns) + $1 * 1000000000 ))
-	shift
-	POLLS=1
-	until "$@"; do
-		[ "$(now_ns)" -ge "$_pd" ] && return 1
-		sleep 0.05
-		POLLS=$((POLLS + 1))
-	done
-	return 0
 }
 
 # --- ports, certificates, masters ----------------------------------------------
@@ -208,9 +114,6 @@ while [ $i -lt "$NPEERS" ] && [ $n -lt $((NPEERS * 3)) ]; do
 	i=$((i + 1))
 done
 [ $i = "$NPEERS" ] || { say "no $NPEERS more distinct free ports"; exit 1; }
-pport() {
-	sed -n "$(($1 + 1))p" "$T/pports"
-}
 
 AFP=$(tls_init alpha) && BFP=$(tls_init beta) || exit 1
 KEYS='tls_key = "tls_key.pem"
@@ -318,7 +221,7 @@ HAP_V=$(haproxy -v | sed -n '1s/^HA-*Proxy version \([^ ]*\).*/\1/p')
 
 # --- 1. throughput and latency ------------------------------------------------
 
-# run, med, runs, fig, paired: lib-lclient.sh (shared with link.sh); why
+# run, med, runs, fig, paired: lib-link.sh (shared with link.sh); why
 # here also fails every TLS label when the link is not TLS.
 why() {
 	case $1 in
@@ -596,18 +499,6 @@ note "$NPEERS peers: the first \"linkmaster status\" (polled every 50 ms)" \
 # --- 3. idle ----------------------------------------------------------------------
 LINKDS=$(children linkd "$BETA_PID")
 ND=$(echo "$LINKDS" | wc -w | tr -d ' ')
-snap() {
-	_sf=$1
-	shift
-	for _p in "$@"; do
-		echo "$_p $(ticks "$_p")"
-	done >"$_sf"
-}
-delta() {
-	awk 'NR == FNR { a[$1] = $2; next }
-	{ d = $2 - a[$1]; s += d; if (d > 0) b = b (b == "" ? "" : ",") $1 ":" d }
-	END { print s + 0, (b == "" ? "-" : b) }' "$1" "$2"
-}
 sleep 1		# settle: startup-grace timers, the last log lines
 for g in 0 1; do
 	snap "$T/m$g" "$ALPHA_PID" "$BETA_PID"
