@@ -170,6 +170,17 @@ ctx(enum tls_role role, const char *name, const char *ca)
 	return c;
 }
 
+/* A test's two ends and their contexts, all freed. */
+static void
+pair_free(struct tls *c, struct tls *s, struct tls_ctx *cc,
+    struct tls_ctx *sc)
+{
+	tls_free(c);
+	tls_free(s);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
 /*
  * Step both handshakes in turn until neither can go on.  *crc and *src:
  * 0 done, -1 failed (errno in *cerr, *serr), 1 still waiting.
@@ -269,10 +280,7 @@ START_TEST(test_ca_ok)
 	ck_assert_reason(s, "name mismatch");
 	ck_assert_reason(s, "is for alpha, not for peer gamma");
 	tls_close(c);
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -295,10 +303,7 @@ START_TEST(test_wrong_ca_server)
 	ck_assert_int_eq(src, -1);
 	ck_assert_reason(s, "refused by the peer (TLS alert: tlsv1 alert "
 	    "unknown ca)");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -336,10 +341,7 @@ START_TEST(test_wrong_ca_client)
 	ck_assert_int_eq(crc, 0);
 	expect_read_fails(c, "refused by the peer (TLS alert: tlsv1 alert "
 	    "unknown ca)");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -358,10 +360,7 @@ START_TEST(test_name_mismatch)
 	    "is for gamma, not for peer beta");
 	ck_assert_int_eq(src, -1);
 	ck_assert_reason(s, "refused by the peer");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -380,10 +379,7 @@ START_TEST(test_expired)
 	ck_assert_int_eq(src, -1);
 	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert "
 	    "certificate expired)");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -400,10 +396,7 @@ START_TEST(test_not_yet_valid)
 	ck_assert_int_eq(crc, -1);
 	ck_assert_reason(c, "the certificate of peer beta is not yet valid "
 	    "(not before ");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -421,10 +414,7 @@ START_TEST(test_no_ca_no_pin)
 	ck_assert_int_eq(crc, -1);
 	ck_assert_reason(c, "no fingerprint is pinned for peer beta and there "
 	    "is no tls_ca");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -454,10 +444,7 @@ START_TEST(test_pin_ok)
 	    fp_beta }, 1), -1);
 	ck_assert_reason(s, "fingerprint mismatch: the certificate of peer "
 	    "alpha is sha256:");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -481,10 +468,7 @@ START_TEST(test_pin_mismatch)
 	ck_assert_int_eq(src, -1);
 	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert bad "
 	    "certificate)");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
@@ -502,10 +486,7 @@ START_TEST(test_pin_expired)
 	handshake(c, s, &crc, &src);
 	ck_assert_int_eq(crc, -1);
 	ck_assert_reason(c, "the certificate of peer beta expired on ");
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	pair_free(c, s, cc, sc);
 }
 END_TEST
 
