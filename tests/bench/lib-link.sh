@@ -208,3 +208,45 @@ delta() {
 	{ d = $2 - a[$1]; s += d; if (d > 0) b = b (b == "" ? "" : ",") $1 ":" d }
 	END { print s + 0, (b == "" ? "-" : b) }' "$1" "$2"
 }
+
+# peer_ports N USED...: N free ports for the peers p000..., distinct from
+# each other and from USED, to $T/pports (line N+1 is peer N's); the
+# kernel's picks repeat now and then (200 of ~28000), so draw until there
+# are enough.  1 (said) when there are not.
+peer_ports() {
+	_pn=$1
+	shift
+	printf '%s\n' "$@" >"$T/pused"
+	: >"$T/pports"
+	_pi=0
+	_pt=0
+	while [ $_pi -lt "$_pn" ] && [ $_pt -lt $((_pn * 3)) ]; do
+		_pp=$(free_port)
+		_pt=$((_pt + 1))
+		[ -n "$_pp" ] && ! grep -qx "$_pp" "$T/pused" || continue
+		echo "$_pp" >>"$T/pused"
+		echo "$_pp" >>"$T/pports"
+		_pi=$((_pi + 1))
+	done
+	[ $_pi = "$_pn" ] || { say "no $_pn more distinct free ports"; return 1; }
+}
+
+# hap_conf NAME BIND SERVER: $T/hap-NAME.cfg, one frontend to one server.
+hap_conf() {
+	cat >"$T/hap-$1.cfg" <<EOF
+# written by $0: haproxy "$1" of the chain
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 1m
+	timeout server 1m
+frontend $1
+	bind $2
+	default_backend $1-out
+backend $1-out
+	server s1 $3
+EOF
+}

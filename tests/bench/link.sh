@@ -97,21 +97,7 @@ RPORT=$(free_port)
 # beta, "-o host_name=pNNN", on a port of its own (line N+1 of $T/pports).
 : >"$T/pports"
 if [ "${LINK_BENCH_ONLY:-}" != throughput ]; then
-	# The kernel's picks repeat now and then (200 of ~28000): draw
-	# until there are enough distinct ones, none of the four above.
-	printf '%s\n' "$PORT" "$PORT1" "$HPORT" "$RPORT" >"$T/pused"
-	i=0
-	n=0
-	while [ $i -lt "$NPEERS" ] && [ $n -lt $((NPEERS * 3)) ]; do
-		p=$(free_port)
-		n=$((n + 1))
-		[ -n "$p" ] && ! grep -qx "$p" "$T/pused" || continue
-		echo "$p" >>"$T/pused"
-		echo "$p" >>"$T/pports"
-		i=$((i + 1))
-	done
-	[ $i = "$NPEERS" ] ||
-	    { say "no $NPEERS more distinct free ports"; exit 1; }
+	peer_ports "$NPEERS" "$PORT" "$PORT1" "$HPORT" "$RPORT" || exit 1
 fi
 # linkd: one process per link (room for alpha's link, a standalone one
 # and a dynamic one).  echo: room for the pools of both linkd services,
@@ -148,25 +134,6 @@ wait_for 10 eval '[ "$(up_links alpha)" -eq 2 ]' ||
     { say "link/beta and link/beta1 not up within 10 s"; exit 1; }
 
 # --- the peer: two haproxy processes --------------------------------------------
-# hap_conf NAME BIND SERVER: $T/hap-NAME.cfg, one frontend to one server.
-hap_conf() {
-	cat >"$T/hap-$1.cfg" <<EOF
-# written by tests/bench/link.sh: haproxy "$1" of the chain
-global
-	nbthread 1
-	maxconn 4096
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 1m
-	timeout server 1m
-frontend $1
-	bind $2
-	default_backend $1-out
-backend $1-out
-	server s1 $3
-EOF
-}
 HAP_SOCK=$T/hap.sock
 hap_conf far "127.0.0.1:$HPORT" "$ECHO_SOCK"
 hap_conf near "$HAP_SOCK" "127.0.0.1:$HPORT"

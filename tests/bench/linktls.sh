@@ -101,19 +101,7 @@ HPORT=$(free_port)
     { say "no two distinct free ports"; exit 1; }
 # Part 2's peers: a port each, drawn until there are enough distinct ones
 # (line N+1 of $T/pports is peer N's).
-printf '%s\n' "$PORT" "$HPORT" >"$T/pused"
-: >"$T/pports"
-i=0
-n=0
-while [ $i -lt "$NPEERS" ] && [ $n -lt $((NPEERS * 3)) ]; do
-	p=$(free_port)
-	n=$((n + 1))
-	[ -n "$p" ] && ! grep -qx "$p" "$T/pused" || continue
-	echo "$p" >>"$T/pused"
-	echo "$p" >>"$T/pports"
-	i=$((i + 1))
-done
-[ $i = "$NPEERS" ] || { say "no $NPEERS more distinct free ports"; exit 1; }
+peer_ports "$NPEERS" "$PORT" "$HPORT" || exit 1
 
 AFP=$(tls_init alpha) && BFP=$(tls_init beta) || exit 1
 KEYS='tls_key = "tls_key.pem"
@@ -183,25 +171,6 @@ cert() {
     { say "openssl could not make the haproxy certificates:"
       sed 's/^/    /' "$T/openssl.out"; exit 1; }
 
-# hap_conf NAME BIND SERVER: $T/hap-NAME.cfg, one frontend to one server.
-hap_conf() {
-	cat >"$T/hap-$1.cfg" <<EOF
-# written by tests/bench/linktls.sh: haproxy "$1" of the TLS chain
-global
-	nbthread 1
-	maxconn 4096
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 1m
-	timeout server 1m
-frontend $1
-	bind $2
-	default_backend $1-out
-backend $1-out
-	server s1 $3
-EOF
-}
 HAP_SOCK=$T/hap.sock
 TLSOPT="ssl-min-ver TLSv1.3 ca-file $T/ca.pem verify required"
 hap_conf far "127.0.0.1:$HPORT ssl crt $T/far.pem $TLSOPT" "$ECHO_SOCK"
