@@ -8,7 +8,7 @@
  * or the read with TLS's reason; the context is made again only when its
  * files change.
  *
- * Keys and certificates are made at test time (master/tlsgen.c).
+ * Keys and certificates are made at test time (tlsfix.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -18,7 +18,6 @@
 #include <check.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,19 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include "../../services/lconn.h"
 #include "../../services/linktls.h"
 #include "tls.h"
-#include "tlsgen.h"
+#include "tlsfix.h"
 #include "util.h"
 #include "unit.h"
 
 #define DAY	86400
 
-static char	 tdir[PATH_MAX];
 static char	 fp_alpha[TLS_FP_LEN + 1], fp_beta[TLS_FP_LEN + 1];
 
 /* One end: what it read, and how it failed. */
@@ -57,45 +52,6 @@ static struct event_base	*base;
 static struct lconn_flusher	*fl;
 static struct end		 cl, sv;
 static int			 sp[2] = { -1, -1 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static char *
-path(const char *name)
-{
-	static char	 buf[4][PATH_MAX + 64];
-	static int	 i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tdir, name);
-	return buf[i];
-}
-
-/* name.key and name.crt, self-signed for name; its fingerprint in fp. */
-static void
-make_host(const char *name, char *fp)
-{
-	EVP_PKEY	*key;
-	X509		*x;
-	char		 kf[64], cf[64], err[256];
-	time_t		 now = time(NULL);
-
-	ck_assert_ptr_nonnull(key = tlsgen_key());
-	ck_assert_ptr_nonnull(x = tlsgen_cert(key, name, 0, now - DAY,
-	    now + DAY, NULL, NULL));
-	snprintf(kf, sizeof(kf), "%s.key", name);
-	snprintf(cf, sizeof(cf), "%s.crt", name);
-	ck_assert_msg(tlsgen_write(path(kf), key, path(cf), x, err,
-	    sizeof(err)) == 0, "%s", err);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	ck_assert_int_eq(tls_cert_info(path(cf), fp, NULL, NULL, err,
-	    sizeof(err)), 0);
-}
 
 static void
 end_fail(struct end *e, const char *what)
@@ -184,13 +140,14 @@ sv_failed(void)
 static void
 setup(void)
 {
-	char	 tmpl[] = "/tmp/check_lconntls.XXXXXX";
+	time_t	 now = time(NULL);
 
 	signal(SIGPIPE, SIG_IGN);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	ck_assert_ptr_nonnull(realpath(tmpl, tdir));
-	make_host("alpha", fp_alpha);
-	make_host("beta", fp_beta);
+	tlsfix_setup("check_lconntls");
+	tlsfix_host("alpha", "alpha", NULL, now - DAY, now + DAY);
+	tlsfix_host("beta", "beta", NULL, now - DAY, now + DAY);
+	tlsfix_fingerprint("alpha", fp_alpha);
+	tlsfix_fingerprint("beta", fp_beta);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sp), 0);
 	ck_assert_ptr_nonnull(base = event_base_new());
@@ -211,8 +168,7 @@ teardown(void)
 	free(sv.line);
 	lconn_flusher_free(fl);
 	event_base_free(base);
-	if (tdir[0] != '\0')
-		nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tlsfix_teardown();
 }
 
 /* Both ends on TLS: alpha connects to beta, pinning pin. */
@@ -222,11 +178,11 @@ start_tls(const char *pin)
 	struct tls_ctx	*cc, *sc;
 	char		 err[512];
 
-	cc = tls_ctx_new(TLS_CLIENT, path("alpha.key"), path("alpha.crt"),
-	    NULL, err, sizeof(err));
+	cc = tls_ctx_new(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), NULL, err, sizeof(err));
 	ck_assert_msg(cc != NULL, "%s", err);
-	sc = tls_ctx_new(TLS_SERVER, path("beta.key"), path("beta.crt"),
-	    NULL, err, sizeof(err));
+	sc = tls_ctx_new(TLS_SERVER, tlsfix_path("beta.key"),
+	    tlsfix_path("beta.crt"), NULL, err, sizeof(err));
 	ck_assert_msg(sc != NULL, "%s", err);
 	lconn_tls_start(cl.c, tls_new(cc, cl.c->fd, "beta", &pin, 1));
 	lconn_tls_start(sv.c, tls_new(sc, sv.c->fd, NULL, NULL, 0));
@@ -335,30 +291,32 @@ START_TEST(test_ctx_cache)
 	char		 err[512];
 	int		 renewed;
 
-	a = linktls_ctx(TLS_CLIENT, path("alpha.key"), path("alpha.crt"),
-	    NULL, &renewed, err, sizeof(err));
+	a = linktls_ctx(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), NULL, &renewed, err, sizeof(err));
 	ck_assert_msg(a != NULL, "%s", err);
 	ck_assert_int_eq(renewed, 1);
 	ck_assert_str_eq(tls_ctx_fingerprint(a), fp_alpha);
-	b = linktls_ctx(TLS_CLIENT, path("alpha.key"), path("alpha.crt"),
-	    NULL, &renewed, err, sizeof(err));
+	b = linktls_ctx(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), NULL, &renewed, err, sizeof(err));
 	ck_assert_ptr_eq(a, b);
 	ck_assert_int_eq(renewed, 0);
 	/* Other files: beta's. */
-	b = linktls_ctx(TLS_CLIENT, path("beta.key"), path("beta.crt"), NULL,
-	    &renewed, err, sizeof(err));
+	b = linktls_ctx(TLS_CLIENT, tlsfix_path("beta.key"),
+	    tlsfix_path("beta.crt"), NULL, &renewed, err, sizeof(err));
 	ck_assert_int_eq(renewed, 1);
 	ck_assert_str_eq(tls_ctx_fingerprint(b), fp_beta);
 	/* New files at the same paths (a rotation in place). */
-	ck_assert_int_eq(rename(path("alpha.key"), path("beta.key")), 0);
-	ck_assert_int_eq(rename(path("alpha.crt"), path("beta.crt")), 0);
-	b = linktls_ctx(TLS_CLIENT, path("beta.key"), path("beta.crt"), NULL,
-	    &renewed, err, sizeof(err));
+	ck_assert_int_eq(rename(tlsfix_path("alpha.key"),
+	    tlsfix_path("beta.key")), 0);
+	ck_assert_int_eq(rename(tlsfix_path("alpha.crt"),
+	    tlsfix_path("beta.crt")), 0);
+	b = linktls_ctx(TLS_CLIENT, tlsfix_path("beta.key"),
+	    tlsfix_path("beta.crt"), NULL, &renewed, err, sizeof(err));
 	ck_assert_int_eq(renewed, 1);
 	ck_assert_str_eq(tls_ctx_fingerprint(b), fp_alpha);
 	/* A missing file: NULL with the reason. */
-	ck_assert_ptr_null(linktls_ctx(TLS_CLIENT, path("alpha.key"),
-	    path("beta.crt"), NULL, &renewed, err, sizeof(err)));
+	ck_assert_ptr_null(linktls_ctx(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("beta.crt"), NULL, &renewed, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "tls_key ") != NULL &&
 	    strstr(err, "No such file") != NULL, "%s", err);
 }

@@ -3,7 +3,7 @@
  * and certificate maker (master/tlsgen.c) and of the TLS settings of
  * linkmaster.conf.
  *
- * Every key and certificate is made at test time by tlsgen (no private
+ * Every key and certificate is made at test time (tlsfix.c; no private
  * key is committed): a CA, a second CA that is the wrong one, hosts alpha
  * and beta signed by either, a certificate for another name, self-signed
  * ones for pinning, an expired and a not-yet-valid one.  Handshakes run
@@ -17,7 +17,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,119 +24,44 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "config.h"
 #include "tls.h"
+#include "tlsfix.h"
 #include "tlsgen.h"
 #include "util.h"
 #include "unit.h"
 
 #define DAY	86400
 
-static char	 tdir[PATH_MAX];
 static char	 fp_alpha[TLS_FP_LEN + 1];	/* self-signed alpha's */
 static char	 fp_beta[TLS_FP_LEN + 1];	/* self-signed beta's */
 static int	 sv[2] = { -1, -1 };		/* client, server */
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static char *
-path(const char *name)
-{
-	static char	 buf[4][PATH_MAX + 64];
-	static int	 i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tdir, name);
-	return buf[i];
-}
-
-/* name.key and name.crt: for cn, signed by the CA ca (NULL: itself). */
-static void
-make_host(const char *name, const char *cn, const char *ca, time_t from,
-    time_t to)
-{
-	EVP_PKEY	*key, *cakey = NULL;
-	X509		*x, *cacert = NULL;
-	FILE		*fp;
-	char		 kf[64], cf[64], err[256];
-
-	ck_assert_ptr_nonnull(key = tlsgen_key());
-	if (ca != NULL) {
-		snprintf(kf, sizeof(kf), "%s.key", ca);
-		snprintf(cf, sizeof(cf), "%s.crt", ca);
-		ck_assert_ptr_nonnull(fp = fopen(path(kf), "r"));
-		ck_assert_ptr_nonnull(cakey = PEM_read_PrivateKey(fp, NULL,
-		    NULL, NULL));
-		fclose(fp);
-		ck_assert_ptr_nonnull(fp = fopen(path(cf), "r"));
-		ck_assert_ptr_nonnull(cacert = PEM_read_X509(fp, NULL, NULL,
-		    NULL));
-		fclose(fp);
-	}
-	ck_assert_ptr_nonnull(x = tlsgen_cert(key, cn, 0, from, to, cacert,
-	    cakey));
-	snprintf(kf, sizeof(kf), "%s.key", name);
-	snprintf(cf, sizeof(cf), "%s.crt", name);
-	ck_assert_msg(tlsgen_write(path(kf), key, path(cf), x, err,
-	    sizeof(err)) == 0, "%s", err);
-	X509_free(x);
-	X509_free(cacert);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(cakey);
-}
-
-static void
-make_ca(const char *name)
-{
-	EVP_PKEY	*key;
-	X509		*x;
-	char		 kf[64], cf[64], err[256];
-	time_t		 now = time(NULL);
-
-	ck_assert_ptr_nonnull(key = tlsgen_key());
-	ck_assert_ptr_nonnull(x = tlsgen_cert(key, name, 1, now - DAY,
-	    now + 90 * DAY, NULL, NULL));
-	snprintf(kf, sizeof(kf), "%s.key", name);
-	snprintf(cf, sizeof(cf), "%s.crt", name);
-	ck_assert_msg(tlsgen_write(path(kf), key, path(cf), x, err,
-	    sizeof(err)) == 0, "%s", err);
-	X509_free(x);
-	EVP_PKEY_free(key);
-}
-
 static void
 setup(void)
 {
-	char	 tmpl[] = "/tmp/check_tls.XXXXXX", err[256];
 	time_t	 now = time(NULL);
 
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	ck_assert_ptr_nonnull(realpath(tmpl, tdir));
-	make_ca("ca");
-	make_ca("wrongca");
-	make_host("alpha", "alpha", "ca", now - DAY, now + 90 * DAY);
-	make_host("beta", "beta", "ca", now - DAY, now + 90 * DAY);
-	make_host("alpha-wrong", "alpha", "wrongca", now - DAY,
+	tlsfix_setup("check_tls");
+	tlsfix_ca("ca");
+	tlsfix_ca("wrongca");
+	tlsfix_host("alpha", "alpha", "ca", now - DAY, now + 90 * DAY);
+	tlsfix_host("beta", "beta", "ca", now - DAY, now + 90 * DAY);
+	tlsfix_host("alpha-wrong", "alpha", "wrongca", now - DAY,
 	    now + 90 * DAY);
-	make_host("beta-wrong", "beta", "wrongca", now - DAY, now + 90 * DAY);
-	make_host("gamma", "gamma", "ca", now - DAY, now + 90 * DAY);
-	make_host("beta-expired", "beta", "ca", now - 30 * DAY, now - DAY);
-	make_host("beta-future", "beta", "ca", now + DAY, now + 90 * DAY);
-	make_host("alpha-self", "alpha", NULL, now - DAY, now + 90 * DAY);
-	make_host("beta-self", "beta", NULL, now - DAY, now + 90 * DAY);
-	make_host("beta-self-expired", "beta", NULL, now - 30 * DAY,
+	tlsfix_host("beta-wrong", "beta", "wrongca", now - DAY,
+	    now + 90 * DAY);
+	tlsfix_host("gamma", "gamma", "ca", now - DAY, now + 90 * DAY);
+	tlsfix_host("beta-expired", "beta", "ca", now - 30 * DAY, now - DAY);
+	tlsfix_host("beta-future", "beta", "ca", now + DAY, now + 90 * DAY);
+	tlsfix_host("alpha-self", "alpha", NULL, now - DAY, now + 90 * DAY);
+	tlsfix_host("beta-self", "beta", NULL, now - DAY, now + 90 * DAY);
+	tlsfix_host("beta-self-expired", "beta", NULL, now - 30 * DAY,
 	    now - DAY);
-	ck_assert_int_eq(tls_cert_info(path("alpha-self.crt"), fp_alpha,
-	    NULL, NULL, err, sizeof(err)), 0);
-	ck_assert_int_eq(tls_cert_info(path("beta-self.crt"), fp_beta,
-	    NULL, NULL, err, sizeof(err)), 0);
+	tlsfix_fingerprint("alpha-self", fp_alpha);
+	tlsfix_fingerprint("beta-self", fp_beta);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 }
@@ -150,8 +74,7 @@ teardown(void)
 	if (sv[1] != -1)
 		close(sv[1]);
 	sv[0] = sv[1] = -1;
-	if (tdir[0] != '\0')
-		nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tlsfix_teardown();
 }
 
 /* A context for host name (name.key, name.crt), with tls_ca ca or none. */
@@ -164,8 +87,8 @@ ctx(enum tls_role role, const char *name, const char *ca)
 	snprintf(kf, sizeof(kf), "%s.key", name);
 	snprintf(cf, sizeof(cf), "%s.crt", name);
 	snprintf(caf, sizeof(caf), "%s.crt", ca != NULL ? ca : "");
-	c = tls_ctx_new(role, path(kf), path(cf), ca != NULL ? path(caf) :
-	    NULL, err, sizeof(err));
+	c = tls_ctx_new(role, tlsfix_path(kf), tlsfix_path(cf),
+	    ca != NULL ? tlsfix_path(caf) : NULL, err, sizeof(err));
 	ck_assert_msg(c != NULL, "tls_ctx_new: %s", err);
 	return c;
 }
@@ -271,7 +194,7 @@ START_TEST(test_ca_ok)
 	ck_assert_msg(tls_verify_peer(s, "alpha", NULL, 0) == 0, "%s",
 	    tls_error(s));
 	roundtrip(s, c, "OK 1 beta\n");
-	ck_assert_int_eq(tls_cert_info(path("alpha.crt"), fp, NULL, NULL,
+	ck_assert_int_eq(tls_cert_info(tlsfix_path("alpha.crt"), fp, NULL, NULL,
 	    err, sizeof(err)), 0);
 	ck_assert_str_eq(tls_peer_fingerprint(s), fp);
 	ck_assert_str_eq(tls_ctx_fingerprint(cc), fp);
@@ -590,7 +513,7 @@ START_TEST(test_reload)
 	snprintf(fp1, sizeof(fp1), "%s", tls_peer_fingerprint(c));
 
 	/* Rotation: beta gets a new key and certificate. */
-	make_host("beta2", "beta", "ca", time(NULL) - DAY,
+	tlsfix_host("beta2", "beta", "ca", time(NULL) - DAY,
 	    time(NULL) + 90 * DAY);
 	sc2 = ctx(TLS_SERVER, "beta2", "ca");
 	tls_ctx_free(sc);
@@ -624,16 +547,17 @@ START_TEST(test_ctx_errors)
 {
 	char	 err[512];
 
-	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, path("alpha.key"),
-	    path("beta.crt"), NULL, err, sizeof(err)));
+	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("beta.crt"), NULL, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "does not match tls_cert") != NULL, "%s",
 	    err);
-	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, path("alpha.key"),
-	    path("nosuch.crt"), NULL, err, sizeof(err)));
+	ck_assert_ptr_null(tls_ctx_new(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("nosuch.crt"), NULL, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "tls_cert ") != NULL &&
 	    strstr(err, "nosuch.crt") != NULL, "%s", err);
-	ck_assert_ptr_null(tls_ctx_new(TLS_SERVER, path("alpha.key"),
-	    path("alpha.crt"), path("alpha.key"), err, sizeof(err)));
+	ck_assert_ptr_null(tls_ctx_new(TLS_SERVER, tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), tlsfix_path("alpha.key"), err,
+	    sizeof(err)));
 	ck_assert_msg(strstr(err, "tls_ca ") != NULL, "%s", err);
 }
 END_TEST
@@ -643,28 +567,31 @@ START_TEST(test_check_files)
 	char	 err[512];
 	time_t	 now = time(NULL);
 
-	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
-	    "alpha", now, err, sizeof(err)), 0);
-	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("beta.crt"),
-	    "alpha", now, err, sizeof(err)), -1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), "alpha", now, err, sizeof(err)), 0);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("alpha.key"),
+	    tlsfix_path("beta.crt"), "alpha", now, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
-	ck_assert_int_eq(tls_check_files(path("beta-expired.key"),
-	    path("beta-expired.crt"), "beta", now, err, sizeof(err)), -1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("beta-expired.key"),
+	    tlsfix_path("beta-expired.crt"), "beta", now, err, sizeof(err)),
+	    -1);
 	ck_assert_msg(strstr(err, "tls_cert expired on ") != NULL, "%s", err);
-	ck_assert_int_eq(tls_check_files(path("beta-future.key"),
-	    path("beta-future.crt"), "beta", now, err, sizeof(err)), -1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("beta-future.key"),
+	    tlsfix_path("beta-future.crt"), "beta", now, err, sizeof(err)),
+	    -1);
 	ck_assert_msg(strstr(err, "tls_cert is not yet valid") != NULL, "%s",
 	    err);
 	/* Warnings: another name; expiring within 30 days. */
-	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
-	    "delta", now, err, sizeof(err)), 1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), "delta", now, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "is for alpha, not for host_name delta") !=
 	    NULL, "%s", err);
-	ck_assert_int_eq(tls_check_files(path("alpha.key"), path("alpha.crt"),
-	    "alpha", now + 70 * DAY, err, sizeof(err)), 1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), "alpha", now + 70 * DAY, err,
+	    sizeof(err)), 1);
 	ck_assert_msg(strstr(err, "expires on ") != NULL, "%s", err);
-	ck_assert_int_eq(tls_check_files(path("nosuch.key"), path("alpha.crt"),
-	    "alpha", now, err, sizeof(err)), -1);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("nosuch.key"),
+	    tlsfix_path("alpha.crt"), "alpha", now, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "tls_key: cannot read ") != NULL, "%s", err);
 }
 END_TEST
@@ -675,17 +602,17 @@ START_TEST(test_write_no_overwrite)
 	struct stat	 st;
 	char		 err[512];
 
-	ck_assert_int_eq(stat(path("alpha.key"), &st), 0);
+	ck_assert_int_eq(stat(tlsfix_path("alpha.key"), &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
 	ck_assert_ptr_nonnull(key = tlsgen_key());
-	ck_assert_int_eq(tlsgen_write(path("alpha.key"), key, NULL, NULL, err,
-	    sizeof(err)), -1);
+	ck_assert_int_eq(tlsgen_write(tlsfix_path("alpha.key"), key, NULL,
+	    NULL, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "exists already: not replacing it") != NULL,
 	    "%s", err);
 	/* The certificate exists: the new key is removed again. */
-	ck_assert_int_eq(tlsgen_write(path("new.key"), key, path("alpha.crt"),
-	    NULL, err, sizeof(err)), -1);
-	ck_assert_int_eq(access(path("new.key"), F_OK), -1);
+	ck_assert_int_eq(tlsgen_write(tlsfix_path("new.key"), key,
+	    tlsfix_path("alpha.crt"), NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(access(tlsfix_path("new.key"), F_OK), -1);
 	EVP_PKEY_free(key);
 }
 END_TEST
@@ -697,11 +624,11 @@ conf(const char *text, struct errlist *errs)
 {
 	FILE	*fp;
 
-	ck_assert_ptr_nonnull(fp = fopen(path("linkmaster.conf"), "w"));
+	ck_assert_ptr_nonnull(fp = fopen(tlsfix_path("linkmaster.conf"), "w"));
 	fputs(text, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	errlist_init(errs);
-	return config_load(tdir, errs);
+	return config_load(tlsfix_dir, errs);
 }
 
 static void
@@ -741,13 +668,13 @@ START_TEST(test_conf_tls)
 	    "peer beta {\n address = \"10.0.0.2\"\n port = 7070\n"
 	    " fingerprint = { \"SHA256:%s\", \"%s\" }\n}\n"
 	    "peer gamma { address = \"::1\" port = 7070 tls = no }\n",
-	    path("alpha.crt"),
+	    tlsfix_path("alpha.crt"),
 	    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
 	    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89", fp_alpha);
 	c = conf(text, &errs);
 	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msg[0] : "");
-	ck_assert_str_eq(c->tls_key, path("alpha.key"));
-	ck_assert_str_eq(c->tls_cert, path("alpha.crt"));
+	ck_assert_str_eq(c->tls_key, tlsfix_path("alpha.key"));
+	ck_assert_str_eq(c->tls_cert, tlsfix_path("alpha.crt"));
 	ck_assert_ptr_null(c->tls_ca);
 	ck_assert_int_eq(config_peer_tls(c, &c->peers[0]), 1);
 	ck_assert_int_eq(c->peers[0].nfingerprints, 2);
