@@ -69,6 +69,7 @@ static struct {
 	const char	*confdir;
 	int		 depth;		/* of include() */
 	unsigned int	 bad;		/* config_ranges[i] was bad: bit i */
+	const char	*only_peer;	/* config_load_peer: keep this one */
 } config_ctx;
 
 /* Numeric options: bounds, and whether the value is a time (kept in ms). */
@@ -642,6 +643,16 @@ config_cb_peer(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(cfg, "peer \"%s\": missing \"address\"", name);
 	if (cfg_getstr(sec, "port") == NULL)
 		cfg_error(cfg, "peer \"%s\": missing \"port\"", name);
+	/*
+	 * config_load_peer: another peer's section goes at once, checked
+	 * but not kept, so that a helper's memory does not grow with the
+	 * number of peers (libconfuse's section and option copies are a
+	 * few kB each).  It is the last one; rmnsec frees it (its search
+	 * path, which it would free too, is NULL here: no cfg_add_searchpath).
+	 */
+	if (config_ctx.only_peer != NULL && (name == NULL ||
+	    strcmp(name, config_ctx.only_peer) != 0))
+		(void)cfg_opt_rmnsec(opt, cfg_opt_size(opt) - 1);
 	return 0;
 }
 
@@ -811,6 +822,9 @@ config_cb_service(cfg_t *cfg, cfg_opt_t *opt)
 		    title != NULL ? title : "");
 		/* Recorded: go on (config_fill_service never sees it). */
 	}
+	/* config_load_peer: no service sections (the master's). */
+	if (config_ctx.only_peer != NULL)
+		(void)cfg_opt_rmnsec(opt, cfg_opt_size(opt) - 1);
 	return 0;
 }
 
@@ -1373,8 +1387,13 @@ config_check(const struct config *c, struct errlist *errs)
 	config_check_tls(c, errs);
 }
 
-struct config *
-config_load(const char *confdir, struct errlist *errs)
+/*
+ * Both loads.  peer NULL: everything; else only that peer's section is
+ * kept (config_cb_peer) and no service section (config_cb_service).
+ */
+static struct config *
+config_load_sections(const char *confdir, const char *peer,
+    struct errlist *errs)
 {
 	struct errlist	 local;
 	struct stat	 st;
@@ -1413,6 +1432,7 @@ config_load(const char *confdir, struct errlist *errs)
 	config_ctx.confdir = c->confdir;
 	config_ctx.depth = 0;
 	config_ctx.bad = 0;
+	config_ctx.only_peer = peer;
 
 	/*
 	 * A parse that went through may still have recorded bad values
@@ -1426,6 +1446,7 @@ config_load(const char *confdir, struct errlist *errs)
 
 	config_ctx.errs = NULL;
 	config_ctx.confdir = NULL;
+	config_ctx.only_peer = NULL;
 	cfg_free(cfg);
 
 	if (errs->n == nerr)
@@ -1435,6 +1456,19 @@ config_load(const char *confdir, struct errlist *errs)
 	if (errs == &local)
 		errlist_free(&local);
 	return NULL;
+}
+
+struct config *
+config_load(const char *confdir, struct errlist *errs)
+{
+	return config_load_sections(confdir, NULL, errs);
+}
+
+struct config *
+config_load_peer(const char *confdir, const char *peer,
+    struct errlist *errs)
+{
+	return config_load_sections(confdir, peer, errs);
 }
 
 void

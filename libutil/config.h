@@ -102,6 +102,16 @@ struct config {
  * semantic checks after it collect all).
  */
 struct config	*config_load(const char *confdir, struct errlist *errs);
+/*
+ * The same for a link helper, which needs the global settings and its
+ * own peer: only peer's section is kept (npeers 0 or 1) and no service
+ * section (nservices 0).  The others are parsed and their values checked
+ * as config_load does, then dropped at once, so that the memory it takes
+ * does not grow with the number of peers.  What only the whole file can
+ * tell (another peer defined twice) is check's and reload's to say.
+ */
+struct config	*config_load_peer(const char *confdir, const char *peer,
+		    struct errlist *errs);
 void		 config_free(struct config *);
 
 /*

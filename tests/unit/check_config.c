@@ -1194,6 +1194,97 @@ START_TEST(test_errs_accumulate)
 }
 END_TEST
 
+/*
+ * config_load_peer: a link helper's load keeps the global settings and
+ * its own peer's section (with its TLS settings), none of the others
+ * and no service section, wherever its section is in the file or an
+ * included one.
+ */
+START_TEST(test_load_peer)
+{
+	static const char fp[] = "sha256:"
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char *const names[] = { "a", "b", "c", "d" };
+	struct config	*c;
+	char		*text;
+	int		 i;
+
+	write_file("more.conf", "peer \"d\" { address = \"127.0.0.4\" "
+	    "port = 4 tls = no }\n");
+	xasprintf(&text, "tls_key = \"k.pem\"\ntls_cert = \"c.pem\"\n"
+	    "host_name = \"me\"\n"
+	    "peer \"a\" { address = \"127.0.0.1\" port = 1 "
+	    "fingerprint = \"%s\" }\n"
+	    "service \"echo/unix\" { stop_signal = HUP }\n"
+	    "peer \"b\" { address = \"127.0.0.2\" port = 2 "
+	    "fingerprint = { \"%s\", \"%s\" } }\n"
+	    "peer \"c\" { address = \"127.0.0.3\" port = 3 tls = no }\n"
+	    "include(\"more.conf\")\n", fp, fp, fp);
+	write_file("linkmaster.conf", text);
+	free(text);
+
+	for (i = 0; i < 4; i++) {
+		c = config_load_peer(tdir, names[i], &errs);
+		ck_assert_msg(c != NULL, "%s: %s", names[i],
+		    errs.n > 0 ? errs.msg[0] : "");
+		ck_assert_int_eq(c->npeers, 1);
+		ck_assert_str_eq(c->peers[0].name, names[i]);
+		ck_assert_int_eq(c->nservices, 0);
+		ck_assert_str_eq(c->host_name, "me");
+		ck_assert_ptr_nonnull(c->tls_key);
+		ck_assert_ptr_nonnull(c->tls_cert);
+		ck_assert_int_eq(c->peers[0].nfingerprints, i < 2 ? i + 1 : 0);
+		ck_assert_int_eq(config_peer_tls(c, &c->peers[0]), i < 2);
+		config_free(c);
+	}
+	c = config_load_peer(tdir, "b", &errs);
+	ck_assert_str_eq(c->peers[0].address, "127.0.0.2");
+	ck_assert_str_eq(c->peers[0].port, "2");
+	ck_assert_str_eq(c->peers[0].fingerprints[1], fp);
+	config_free(c);
+
+	/* Not there: no peer, no error (the helper says what is wrong). */
+	c = config_load_peer(tdir, "e", &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->npeers, 0);
+	config_free(c);
+
+	/* The whole load still has them all. */
+	c = config_load(tdir, &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->npeers, 4);
+	ck_assert_int_eq(c->nservices, 1);
+	config_free(c);
+	ck_assert_uint_eq(errs.n, 0);
+}
+END_TEST
+
+/* Another peer's bad value still fails the helper's load, as it did. */
+START_TEST(test_load_peer_errors)
+{
+	struct config	*c;
+
+	write_file("linkmaster.conf",
+	    "peer \"a\" { address = \"127.0.0.1\" port = 1 tls = no }\n"
+	    "peer \"b\" { address = \"127.0.0.2\" port = 0 tls = no }\n");
+	c = config_load_peer(tdir, "a", &errs);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], ":2: "));
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], "port"));
+
+	/* Its own section defined twice is refused too. */
+	errlist_free(&errs);
+	errlist_init(&errs);
+	write_file("linkmaster.conf",
+	    "peer \"a\" { address = \"127.0.0.1\" port = 1 tls = no }\n"
+	    "peer \"a\" { address = \"127.0.0.2\" port = 2 tls = no }\n");
+	ck_assert_ptr_null(config_load_peer(tdir, "a", &errs));
+	ck_assert_uint_ge(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], "defined twice"));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1216,6 +1307,7 @@ suite(void)
 	tcase_add_test(tc, test_root_confdir);
 	tcase_add_test(tc, test_include);
 	tcase_add_test(tc, test_sample_conf);
+	tcase_add_test(tc, test_load_peer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -1252,6 +1344,7 @@ suite(void)
 	tcase_add_test(tc, test_peer_name_rule);
 	tcase_add_test(tc, test_err_peer_unknown_option);
 	tcase_add_test(tc, test_err_peer_unclosed);
+	tcase_add_test(tc, test_load_peer_errors);
 	tcase_add_test(tc, test_err_premature_eof);
 	tcase_add_test(tc, test_err_stray_brace);
 	tcase_add_test(tc, test_err_include_missing);
