@@ -397,7 +397,8 @@ linkd_options(void)
 		fatalx("bad host name \"%s\": use letters, digits, \".\", "
 		    "\"_\" and \"-\"", D.host);
 	D.pool = (int)service_option_num("pool", 4, 1, 1024);
-	D.depth = (int)service_option_num("backend_depth", 32, 1, 1024);
+	D.depth = (int)service_option_num("backend_depth", LINKD_DEPTH, 1,
+	    1024);
 	D.max_pending = (int)service_option_num("max_pending", 1024, 1,
 	    1000000);
 	D.max_line = (size_t)service_option_num("max_line", 65536, 1,

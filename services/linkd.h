@@ -33,6 +33,16 @@ struct sess;
  * one that waits on disks or hosts takes.
  */
 #define LINKD_LAG_MS	2
+/*
+ * Requests outstanding on one backend connection, by default.  A link's
+ * burst (8 clients x 16 in flight is 128) goes out in one write and its
+ * replies come back in one read: with 32, the rest waited for each
+ * round trip, and linkd and the backend made a third more read and
+ * write calls per request, each a wake-up of the other.  What stays
+ * bounded: what a slow request holds up behind it before the lag shows
+ * (backend_lag), and max_output's overshoot (pool x depth replies).
+ */
+#define LINKD_DEPTH	128
 
 struct linkd_peer {
 	char	*name;

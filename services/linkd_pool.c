@@ -35,10 +35,9 @@
 
 /*
  * Waiting requests come and go by the hundred a millisecond when the
- * connection that keeps up is full (8 links x 16 in flight on one
- * connection of backend_depth 32): freed small ones are kept for reuse,
- * up to LREQ_SPARE of them (about 60 kB), not given back to malloc one
- * by one.
+ * connection that keeps up is full (more in flight than backend_depth,
+ * or a lag): freed small ones are kept for reuse, up to LREQ_SPARE of
+ * them (about 60 kB), not given back to malloc one by one.
  */
 #define LREQ_SMALL	200	/* payload room of a reusable request */
 #define LREQ_SPARE	256

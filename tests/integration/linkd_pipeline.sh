@@ -24,7 +24,7 @@ need_built "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
-plan 28
+plan 30
 lm_setup linkd_pipeline
 export T	# the backend scripts write to it
 
@@ -109,6 +109,29 @@ start_linkd three -o backend_path="$T/three.sock" -o pool=1 \
 t0=$(lm_now_ms)
 is "$(link "5 p" "9 q" "10 r" | one_line)" "OK 1 beta|5 re:p|9 re:q|10 re:r" \
     "three requests reach a backend together, the replies pair up"
+t1=$(lm_now_ms)
+ok '[ $((t1 - t0)) -lt 4000 ]' \
+    "... at once, not after backend_timeout ($((t1 - t0)) ms)"
+kill -TERM "$LINKD_PID"
+# A link's burst goes to the backend whole at the default backend_depth:
+# this one answers nothing before it has 128 lines (a depth of 32 made
+# the other 96 wait for replies that never came).
+backend many 'i=0; while [ $i -lt 128 ] && IFS= read -r l; do
+i=$((i + 1)); set -- "$@" "re:$l"; done
+printf "%s\n" "$@"
+while IFS= read -r l; do printf "%s\n" "re:$l"; done'
+start_linkd many -o backend_path="$T/many.sock" -o pool=1 \
+    -o backend_timeout=5s
+set --
+i=1
+while [ $i -le 128 ]; do
+	set -- "$@" "$i m$i"
+	i=$((i + 1))
+done
+t0=$(lm_now_ms)
+is "$(link "$@" | one_line)" \
+    "OK 1 beta|$(printf '%s\n' "$@" | sed 's/ / re:/' | one_line)" \
+    "128 requests reach a backend at once at the default backend_depth"
 t1=$(lm_now_ms)
 ok '[ $((t1 - t0)) -lt 4000 ]' \
     "... at once, not after backend_timeout ($((t1 - t0)) ms)"
