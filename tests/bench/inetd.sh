@@ -16,6 +16,7 @@
 # /bin/cat processes it reaped, from /proc/PID/stat), which a loaded
 # machine moves less than the rates, with the load average.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-rate.sh"
 
 DUR=${BENCH_INETD_DUR:-1.5}	# seconds per timed run
 REPS=${BENCH_INETD_REPS:-3}
@@ -38,37 +39,15 @@ bench_master_start "$CONF" || exit 1
 
 xinetd_cat_start "$PX"
 
-up() {
-	"$TCLIENT" -w 2 "$1" >/dev/null 2>&1
-}
-for a in "$PM" "$PX"; do
-	wait_for 10 up 127.0.0.1:"$a" || {
-		say "nothing answers on 127.0.0.1:$a"
-		cat "$T/xinetd.out" 2>/dev/null
-		exit 1
-	}
-done
+wait_up "$PM" "$PX" || { cat "$T/xinetd.out" 2>/dev/null; exit 1; }
 
-# run C N PORT: the rate, or "-" (the tclient line in $T/fails.PORT).
-run() {
-	_out=$("$TCLIENT" -c "$1" -n "$2" -l 1 -w 60 127.0.0.1:"$3" 2>&1)
-	case $_out in
-	*" errors=0 "*" rate="*)
-		case $_out in *" refused=0 "*)
-			_rate=${_out##*rate=}
-			echo "${_rate%% *}"
-			return 0 ;;
-		esac ;;
-	esac
-	echo "$B_NAME: port $3: $_out" >&2
-	printf '%s\n' "$_out" | head -n 1 | tr '|' '/' >>"$T/fails.$3"
-	echo -
-}
+# run, why, rounds, fig, size, row: lib-rate.sh (shared with prefork.sh).
 
-fig() {
-	case " $* " in
-	*" - "*) echo failed ;;
-	*) median "$@" ;;
+# one M|X: a timed run of the master or of xinetd.
+one() {
+	case $1 in
+	M)	RM="$RM $(run "$C" "$NM" "$PM")" ;;
+	X)	RX="$RX $(run "$C" "$NX" "$PX")" ;;
 	esac
 }
 
@@ -86,11 +65,6 @@ us_per_conn() {
 	    'BEGIN { if (n > 0) printf "%.0f", t * 1000000 / hz / n; else print "-" }'
 }
 
-size() {
-	awk -v r="$1" -v c="$2" -v d="$DUR" \
-	    'BEGIN { n = int(r * d / c + 0.5); print n < 20 ? 20 : n }'
-}
-
 say "master pid $MASTER_PID on :$PM (accept = yes), xinetd pid" \
     "$XINETD_PID on :$PX; /bin/cat per connection, one line each;" \
     "~${DUR}s per run, median of $REPS runs"
@@ -99,21 +73,10 @@ for C in 1 8; do
 	run "$C" $((200 / C)) "$PX" >/dev/null
 	NM=$(size "$(run "$C" $((400 / C)) "$PM")" "$C")
 	NX=$(size "$(run "$C" $((400 / C)) "$PX")" "$C")
-	rm -f "$T"/fails.*
 	RM= RX=
 	CM0=$(tree_ticks "$MASTER_PID")
 	CX0=$(tree_ticks "$XINETD_PID")
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		if [ $((i % 2)) = 0 ]; then
-			RM="$RM $(run "$C" "$NM" "$PM")"
-			RX="$RX $(run "$C" "$NX" "$PX")"
-		else
-			RX="$RX $(run "$C" "$NX" "$PX")"
-			RM="$RM $(run "$C" "$NM" "$PM")"
-		fi
-		i=$((i + 1))
-	done
+	rounds "$REPS" one M X
 	CM=$(( $(tree_ticks "$MASTER_PID") - CM0 ))
 	CX=$(( $(tree_ticks "$XINETD_PID") - CX0 ))
 	say "$C client(s): master:$RM  xinetd:$RX (conn/s)"
@@ -128,20 +91,8 @@ for C in 1 8; do
 	M=$(fig $RM)
 	# shellcheck disable=SC2086
 	X=$(fig $RX)
-	f=
-	for p in "$PM" "$PX"; do
-		[ -z "$f" ] && [ -s "$T/fails.$p" ] &&
-		    f="port $p: $(head -n 1 "$T/fails.$p")"
-	done
-	if [ -n "$f" ]; then
-		result inetd "conn/s, /bin/cat per connection, $C client(s)" \
-		    "$M" "xinetd + /bin/cat" "$X" "failed ($f)" ">= 1.2x" no
-	else
-		Q=$(ratio "$M" "$X")
-		result inetd "conn/s, /bin/cat per connection, $C client(s)" \
-		    "$M" "xinetd + /bin/cat" "$X" "${Q}x" ">= 1.2x" \
-		    "$(yesno cmp_ok "$Q" ">=" 1.2)"
-	fi
+	row inetd "conn/s, /bin/cat per connection, $C client(s)" "$M" \
+	    "xinetd + /bin/cat" "$X" 1.2 2 "$PM" "$PX"
 done
 log_problems
 note "master: inet service, accept = yes, maxproc 0, /bin/cat; xinetd:" \

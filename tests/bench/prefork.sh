@@ -18,12 +18,13 @@
 # the next (each run starts with the next server), so that none always
 # runs first after the warm-up or right after another's load.  A failed
 # run (an error or a refused connection) fails the rows it belongs to,
-# with its reason: no ratio is printed from it.  Targets: >= 0.8x the standalone ceiling, >= 10x
-# xinetd.  A second master service, the same with maxproc 1, is measured
+# with its reason: no ratio is printed from it (lib-rate.sh, shared with
+# inetd.sh).  Targets: >= 0.8x the standalone ceiling, >= 10x xinetd.  A second master service, the same with maxproc 1, is measured
 # with 1 client as a diagnostic row (no target): with one client at a
 # time a single child suffices, and the difference to maxproc 8 is what
 # idle siblings waking up for every connection cost.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-rate.sh"
 
 DUR=${BENCH_PREFORK_DUR:-1.5}	# seconds per timed run
 REPS=${BENCH_PREFORK_REPS:-3}
@@ -53,70 +54,24 @@ ECHO_PID=$BG_PID
 
 xinetd_cat_start "$PX"
 
-# up ADDR: one echo round trip works.
-up() {
-	"$TCLIENT" -w 2 "$1" >/dev/null 2>&1
-}
-for a in "$PM" "$PS" "$PX" "$P1"; do
-	wait_for 10 up 127.0.0.1:"$a" || {
-		say "nothing answers on 127.0.0.1:$a"
-		cat "$T/xinetd.out" "$T/echo.out" 2>/dev/null
-		exit 1
-	}
-done
+wait_up "$PM" "$PS" "$PX" "$P1" ||
+    { cat "$T/xinetd.out" "$T/echo.out" 2>/dev/null; exit 1; }
 
-# run C N PORT: tclient C clients x N conns; prints the rate, or "-" and
-# the tclient line on stderr (and in $T/fails.PORT) if anything failed.
-run() {
-	_out=$("$TCLIENT" -c "$1" -n "$2" -l 1 -w 60 127.0.0.1:"$3" 2>&1)
-	case $_out in
-	*" errors=0 "*" rate="*)
-		case $_out in *" refused=0 "*)
-			# The rate alone: other fields follow it.
-			_rate=${_out##*rate=}
-			echo "${_rate%% *}"
-			return 0 ;;
-		esac ;;
+# run, why, rounds, fig, size, row: lib-rate.sh (shared with inetd.sh).
+
+# one M|S|X|1: a timed run of one server (the master's CPU counted).
+one() {
+	case $1 in
+	M)
+		t0=$(ticks "$MASTER_PID")
+		n0=$(now_ns)
+		RM="$RM $(run "$C" "$NM" "$PM")"
+		MT=$((MT + $(ticks "$MASTER_PID") - t0))
+		MN=$((MN + $(now_ns) - n0)) ;;
+	S)	RS="$RS $(run "$C" "$NS" "$PS")" ;;
+	X)	RX="$RX $(run "$C" "$NX" "$PX")" ;;
+	1)	R1="$R1 $(run "$C" "$N1" "$P1")" ;;
 	esac
-	echo "$B_NAME: port $3: $_out" >&2
-	printf '%s\n' "$_out" | head -n 1 | tr '|' '/' >>"$T/fails.$3"
-	echo -
-}
-
-# why PORT...: the first recorded failure of these servers, or nothing.
-why() {
-	for _wp in "$@"; do
-		[ -s "$T/fails.$_wp" ] &&
-		    { echo "port $_wp: $(head -n 1 "$T/fails.$_wp")"; return; }
-	done
-}
-
-# rotate N WORD...: the words, starting with the (N mod count)-th.
-rotate() {
-	_rn=$1
-	shift
-	_rn=$((_rn % $#))
-	while [ "$_rn" -gt 0 ]; do
-		_rw=$1
-		shift
-		set -- "$@" "$_rw"
-		_rn=$((_rn - 1))
-	done
-	echo "$@"
-}
-
-# fig RATE...: their median, or "failed" if a run failed.
-fig() {
-	case " $* " in
-	*" - "*) echo failed ;;
-	*) median "$@" ;;
-	esac
-}
-
-# size RATE C: connections per client for about DUR seconds.
-size() {
-	awk -v r="$1" -v c="$2" -v d="$DUR" \
-	    'BEGIN { n = int(r * d / c + 0.5); print n < 20 ? 20 : n }'
 }
 
 # procs PORT: the master service's "busy/idle/limit" column.
@@ -143,27 +98,10 @@ for C in 1 8; do
 	RM= RS= RX= R1=
 	MT=0
 	MN=0
-	# Only the runs from here on count.
-	rm -f "$T"/fails.*
 	SERVERS="M S X"
 	[ "$C" = 1 ] && SERVERS="M S X 1"
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		for k in $(rotate $i $SERVERS); do
-			case $k in
-			M)
-				t0=$(ticks "$MASTER_PID")
-				n0=$(now_ns)
-				RM="$RM $(run "$C" "$NM" "$PM")"
-				MT=$((MT + $(ticks "$MASTER_PID") - t0))
-				MN=$((MN + $(now_ns) - n0)) ;;
-			S)	RS="$RS $(run "$C" "$NS" "$PS")" ;;
-			X)	RX="$RX $(run "$C" "$NX" "$PX")" ;;
-			1)	R1="$R1 $(run "$C" "$N1" "$P1")" ;;
-			esac
-		done
-		i=$((i + 1))
-	done
+	# shellcheck disable=SC2086
+	rounds "$REPS" one $SERVERS
 	say "$C client(s): master:$RM  standalone:$RS  xinetd:$RX (conn/s);" \
 	    "master children busy/idle/limit: $(procs "$PM")"
 	[ "$C" = 1 ] && say "$C client(s): master, maxproc 1:$R1 (conn/s)"
@@ -176,24 +114,10 @@ for C in 1 8; do
 	S=$(fig $RS)
 	# shellcheck disable=SC2086
 	X=$(fig $RX)
-	f=$(why "$PM" "$PS")
-	if [ -n "$f" ]; then
-		result prefork "conn/s, $C client(s)" "$M" "standalone echo" \
-		    "$S" "failed ($f)" ">= 0.8x" no
-	else
-		QS=$(ratio "$M" "$S")
-		result prefork "conn/s, $C client(s)" "$M" "standalone echo" \
-		    "$S" "${QS}x" ">= 0.8x" "$(yesno cmp_ok "$QS" ">=" 0.8)"
-	fi
-	f=$(why "$PM" "$PX")
-	if [ -n "$f" ]; then
-		result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" \
-		    "$X" "failed ($f)" ">= 10x" no
-	else
-		QX=$(ratio "$M" "$X" 1)
-		result prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" \
-		    "$X" "${QX}x" ">= 10x" "$(yesno cmp_ok "$QX" ">=" 10)"
-	fi
+	row prefork "conn/s, $C client(s)" "$M" "standalone echo" "$S" 0.8 2 \
+	    "$PM" "$PS"
+	row prefork "conn/s, $C client(s)" "$M" "xinetd + /bin/cat" "$X" 10 1 \
+	    "$PM" "$PX"
 	if [ "$C" = 1 ]; then
 		# shellcheck disable=SC2086
 		M1=$(fig $R1)
