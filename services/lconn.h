@@ -173,10 +173,14 @@ void		 lconn_read_on(struct lconn *, int on, const struct timeval *);
  * driven by c's events like any other bytes.  lconn_tls returns the tls
  * of a TLS connection, NULL for a plain one; lconn_tls_error the reason
  * of its last failure, NULL when it has none (or is plain).
+ * lconn_tls_unanswered: a client's words for a connection that ended
+ * (closed 1) or stayed silent (0) before any TLS came from the peer,
+ * NULL when it is plain or the peer did speak TLS.
  */
 struct tls;
 void		 lconn_tls_start(struct lconn *, struct tls *);
 struct tls	*lconn_tls(const struct lconn *);
 const char	*lconn_tls_error(const struct lconn *);
+const char	*lconn_tls_unanswered(const struct lconn *, int closed);
 
 #endif

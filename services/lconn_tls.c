@@ -120,3 +120,23 @@ lconn_tls_error(const struct lconn *c)
 		return NULL;
 	return e;
 }
+
+/*
+ * No certificate came (the peer sent nothing of TLS) and the connection
+ * ended or timed out: what a peer that does not speak TLS at all does.
+ * An old linkd takes the handshake for the start of a hello line that
+ * never ends, waits, and gives up (a linkd that knows TLS but has no key
+ * answers in plaintext instead: "the peer does not speak TLS").  Said so,
+ * rather than "no answer to hello" or "connection closed by peer".
+ */
+const char *
+lconn_tls_unanswered(const struct lconn *c, int closed)
+{
+	if (c->ops != &lconn_tls_ops || *tls_peer_fingerprint(c->tctx) != '\0')
+		return NULL;
+	return closed ? "peer closed the connection during the TLS "
+	    "handshake: it may not speak TLS (tls_key and tls_cert missing "
+	    "there, or tls = no meant for it)" : "no answer to the TLS "
+	    "handshake: the peer may not speak TLS (tls_key and tls_cert "
+	    "missing there, or tls = no meant for it)";
+}

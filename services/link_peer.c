@@ -234,7 +234,10 @@ peer_errstr(int e, char *buf, size_t len)
 {
 	const char	*why;
 
-	if (L.lc != NULL && (why = lconn_tls_error(L.lc)) != NULL)
+	if (L.lc != NULL && (e == ECONNRESET || e == EPIPE) &&
+	    (why = lconn_tls_unanswered(L.lc, 1)) != NULL)
+		(void)snprintf(buf, len, "%s", why);
+	else if (L.lc != NULL && (why = lconn_tls_error(L.lc)) != NULL)
 		(void)snprintf(buf, len, "TLS: %s", why);
 	else
 		linkproto_errstr(e, buf, len);
@@ -244,14 +247,17 @@ peer_errstr(int e, char *buf, size_t len)
 static void
 peer_readable(struct lconn *lc, short what, void *arg)
 {
-	const char	*line;
+	const char	*line, *why;
 	size_t		 len, max;
 	ssize_t		 n;
 	char		 e[LINK_REASON_MAX];
 
+	/* Nothing of TLS from the peer: it may not speak it (lconn_tls.c). */
 	if (what & EV_TIMEOUT) {
-		peer_down(L.state == PEER_HELLO ? "no answer to hello" :
-		    "timed out");
+		if ((why = lconn_tls_unanswered(lc, 0)) == NULL)
+			why = L.state == PEER_HELLO ? "no answer to hello" :
+			    "timed out";
+		peer_down(why);
 		return;
 	}
 	if ((n = lconn_read(lc)) == -1) {
@@ -281,7 +287,8 @@ peer_readable(struct lconn *lc, short what, void *arg)
 		return;
 	}
 	if (n == 0)
-		peer_down("connection closed by peer");
+		peer_down((why = lconn_tls_unanswered(lc, 1)) != NULL ? why :
+		    "connection closed by peer");
 }
 
 /* What was left over is out, or the write failed. */

@@ -15,7 +15,12 @@
 #	eta	an expired certificate, theta one not yet valid: refused,
 #		saying so;
 #	iota	alpha's section for it says "tls = no": iota refuses the
-#		plaintext link.
+#		plaintext link;
+#	kappa, lambda	a linkd from before TLS (socat here), which takes the
+#		handshake for a hello line that never ends: kappa waits for
+#		ever, lambda gives up after a second; alpha says that the
+#		peer may not speak TLS (not "no answer to hello", not
+#		"connection closed by peer").
 # Every refusal must be in the log with its reason.
 . "$(dirname "$0")/lib.sh"
 
@@ -25,7 +30,7 @@ need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
 need_cmd socat "socat"
 need_cmd openssl "openssl"
 
-plan 24
+plan 26
 lm_setup link_tls
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
@@ -166,6 +171,13 @@ for h in eta theta; do
 done
 linkd_host iota 127.0.0.9 "$P_iota" "$MYTLS" \
     "$(tpeer alpha 127.0.0.1 1 "$PIN_ALPHA")"
+free_port P_kappa
+free_port P_lambda
+lm_bg "$T/kappa.err" socat TCP-LISTEN:"$P_kappa",bind=127.0.0.10,reuseaddr,fork \
+    SYSTEM:'cat >/dev/null'
+lm_bg "$T/lambda.err" socat \
+    TCP-LISTEN:"$P_lambda",bind=127.0.0.11,reuseaddr,fork \
+    SYSTEM:'timeout 1 cat >/dev/null'
 
 lm_host alpha
 lm_conf "$MYTLS" "tls_ca = \"$CA/ca.pem\"" \
@@ -176,7 +188,9 @@ lm_conf "$MYTLS" "tls_ca = \"$CA/ca.pem\"" \
     "$(tpeer zeta 127.0.0.6 "$P_zeta")" \
     "$(tpeer eta 127.0.0.7 "$P_eta")" \
     "$(tpeer theta 127.0.0.8 "$P_theta")" \
-    "$(tpeer iota 127.0.0.9 "$P_iota" 'tls = no')"
+    "$(tpeer iota 127.0.0.9 "$P_iota" 'tls = no')" \
+    "$(tpeer kappa 127.0.0.10 "$P_kappa")" \
+    "$(tpeer lambda 127.0.0.11 "$P_lambda")"
 lm_table <<EOF
 link	link	n	n	n	-	-	link $LINKOPTS -o timeout=5
 EOF
@@ -235,6 +249,12 @@ wait_pass "iota refuses alpha's plaintext link" 10 \
     has "$LOG" '^iota/linkd\[[0-9]+\]: warning: plaintext connection from 127\.0\.0\.1 refused: this host requires TLS \(hello name "alpha"\)$'
 wait_pass "alpha's link/iota: 'hello refused: TLS required'" 10 \
     has "$LOG" '^alpha/link[^[]*\[[0-9]+\]: link to iota down: hello refused: TLS required, retry in'
+
+# connect_timeout (10 s) for kappa's.
+wait_pass "a linkd from before TLS that never answers: 'no answer to the TLS handshake: the peer may not speak TLS'" \
+    20 has "$LOG" '^alpha/link[^[]*\[[0-9]+\]: link to kappa down: no answer to the TLS handshake: the peer may not speak TLS \(tls_key and tls_cert missing there, or tls = no meant for it\), retry in'
+wait_pass "one that closes: 'peer closed the connection during the TLS handshake: it may not speak TLS'" \
+    10 has "$LOG" '^alpha/link[^[]*\[[0-9]+\]: link to lambda down: peer closed the connection during the TLS handshake: it may not speak TLS \(tls_key and tls_cert missing there, or tls = no meant for it\), retry in'
 
 ok '! grep -Eq "^(gamma|delta|epsilon|zeta|eta|theta|iota)/linkd\[[0-9]+\]: link from alpha" "$LOG"' \
     "no refused link ever came up"

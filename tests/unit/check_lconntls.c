@@ -207,6 +207,8 @@ START_TEST(test_hello_before_handshake)
 	ck_assert_int_eq(tls_verify_peer(lconn_tls(sv.c), "alpha",
 	    (const char *const[]){ fp_alpha }, 1), 0);
 	ck_assert_str_eq(tls_peer_fingerprint(lconn_tls(cl.c)), fp_beta);
+	/* The peer spoke TLS: nothing to say about a later end. */
+	ck_assert_ptr_null(lconn_tls_unanswered(cl.c, 1));
 	lconn_add(sv.c, "OK 1 ", 5, "beta", 4);
 	ck_assert_msg(run(cl_has_line), "no answer at the client");
 	ck_assert_str_eq(cl.line, "OK 1 beta");
@@ -284,6 +286,37 @@ START_TEST(test_refused_pin)
 }
 END_TEST
 
+/*
+ * A peer that does not speak TLS reads the handshake and closes: the
+ * client says that it may not speak TLS, not only "end-of-file".
+ */
+START_TEST(test_unanswered)
+{
+	struct tls_ctx	*cc;
+	const char	*pin = fp_beta;
+	char		 err[512];
+
+	cc = tls_ctx_new(TLS_CLIENT, tlsfix_path("alpha.key"),
+	    tlsfix_path("alpha.crt"), NULL, err, sizeof(err));
+	ck_assert_msg(cc != NULL, "%s", err);
+	lconn_tls_start(cl.c, tls_new(cc, cl.c->fd, "beta", &pin, 1));
+	tls_ctx_free(cc);
+	lconn_read_on(cl.c, 1, NULL);
+	ck_assert_ptr_null(lconn_tls_unanswered(sv.c, 1));	/* plain */
+	lconn_add(cl.c, "HELLO 1 alpha", 13, NULL, 0);
+	(void)lconn_flush(cl.c);	/* the ClientHello: 1, waits for more */
+	/* The server end, plain, ends the connection. */
+	ck_assert_int_eq(shutdown(sv.c->fd, SHUT_RDWR), 0);
+	ck_assert(run(one_failed));
+	ck_assert_str_eq(lconn_tls_unanswered(cl.c, 1), "peer closed the "
+	    "connection during the TLS handshake: it may not speak TLS "
+	    "(tls_key and tls_cert missing there, or tls = no meant for it)");
+	ck_assert_msg(strstr(lconn_tls_unanswered(cl.c, 0), "no answer to "
+	    "the TLS handshake: ") != NULL, "%s",
+	    lconn_tls_unanswered(cl.c, 0));
+}
+END_TEST
+
 /* The helpers' context: made again only when a file changes. */
 START_TEST(test_ctx_cache)
 {
@@ -334,6 +367,7 @@ suite(void)
 	tcase_add_test(tc, test_pending_rest_of_record);
 	tcase_add_test(tc, test_pending_read_on_again);
 	tcase_add_test(tc, test_refused_pin);
+	tcase_add_test(tc, test_unanswered);
 	tcase_add_test(tc, test_ctx_cache);
 	suite_add_tcase(s, tc);
 	return s;
