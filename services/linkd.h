@@ -95,24 +95,38 @@ enum sess_state {
 };
 
 /*
- * One request from the link waiting for a backend connection, with its
- * payload.  Once sent only its id is kept, in the connection's ring.
+ * One request from the link waiting for a backend connection: its line,
+ * "<id> <payload>" (hlen bytes of header).  Once sent only its id and
+ * header are kept, in the connection's ring.
  */
 struct lreq {
 	TAILQ_ENTRY(lreq)	 entry;
 	uint64_t		 id;
+	size_t			 hlen;
 	size_t			 len;
-	char			 payload[];
+	char			 line[];
 };
 
 TAILQ_HEAD(lreqlist, lreq);
+
+/*
+ * A request sent on a backend connection: its id, and its header as the
+ * link wrote it ("<id> ", canonical decimal: linkproto_parse_msg takes
+ * no other), which the reply takes back as it is rather than formatting
+ * the id again.
+ */
+struct bsent {
+	uint64_t		 id;
+	unsigned char		 hlen;
+	char			 hdr[LINKPROTO_HDR_MAX];
+};
 
 /* One pooled backend connection. */
 struct bconn {
 	TAILQ_ENTRY(bconn)	 entry;		/* s->conns, oldest first */
 	struct sess		*s;
 	struct lconn		*c;
-	uint64_t		*sent;		/* ring of D.depth ids */
+	struct bsent		*sent;		/* ring of D.depth */
 	int			 head;		/* oldest outstanding */
 	int			 nsent;
 	long long		 progress;	/* us: last reply, first sent */
@@ -156,7 +170,8 @@ struct sess	*sess_new(struct event_base *, int fd);
 void		 sess_free(struct sess *);
 void		 sess_stop(struct sess *);
 const char	*sess_state_name(enum sess_state);
-void		 sess_reply(struct sess *, uint64_t, const char *, size_t);
+void		 sess_reply(struct sess *, const char *, size_t, const char *,
+		    size_t);
 void		 sess_reply_error(struct sess *, uint64_t, const char *);
 void		 sess_settle(struct sess *);
 long long	 sess_now(struct sess *);
@@ -181,7 +196,8 @@ int		 sess_before_flush(void *);
 /* linkd_pool.c */
 void		 pool_init(struct sess *);
 void		 pool_free(struct sess *);
-void		 pool_request(struct sess *, uint64_t, const char *, size_t);
+void		 pool_request(struct sess *, uint64_t, const char *, size_t,
+		    size_t);
 void		 pool_dispatch(struct sess *);
 
 /* linkd_tls.c: TLS or plaintext, and the certificate against the hello */

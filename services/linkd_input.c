@@ -113,7 +113,7 @@ sess_request(struct sess *s, const char *line, size_t len)
 		return;
 	}
 	s->last_id = id;
-	pool_request(s, id, payload, plen);
+	pool_request(s, id, line, (size_t)(payload - line), len);
 }
 
 /*

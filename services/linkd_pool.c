@@ -39,14 +39,14 @@
  * or a lag): freed small ones are kept for reuse, up to LREQ_SPARE of
  * them (about 60 kB), not given back to malloc one by one.
  */
-#define LREQ_SMALL	200	/* payload room of a reusable request */
+#define LREQ_SMALL	200	/* line room of a reusable request */
 #define LREQ_SPARE	256
 
 static struct lreqlist	 lreq_spare = TAILQ_HEAD_INITIALIZER(lreq_spare);
 static int		 lreq_nspare;
 
 static struct lreq *
-lreq_new(uint64_t id, const char *payload, size_t len)
+lreq_new(uint64_t id, const char *line, size_t hlen, size_t len)
 {
 	struct lreq	*r;
 
@@ -58,9 +58,9 @@ lreq_new(uint64_t id, const char *payload, size_t len)
 	} else
 		r = xmalloc(sizeof(*r) + LREQ_SMALL);
 	r->id = id;
+	r->hlen = hlen;
 	r->len = len;
-	if (len > 0)
-		memcpy(r->payload, payload, len);
+	memcpy(r->line, line, len);
 	return r;
 }
 
@@ -79,7 +79,7 @@ lreq_free(struct lreq *r)
 static uint64_t
 bconn_sent(struct bconn *b, int i)
 {
-	return b->sent[(b->head + i) % D.depth];
+	return b->sent[(b->head + i) % D.depth].id;
 }
 
 /* Forget b; whatever was outstanding on it has been answered already. */
@@ -145,7 +145,7 @@ bconn_readable(struct lconn *c, short what, void *arg)
 {
 	struct bconn	*b = arg;
 	struct sess	*s = b->s;
-	uint64_t	 id;
+	struct bsent	*r;
 	const char	*line;
 	size_t		 len;
 	ssize_t		 n;
@@ -168,11 +168,12 @@ bconn_readable(struct lconn *c, short what, void *arg)
 			bconn_fail(b, "reply too long");
 			return;
 		}
-		id = bconn_sent(b, 0);
-		b->head = (b->head + 1) % D.depth;
+		r = &b->sent[b->head];
+		if (++b->head == D.depth)
+			b->head = 0;
 		b->nsent--;
 		s->nsent--;
-		sess_reply(s, id, line, len);
+		sess_reply(s, r->hdr, r->hlen, line, len);
 		lconn_consume(c, len + 1);
 		replied = 1;
 	}
@@ -222,17 +223,26 @@ bconn_open(struct sess *s, char *err, size_t errlen)
 }
 
 /*
- * Request id goes out on b now; only its id is kept, in a ring rather
- * than an allocation per request (the payload may be in the link's
- * input buffer: pool_request).
+ * Request id (line: "<id> <payload>", hlen bytes of header) goes out on
+ * b now; only its id and header are kept, in a ring rather than an
+ * allocation per request (the line may be in the link's input buffer:
+ * pool_request).
  */
 static void
-bconn_send(struct bconn *b, uint64_t id, const char *payload, size_t len)
+bconn_send(struct bconn *b, uint64_t id, const char *line, size_t hlen,
+    size_t len)
 {
+	struct bsent	*r;
 	struct timeval	 tv;
+	int		 i;
 
-	lconn_add(b->c, NULL, 0, payload, len);
-	b->sent[(b->head + b->nsent) % D.depth] = id;
+	lconn_add(b->c, NULL, 0, line + hlen, len - hlen);
+	if ((i = b->head + b->nsent) >= D.depth)
+		i -= D.depth;
+	r = &b->sent[i];
+	r->id = id;
+	r->hlen = (unsigned char)hlen;
+	memcpy(r->hdr, line, hlen);
 	if (b->nsent++ == 0) {
 		lconn_read_on(b->c, 1, ms_timeval(D.backend_ms, &tv));
 		b->progress = sess_now(b->s);
@@ -369,16 +379,20 @@ pool_dispatch(struct sess *s)
 			lreq_free(r);
 			continue;
 		}
-		bconn_send(b, r->id, r->payload, r->len);
+		bconn_send(b, r->id, r->line, r->hlen, r->len);
 		lreq_free(r);
 	}
 	pool_watch(s);
 	sess_settle(s);
 }
 
-/* A request from the link: out at once, failed, or waiting. */
+/*
+ * A request from the link, its line ("<id> <payload>", hlen bytes of
+ * header, len in all): out at once, failed, or waiting.
+ */
 void
-pool_request(struct sess *s, uint64_t id, const char *payload, size_t plen)
+pool_request(struct sess *s, uint64_t id, const char *line, size_t hlen,
+    size_t len)
 {
 	struct bconn	*b;
 	struct lreq	*r;
@@ -387,7 +401,7 @@ pool_request(struct sess *s, uint64_t id, const char *payload, size_t plen)
 	/* Straight out when nothing waits before it: no copy kept. */
 	if (TAILQ_EMPTY(&s->wait)) {
 		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {
-			bconn_send(b, id, payload, plen);
+			bconn_send(b, id, line, hlen, len);
 			return;
 		}
 		if (err[0] != '\0') {
@@ -395,7 +409,7 @@ pool_request(struct sess *s, uint64_t id, const char *payload, size_t plen)
 			return;
 		}
 	}
-	r = lreq_new(id, payload, plen);
+	r = lreq_new(id, line, hlen, len);
 	TAILQ_INSERT_TAIL(&s->wait, r, entry);
 	if (s->nwait++ == 0)
 		pool_watch(s);

@@ -182,25 +182,26 @@ sess_refuse(struct sess *s, const char *reason)
 	sess_close(s, reason);
 }
 
+/* A reply under its request's header ("<id> "). */
 void
-sess_reply(struct sess *s, uint64_t id, const char *payload, size_t len)
+sess_reply(struct sess *s, const char *hdr, size_t hlen, const char *payload,
+    size_t len)
 {
-	char	 hdr[LINKPROTO_HDR_MAX + 1];
-	size_t	 n;
-
 	if (s->state == SESS_ENDED)
 		return;
-	n = linkproto_format_hdr(hdr, sizeof(hdr), id);
-	lconn_add(s->c, hdr, n, payload, len);
+	lconn_add(s->c, hdr, hlen, payload, len);
 }
 
 void
 sess_reply_error(struct sess *s, uint64_t id, const char *why)
 {
+	char	 hdr[LINKPROTO_HDR_MAX + 1];
 	char	*msg;
+	size_t	 n;
 
+	n = linkproto_format_hdr(hdr, sizeof(hdr), id);
 	xasprintf(&msg, "error: backend: %s", why);
-	sess_reply(s, id, msg, strlen(msg));
+	sess_reply(s, hdr, n, msg, strlen(msg));
 	free(msg);
 }
 

@@ -249,6 +249,32 @@ START_TEST(test_full_waits)
 }
 END_TEST
 
+/*
+ * A reply goes back under its request's header as the link wrote it,
+ * kept from the request line (ids of one to nineteen digits), also for
+ * requests that waited for room (depth 1: every one but the first).
+ */
+START_TEST(test_reply_header)
+{
+	D.depth = 1;
+	up();
+	say(lfd, "7 a\n1234567 b\n9223372036854775808 c\n");
+	spin();
+	ck_assert_int_eq(S->nwait, 2);
+	ck_assert_str_eq(got(bfd[0]), "a\n");
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "b\n");
+	say(bfd[0], "B\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "c\n");
+	say(bfd[0], "C\n");
+	spin();
+	ck_assert_str_eq(got(lfd),
+	    "7 A\n1234567 B\n9223372036854775808 C\n");
+}
+END_TEST
+
 /* A lagging connection: what follows goes on a new one. */
 START_TEST(test_lag_grows_pool)
 {
@@ -702,6 +728,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipeline);
 	tcase_add_test(tc, test_full_waits);
+	tcase_add_test(tc, test_reply_header);
 	tcase_add_test(tc, test_lag_grows_pool);
 	tcase_add_test(tc, test_keeps_up_waits);
 	tcase_add_test(tc, test_lag_timer);
