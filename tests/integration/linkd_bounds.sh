@@ -30,6 +30,15 @@
 #	   connection that stops in the middle of its TLS handshake, and one
 #	   that finishes it (openssl s_client) and says no hello, are both
 #	   closed after hello_timeout: it counts from the accept.
+#	6. standalone linkd whose descriptors run out (its soft
+#	   RLIMIT_NOFILE lowered by prlimit while it runs, under what it
+#	   computed hello_limit from): with room for two more, six one-byte
+#	   connections from 127.0.0.8 are all accepted, the oldest before
+#	   its hello closed for each ("out of file descriptors"); with none
+#	   left and nothing to close, accept's EMFILE is logged, linkd stops
+#	   accepting for a second at a time (no busy loop: its CPU is
+#	   measured while a connection waits), and once descriptors are
+#	   there again the waiting hello is served and its link comes up.
 #
 # Connections are held by socat -u (which never reads its TCP side)
 # from a shell that ends in "cat $T/hold.fifo": all of them end when the
@@ -42,8 +51,9 @@ need_built "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 need_cmd openssl "openssl"
+need_cmd prlimit "prlimit (util-linux)"
 
-plan 24
+plan 31
 lm_setup linkd_bounds
 
 # --- helpers ----------------------------------------------------------------
@@ -287,3 +297,64 @@ wait_pass "a TLS handshake done and no hello: closed after hello_timeout too" \
     10 count_at_least 2 "$LOG" "$NOHELLO"
 ok '! has "$LOG" "^zeta/.*(fatal|error:)"' "no error on zeta"
 exec 7>&-
+
+# --- 6. out of file descriptors ---------------------------------------------------
+
+# fd_room PID N: the soft RLIMIT_NOFILE that leaves PID exactly N
+# descriptor numbers free (accept takes the lowest free one).
+fd_room() {
+	ls /proc/"$1"/fd | sort -n | awk -v n="$2" '
+	{ open[$1] = 1 }
+	END { for (fd = 0; n > 0; fd++) if (!(fd in open)) n--; print fd }'
+}
+
+# linkd_ticks PID: its utime + stime, in clock ticks.
+linkd_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
+}
+
+free_port P6
+lm_bg "$T/linkd6.err" "$LINKD" -o listen=127.0.0.1:"$P6" \
+    -o peers=alpha@127.0.0.1 -o host_name=beta \
+    -o backend_path="$T/echo.sock" -o hello_per_address=100
+LINKD_PID=$LM_BG_PID
+wait_for "linkd 6 to listen" 5 listening "$P6" || bail_out "linkd 6 did not start"
+prlimit --pid "$LINKD_PID" --nofile="$(fd_room "$LINKD_PID" 2):" ||
+    bail_out "prlimit"
+exec 7<>"$T/hold.fifo"
+i=1
+while [ $i -le 6 ]; do
+	hold "out$i" 127.0.0.1:"$P6" 127.0.0.8 byte
+	i=$((i + 1))
+done
+wait_pass "room for two: six connections are all accepted ..." 10 \
+    connected out1 out2 out3 out4 out5 out6
+wait_pass "... the oldest closed for each: 'closing the connection from 127.0.0.8 before its hello: out of file descriptors'" \
+    10 count_at_least 4 "$T/linkd6.err" 'warning: closing the connection from 127\.0\.0\.8 before its hello: out of file descriptors$'
+exec 7>&-
+
+# None left, nothing to close: the limit under the descriptors open.
+prlimit --pid "$LINKD_PID" --nofile=3: || bail_out "prlimit"
+exec 7<>"$T/hold.fifo"
+hold late 127.0.0.1:"$P6" 127.0.0.1 hello
+wait_pass "none left: 'accept: Too many open files: not accepting for 1 s'" \
+    10 has "$T/linkd6.err" 'warning: accept: Too many open files: not accepting for 1 s$'
+EMFILE='accept: Too many open files: not accepting'
+n0=$(count "$T/linkd6.err" "$EMFILE")
+c0=$(linkd_ticks "$LINKD_PID")
+t0=$(lm_now_ms)
+wait_for "two more of them" 10 \
+    count_at_least $((n0 + 2)) "$T/linkd6.err" "$EMFILE"
+c1=$(linkd_ticks "$LINKD_PID")
+t1=$(lm_now_ms)
+ok '[ $((t1 - t0)) -ge 900 ] && [ $((c1 - c0)) -le 20 ]' \
+    "... no busy loop: a second between tries, $((c1 - c0)) CPU ticks in $((t1 - t0)) ms with a connection waiting"
+ok '! has "$T/linkd6.err" "link from alpha"' "... the waiting hello is not served yet"
+prlimit --pid "$LINKD_PID" --nofile=1024: || bail_out "prlimit"
+wait_pass "descriptors back: the waiting hello is served, 'link from alpha (127.0.0.1) up'" \
+    10 has "$T/linkd6.err" 'link from alpha \(127\.0\.0\.1\) up$'
+ok 'alive "$LINKD_PID" && ! has "$T/linkd6.err" "fatal|error:"' \
+    "linkd 6 is still running, no error"
+kill -TERM "$LINKD_PID"
+exec 7>&-
+
