@@ -130,6 +130,8 @@ struct bconn {
 	int			 head;		/* oldest outstanding */
 	int			 nsent;
 	long long		 progress;	/* us: last reply, first sent */
+	long long		 heard;		/* us: last read, first sent */
+	int			 lagging;	/* pool_tick said so */
 };
 
 TAILQ_HEAD(bconnlist, bconn);
@@ -144,8 +146,9 @@ struct sess {
 	struct lconn_flusher	*fl;
 	struct lconn		*c;		/* the link */
 	struct event		*timer_ev;	/* hello, then last words */
-	struct event		*lag_ev;	/* see pool_watch */
-	int			 lag_set;	/* lag_ev is set */
+	struct event		*tick_ev;	/* the pool's clock */
+	int			 tick_set;	/* tick_ev is set */
+	long long		 tick_at;	/* us: for then */
 	enum sess_state		 state;
 	int			 sniffed;	/* TLS or not: decided */
 	struct config		*cfg;		/* read for the hello */
@@ -199,6 +202,8 @@ void		 pool_free(struct sess *);
 void		 pool_request(struct sess *, uint64_t, const char *, size_t,
 		    size_t);
 void		 pool_dispatch(struct sess *);
+void		 pool_tick(struct sess *);
+void		 pool_catch_up(struct sess *);
 
 /* linkd_tls.c: TLS or plaintext, and the certificate against the hello */
 int		 linkd_tls_sniff(struct sess *);

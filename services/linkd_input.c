@@ -129,6 +129,9 @@ sess_process(struct sess *s)
 
 	max = D.max_line + LINKPROTO_HDR_MAX;
 	s->held = 0;
+	/* Lags are known before the pool is picked from. */
+	if (s->state == SESS_UP)
+		pool_catch_up(s);
 	while (s->state == SESS_HELLO || s->state == SESS_UP ||
 	    s->state == SESS_PEER_EOF) {
 		if (s->state != SESS_HELLO &&

@@ -10,7 +10,16 @@
  * when every connection lags (backend_lag without a reply while
  * requests are outstanding) is another opened, up to pool.  Requests
  * that find no room wait in a FIFO, which every reply and failure
- * dispatches again, and a timer when the pool may grow.
+ * dispatches again, and the pool's clock when a connection starts to lag.
+ *
+ * The clock (pool_tick) is one timer per session, armed lazily: lag and
+ * backend_timeout are judged from timestamps when it fires, not by a
+ * timer set again at every request or read.  A connection's deadlines
+ * only move later (a reply, bytes read), so a timer set is never late,
+ * at worst early, and then it looks and sets the next: it is added when
+ * a connection starts with none set, and by pool_tick, a few hundred
+ * times a second under load rather than at every request.  The clock is
+ * read once per read, not per request.
  *
  * Failure policy: a connection that cannot be made, times out
  * (backend_timeout of silence with requests outstanding), fails, closes,
@@ -75,6 +84,22 @@ lreq_free(struct lreq *r)
 	lreq_nspare++;
 }
 
+static void	 pool_arm(struct sess *, long long, long long);
+
+/*
+ * How long after its last progress b is due to be looked at: when it
+ * starts to lag, or times out (a lagging one only times out).
+ */
+static long long
+pool_deadline(struct bconn *b)
+{
+	long long	 t = D.backend_ms * 1000;
+
+	if (!b->lagging && D.lag_us < t)
+		t = D.lag_us;
+	return t;
+}
+
 /* The id of b's i-th outstanding request, oldest first. */
 static uint64_t
 bconn_sent(struct bconn *b, int i)
@@ -135,10 +160,9 @@ bconn_written(struct lconn *c, int error, void *arg)
 }
 
 /*
- * Replies, paired in order with the requests sent.  The timeout (on the
- * read event, re-armed by libevent at every read) runs only while
- * requests are outstanding: backend_timeout is how long the backend may
- * stay silent with requests in hand.
+ * Replies, paired in order with the requests sent.  Bytes read are heard
+ * (backend_timeout counts from them); a reply is progress (backend_lag
+ * does), and a lagging connection keeps up again.
  */
 static void
 bconn_readable(struct lconn *c, short what, void *arg)
@@ -149,13 +173,10 @@ bconn_readable(struct lconn *c, short what, void *arg)
 	const char	*line;
 	size_t		 len;
 	ssize_t		 n;
+	long long	 now;
 	int		 replied = 0;
 	char		 e[128];
 
-	if (what & EV_TIMEOUT) {
-		bconn_fail(b, "timed out");
-		return;
-	}
 	if ((n = lconn_read(c)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
@@ -177,9 +198,14 @@ bconn_readable(struct lconn *c, short what, void *arg)
 		lconn_consume(c, len + 1);
 		replied = 1;
 	}
-	/* Once per read, not per line: the loop's time is cached anyway. */
-	if (replied)
-		b->progress = sess_now(s);
+	/* Once per read, not per line. */
+	if (n > 0) {
+		b->heard = now = sess_now(s);
+		if (replied) {
+			b->progress = now;
+			b->lagging = 0;
+		}
+	}
 	if (b->nsent == 0 && lconn_inlen(c) > 0) {
 		/* More lines than requests: we cannot pair them up. */
 		log_warnx("backend %s sent a line no request was waiting "
@@ -195,8 +221,6 @@ bconn_readable(struct lconn *c, short what, void *arg)
 		bconn_fail(b, "closed the connection");
 		return;
 	}
-	if (b->nsent == 0)
-		event_remove_timer(c->rev);
 	pool_dispatch(s);
 }
 
@@ -233,7 +257,6 @@ bconn_send(struct bconn *b, uint64_t id, const char *line, size_t hlen,
     size_t len)
 {
 	struct bsent	*r;
-	struct timeval	 tv;
 	int		 i;
 
 	lconn_add(b->c, NULL, 0, line + hlen, len - hlen);
@@ -244,20 +267,11 @@ bconn_send(struct bconn *b, uint64_t id, const char *line, size_t hlen,
 	r->hlen = (unsigned char)hlen;
 	memcpy(r->hdr, line, hlen);
 	if (b->nsent++ == 0) {
-		lconn_read_on(b->c, 1, ms_timeval(D.backend_ms, &tv));
-		b->progress = sess_now(b->s);
+		b->progress = b->heard = sess_now(b->s);
+		b->lagging = 0;
+		pool_arm(b->s, b->progress, b->progress + pool_deadline(b));
 	}
 	b->s->nsent++;
-}
-
-/*
- * Is b behind?  It has requests outstanding and has answered none of
- * them for backend_lag: the backend is busy with something slow.
- */
-static int
-bconn_lagging(struct bconn *b, long long now)
-{
-	return b->nsent > 0 && now - b->progress >= D.lag_us;
 }
 
 /*
@@ -270,26 +284,21 @@ bconn_lagging(struct bconn *b, long long now)
  * is opened while the pool has room, else the one that answered last
  * (lags least) with room is used.  NULL when the request must wait, or
  * with err set when none can take it and a new connection could not be
- * opened (fail it).  The clock is read only for a connection with
- * requests outstanding.
+ * opened (fail it).  Lagging is what the clock (pool_tick) last said:
+ * no clock is read here.
  */
 static struct bconn *
 pool_pick(struct sess *s, char *err, size_t errlen)
 {
 	struct bconn	*b, *spare = NULL;
-	long long	 now = -1;
 
 	err[0] = '\0';
 	TAILQ_FOREACH(b, &s->conns, entry) {
-		if (b->nsent > 0) {
-			if (now == -1)
-				now = sess_now(s);
-			if (bconn_lagging(b, now)) {
-				if (b->nsent < D.depth && (spare == NULL ||
-				    b->progress > spare->progress))
-					spare = b;
-				continue;
-			}
+		if (b->nsent > 0 && b->lagging) {
+			if (b->nsent < D.depth && (spare == NULL ||
+			    b->progress > spare->progress))
+				spare = b;
+			continue;
 		}
 		return b->nsent < D.depth ? b : NULL;
 	}
@@ -306,54 +315,88 @@ pool_pick(struct sess *s, char *err, size_t errlen)
 }
 
 /*
- * Requests wait: look again when the first connection that keeps up
- * would start to lag, as the pool may then grow.  Once they all lag
- * only a reply or a failure changes anything, and those dispatch.
- *
- * A timer set stays as it is: a connection's lag time only moves later
- * (progress), and one that starts (progress = now) lags after any set
- * before, so the timer set is never late, at worst early, and then it
- * looks again and sets the next.  So it is set once per lag period, not
- * once per dispatch, and deleted only when nothing waits any more.
+ * The clock will look at the pool at (us) at the latest (now: the time);
+ * set already for then or before, it stays.
  */
 static void
-pool_watch(struct sess *s)
+pool_arm(struct sess *s, long long now, long long at)
 {
-	struct bconn	*b;
 	struct timeval	 tv;
-	long long	 now, when = -1, t;
+	long long	 d;
 
-	if (TAILQ_EMPTY(&s->wait)) {
-		if (s->lag_set) {
-			evtimer_del(s->lag_ev);
-			s->lag_set = 0;
-		}
+	if (s->tick_set && s->tick_at <= at)
 		return;
+	d = at - now;
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = d / 1000000;
+	tv.tv_usec = d % 1000000;
+	evtimer_add(s->tick_ev, &tv);
+	s->tick_set = 1;
+	s->tick_at = at;
+}
+
+/*
+ * The pool's clock: a connection silent with requests outstanding for
+ * backend_timeout fails; one that has answered none for backend_lag
+ * lags, and waiting requests may go elsewhere (pool_dispatch).  Set
+ * again for the next deadline while a connection is busy.  Tests call
+ * it after moving a connection's timestamps back.
+ */
+void
+pool_tick(struct sess *s)
+{
+	struct bconn	*b, *next;
+	long long	 now, at, when = -1;
+	int		 lag = 0;
+
+	if (s->tick_set) {
+		evtimer_del(s->tick_ev);
+		s->tick_set = 0;
 	}
-	if (s->lag_set)
-		return;
 	now = sess_now(s);
-	TAILQ_FOREACH(b, &s->conns, entry)
-		if (b->nsent > 0 && !bconn_lagging(b, now)) {
-			t = b->progress + D.lag_us - now;
-			if (when == -1 || t < when)
-				when = t;
+	TAILQ_FOREACH_SAFE(b, &s->conns, entry, next) {
+		if (b->nsent == 0)
+			continue;
+		if (now - b->heard >= D.backend_ms * 1000) {
+			/* Takes b out of the list, and dispatches. */
+			bconn_fail(b, "timed out");
+			continue;
 		}
-	if (when == -1)
-		return;
-	tv.tv_sec = when / 1000000;
-	tv.tv_usec = when % 1000000;
-	evtimer_add(s->lag_ev, &tv);
-	s->lag_set = 1;
+		if (!b->lagging && now - b->progress >= D.lag_us)
+			b->lagging = lag = 1;
+		at = b->heard + D.backend_ms * 1000;
+		if (!b->lagging && b->progress + D.lag_us < at)
+			at = b->progress + D.lag_us;
+		if (when == -1 || at < when)
+			when = at;
+	}
+	/* bconn_fail's dispatch may have started one and set it already. */
+	if (when != -1)
+		pool_arm(s, now, when);
+	if (lag)
+		pool_dispatch(s);
 }
 
 static void
-pool_lag_cb(int fd, short what, void *arg)
+pool_tick_cb(int fd, short what, void *arg)
 {
 	struct sess	*s = arg;
 
-	s->lag_set = 0;
-	pool_dispatch(s);
+	s->tick_set = 0;
+	pool_tick(s);
+}
+
+/*
+ * Before requests are given out: the clock if it is due, as its timer
+ * may be in the same loop round as the reads, behind them.  One clock
+ * read per read of the link or a backend, not per request.
+ */
+void
+pool_catch_up(struct sess *s)
+{
+	if (s->tick_set && sess_now(s) >= s->tick_at)
+		pool_tick(s);
 }
 
 /* Give waiting requests to connections with room. */
@@ -364,6 +407,8 @@ pool_dispatch(struct sess *s)
 	struct bconn	*b;
 	char		 err[512];
 
+	if (!TAILQ_EMPTY(&s->wait))
+		pool_catch_up(s);
 	while (s->state != SESS_ENDED && (r = TAILQ_FIRST(&s->wait)) != NULL) {
 		/* Replies the link does not read: nothing more for now. */
 		if (sess_out_full(s))
@@ -382,7 +427,6 @@ pool_dispatch(struct sess *s)
 		bconn_send(b, r->id, r->line, r->hlen, r->len);
 		lreq_free(r);
 	}
-	pool_watch(s);
 	sess_settle(s);
 }
 
@@ -411,8 +455,7 @@ pool_request(struct sess *s, uint64_t id, const char *line, size_t hlen,
 	}
 	r = lreq_new(id, line, hlen, len);
 	TAILQ_INSERT_TAIL(&s->wait, r, entry);
-	if (s->nwait++ == 0)
-		pool_watch(s);
+	s->nwait++;
 }
 
 void
@@ -420,7 +463,7 @@ pool_init(struct sess *s)
 {
 	TAILQ_INIT(&s->wait);
 	TAILQ_INIT(&s->conns);
-	if ((s->lag_ev = evtimer_new(s->base, pool_lag_cb, s)) == NULL)
+	if ((s->tick_ev = evtimer_new(s->base, pool_tick_cb, s)) == NULL)
 		fatalx("evtimer_new failed");
 }
 
@@ -436,7 +479,7 @@ pool_free(struct sess *s)
 	s->nwait = 0;
 	while (!TAILQ_EMPTY(&s->conns))
 		bconn_drop(TAILQ_FIRST(&s->conns));
-	if (s->lag_ev != NULL)
-		event_free(s->lag_ev);
-	s->lag_ev = NULL;
+	if (s->tick_ev != NULL)
+		event_free(s->tick_ev);
+	s->tick_ev = NULL;
 }

@@ -94,6 +94,27 @@ spin(void)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
+/* Run the loop for ms milliseconds: time passes, timers fire. */
+static void
+run_for(int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 say(int fd, const char *text)
 {
@@ -289,6 +310,7 @@ START_TEST(test_lag_grows_pool)
 	b = TAILQ_FIRST(&S->conns);
 	/* A second of silence, without waiting for it. */
 	b->progress -= 2000000;
+	pool_tick(S);
 	say(lfd, "2 b\n3 c\n");
 	spin();
 	ck_assert_int_eq(nb, 2);
@@ -320,6 +342,7 @@ START_TEST(test_keeps_up_waits)
 	spin();
 	ck_assert_str_eq(got(bfd[0]), "slow\n");
 	TAILQ_FIRST(&S->conns)->progress -= 2000000;
+	pool_tick(S);
 	say(lfd, "2 b\n");
 	spin();
 	ck_assert_int_eq(nb, 2);
@@ -334,12 +357,12 @@ START_TEST(test_keeps_up_waits)
 	ck_assert_str_eq(got(bfd[0]), "c\nd\n");
 	ck_assert_str_eq(got(bfd[1]), "");
 	ck_assert_int_eq(S->nwait, 1);
-	ck_assert_int_eq(S->lag_set, 1);
+	/* The clock watches the busy connection. */
+	ck_assert_int_eq(S->tick_set, 1);
 	say(bfd[0], "C\n");
 	spin();
 	ck_assert_str_eq(got(bfd[0]), "e\n");
 	ck_assert_int_eq(S->nwait, 0);
-	ck_assert_int_eq(S->lag_set, 0);
 	ck_assert_int_eq(nb, 2);
 }
 END_TEST
@@ -379,11 +402,13 @@ START_TEST(test_lag_pool_full)
 	say(lfd, "1 a\n");
 	spin();
 	TAILQ_FIRST(&S->conns)->progress -= 3000000;
+	pool_tick(S);
 	say(lfd, "2 b\n");
 	spin();
 	ck_assert_int_eq(nb, 2);
 	b = TAILQ_LAST(&S->conns, bconnlist);
 	b->progress -= 2000000;
+	pool_tick(S);
 	say(lfd, "3 c\n");
 	spin();
 	ck_assert_int_eq(nb, 2);
@@ -483,6 +508,55 @@ START_TEST(test_backend_extra_line)
 	spin();
 	ck_assert_str_eq(got(lfd), "1 A\n");
 	ck_assert_int_eq(S->nconns, 0);
+}
+END_TEST
+
+/* Silent for backend_timeout with requests outstanding: they fail. */
+START_TEST(test_backend_timeout)
+{
+	long long	 t0;
+
+	D.backend_ms = 200;
+	up();
+	t0 = mono_ms();
+	say(lfd, "1 a\n2 b\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	/* Blocks until the pool's clock fires. */
+	while (S->nconns > 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	spin();
+	ck_assert_msg(mono_ms() - t0 >= 190, "after %lld ms", mono_ms() - t0);
+	ck_assert_str_eq(got(lfd), "1 error: backend: timed out\n"
+	    "2 error: backend: timed out\n");
+	ck_assert_int_eq(S->nsent, 0);
+	ck_assert_int_eq(S->state, SESS_UP);
+}
+END_TEST
+
+/*
+ * backend_timeout counts from the backend's last reply, not from the
+ * first request: the clock, set when the connection started, finds it
+ * heard from since and looks again later rather than failing it.
+ */
+START_TEST(test_timeout_from_reply)
+{
+	D.backend_ms = 300;
+	up();
+	say(lfd, "1 a\n2 b\n");
+	spin();
+	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	run_for(200);
+	say(bfd[0], "A\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "1 A\n");
+	/* 400 ms after the requests, 200 after the reply. */
+	run_for(200);
+	ck_assert_int_eq(S->nsent, 1);
+	say(bfd[0], "B\n");
+	spin();
+	ck_assert_str_eq(got(lfd), "2 B\n");
+	ck_assert_int_eq(S->nconns, 1);
 }
 END_TEST
 
@@ -735,6 +809,8 @@ suite(void)
 	tcase_add_test(tc, test_lag_pool_full);
 	tcase_add_test(tc, test_backend_closes);
 	tcase_add_test(tc, test_backend_extra_line);
+	tcase_add_test(tc, test_backend_timeout);
+	tcase_add_test(tc, test_timeout_from_reply);
 	tcase_add_test(tc, test_connect_fails);
 	suite_add_tcase(s, tc);
 	return s;
