@@ -20,17 +20,15 @@
 # helper SIGKILLed in the middle of a replay: nothing lost after its
 # restart (duplicates counted).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-RECORDER=$top_builddir/tests/helpers/recorder
-need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"
+need_built "$LINK" "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 
 plan 52
 lm_setup link
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
-LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 
 # --- helpers ----------------------------------------------------------------
 
@@ -83,9 +81,7 @@ lm_start || bail_out "cannot start beta"
 
 lm_host alpha
 lm_conf "$(peer beta 127.0.0.2 "$PB")" "$(peer gamma 127.0.0.3 "$PG")"
-lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS -o timeout=5
-EOF
+link_table -o timeout=5
 lm_start || bail_out "cannot start alpha"
 
 # --- requests through the link -------------------------------------------------
@@ -127,9 +123,7 @@ lm_host alpha
 
 lm_host delta
 lm_conf "$(peer beta 127.0.0.2 "$PB")"
-lm_table <<EOF
-link	link	n	n	n	-	-	link -o bind=127.0.0.4 $LINKOPTS
-EOF
+link_table -o bind=127.0.0.4
 lm_start || bail_out "cannot start delta"
 wait_pass "beta refuses delta: 'hello name \"delta\" is not a peer'" 10 \
     has "$LOG" '^beta/linkd\[[0-9]+\]: warning: refusing link from 127\.0\.0\.4: hello name "delta" is not a peer$'
@@ -223,11 +217,7 @@ is "$(req "$ALPHA_SOCK" critical:direct)" critical:direct \
 
 # --- alpha's helper SIGKILLed in the middle of a replay ---------------------------
 
-lm_host beta
-lm_stop || bail_out "cannot stop beta"
-lm_host alpha
-wait_for "link down" 10 status_matches link/beta '^down: ' ||
-    bail_out "link/beta does not go down"
+peer_stop beta
 i=10
 set --
 while [ $i -lt 60 ]; do

@@ -15,15 +15,13 @@
 # differently from the peer is refused; a peer's text reaches the log and
 # "linkmaster status" escaped.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-LINK=$top_builddir/services/link
-LINKD=$top_builddir/services/linkd
 need_built "$LINK" "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 
 plan 19
 lm_setup link_hostile
-LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 
 # status_starts UNIT PREFIX: alpha's status of UNIT begins with PREFIX
 # (compared as a string, not a pattern).
@@ -50,12 +48,8 @@ is_up_again() {
 free_port PB
 free_port PL
 free_port PR
-lm_bg "$T/echo.err" "$ECHO_SVC" -o listen="$T/echo.sock"
-wait_for "echo backend" 5 test -S "$T/echo.sock" ||
-    bail_out "echo did not start"
-lm_bg "$T/linkd.err" "$LINKD" -o listen=127.0.0.1:"$PB" \
-    -o peers=alpha@127.0.0.1 -o host_name=beta \
-    -o backend_path="$T/echo.sock" -o pool=1
+echo_start echo
+linkd_start linkd "$PB" -o backend_path="$T/echo.sock" -o pool=1
 
 # The fake peers: one shell per connection.
 cat >"$T/liar.sh" <<'EOF'
@@ -85,9 +79,7 @@ printf 'critical:good-3' >"$QDIR/00000000000000000003"
 printf 'critical:good-4' >"$QDIR/00000000000000000004"
 lm_conf "$(peer beta 127.0.0.1 "$PB")" "$(peer liar 127.0.0.1 "$PL")" \
     "$(peer rude 127.0.0.1 "$PR")"
-lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS
-EOF
+link_table
 lm_start || bail_out "cannot start alpha"
 
 # --- bad queue entries -------------------------------------------------------------
@@ -137,12 +129,8 @@ ok '! grep -q "$(printf "\342\200\256")" "$LOG" &&
 # A linkd of its own (beta's serves one link from alpha at a time), and
 # an echo of its own (standalone, echo serves one connection at a time).
 free_port PB2
-lm_bg "$T/echo2.err" "$ECHO_SVC" -o listen="$T/echo2.sock"
-wait_for "second echo backend" 5 test -S "$T/echo2.sock" ||
-    bail_out "echo did not start"
-lm_bg "$T/linkd2.err" "$LINKD" -o listen=127.0.0.1:"$PB2" \
-    -o peers=alpha@127.0.0.1 -o host_name=beta \
-    -o backend_path="$T/echo2.sock" -o pool=1
+echo_start echo2
+linkd_start linkd2 "$PB2" -o backend_path="$T/echo2.sock" -o pool=1
 lm_bg "$T/big.err" "$LINK" -o listen="$T/big.sock" -o peer_name=beta \
     -o peer_address=127.0.0.1 -o peer_port="$PB2" -o host_name=alpha \
     -o state_dir="$T/state2" -o max_line=200000 $LINKOPTS

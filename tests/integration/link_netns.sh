@@ -18,10 +18,9 @@
 # Unix sockets (clients, log sink) live in the file system, which the
 # namespaces share, so the test talks to them from outside.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-RECORDER=$top_builddir/tests/helpers/recorder
-need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"
+need_built "$LINK" "$LINKD" "$RECORDER"
 need_root
 need_cmd ip "ip (iproute2)"
 need_cmd socat "socat"
@@ -121,9 +120,7 @@ done
 
 lm_host alpha ip netns exec "$NS_A"
 lm_conf "$(peer beta 169.254.12.2 $PORT)" "$(peer gamma 169.254.13.3 $PORT)"
-lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS
-EOF
+link_table
 lm_start
 is "$LM_RC" 0 "alpha's master starts in its namespace"
 

@@ -18,16 +18,14 @@
 #	- the link service renamed (its helpers wait for the old ones: the
 #	  queue is the peer's) and made private (its sockets move).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-RECORDER=$top_builddir/tests/helpers/recorder
-need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"
+need_built "$LINK" "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd ss "ss (iproute2)"
 
 plan 62
 lm_setup link_reload
-LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 SOCK_B=$T/alpha/sock/public/link/beta
 SOCK_G=$T/alpha/sock/public/link/gamma
 
@@ -70,9 +68,7 @@ alpha_conf() {
 
 alpha_table() {
 	lm_host alpha
-	lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS $1
-EOF
+	link_table "$1"
 }
 
 # Client loops until $T/stop exists, one result line per round: b* and g*

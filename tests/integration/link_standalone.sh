@@ -13,9 +13,8 @@
 # Each program logs to its stderr, kept in $T/NAME.err.  Every process is
 # started with lm_bg and ended by pid (here, or by lib.sh's cleanup).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-LINK=$top_builddir/services/link
-LINKD=$top_builddir/services/linkd
 need_built "$LINK" "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 
@@ -38,14 +37,12 @@ wait_has() {
 	fi
 }
 
-# start_linkd NAME PORT OPTION...: linkd as host beta, peers alpha, gamma.
+# start_linkd NAME PORT OPTION...: linkd_start with peers alpha, gamma.
 start_linkd() {
 	_ln=$1
 	_lp=$2
 	shift 2
-	lm_bg "$T/$_ln.err" "$LINKD" -o listen=127.0.0.1:"$_lp" \
-	    -o peers=alpha@127.0.0.1,gamma@127.0.0.3 -o host_name=beta "$@"
-	LINKD_PID=$LM_BG_PID
+	linkd_start "$_ln" "$_lp" -o peers=alpha@127.0.0.1,gamma@127.0.0.3 "$@"
 }
 
 # start_link NAME PORT STATE_DIR OPTION...: link to peer beta as alpha,
@@ -92,9 +89,7 @@ seen_at() {
 
 # --- backends ---------------------------------------------------------------
 
-lm_bg "$T/echo.err" "$ECHO_SVC" -o listen="$T/echo.sock"
-wait_for "echo backend" 5 test -S "$T/echo.sock" ||
-    bail_out "echo did not start"
+echo_start echo
 
 cat >"$T/backend.sh" <<'EOF'
 #!/bin/sh

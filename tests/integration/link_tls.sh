@@ -23,10 +23,9 @@
 #		"connection closed by peer").
 # Every refusal must be in the log with its reason.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-RECORDER=$top_builddir/tests/helpers/recorder
-need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"
+need_built "$LINK" "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd openssl "openssl"
 
@@ -34,19 +33,10 @@ plan 26
 lm_setup link_tls
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
-LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 ALPHA_SOCK=$T/alpha/sock/public/link/beta
 HOSTS="beta gamma delta epsilon zeta eta theta iota"
 
 # --- certificates --------------------------------------------------------------
-
-# tls_init HOST: "linkmaster tls-init" for HOST; its fingerprint in FP_HOST.
-tls_init() {
-	lm_host "$1"
-	lm_conf
-	lm tls-init || bail_out "tls-init for $1: $(cat "$T/err")"
-	eval "FP_$1=\$(sed -n 's/^	fingerprint = \"\\(sha256:[0-9a-f]*\\)\"\$/\\1/p' \"\$T/out\")"
-}
 
 # A test CA, and mkcert NAME SAN START END: a key and a certificate for
 # subjectAltName DNS:SAN valid from START to END (YYMMDDHHMMSSZ), signed
@@ -110,8 +100,6 @@ tpeer() {
 	printf 'peer "%s" { address = "%s" port = %s %s }' "$_tn" "$_ta" \
 	    "$_tp" "$*"
 }
-MYTLS='tls_key = "tls_key.pem"
-tls_cert = "tls_cert.pem"'
 
 # linkd_host NAME ADDR PORT [CONF LINES]: a master with a linkd for alpha.
 # The port was free when free_port chose it, but until the master binds
@@ -191,9 +179,7 @@ lm_conf "$MYTLS" "tls_ca = \"$CA/ca.pem\"" \
     "$(tpeer iota 127.0.0.9 "$P_iota" 'tls = no')" \
     "$(tpeer kappa 127.0.0.10 "$P_kappa")" \
     "$(tpeer lambda 127.0.0.11 "$P_lambda")"
-lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS -o timeout=5
-EOF
+link_table -o timeout=5
 lm_start || bail_out "cannot start alpha"
 
 # --- requests over TLS -----------------------------------------------------------

@@ -22,10 +22,9 @@
 #	- a pin added for beta restarts nothing; one taken out restarts
 #	  that helper (its live link may have been let in by it).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-RECORDER=$top_builddir/tests/helpers/recorder
-need_built "$top_builddir/services/link" "$top_builddir/services/linkd" \
-    "$RECORDER"
+need_built "$LINK" "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd openssl "openssl"
 
@@ -33,7 +32,6 @@ plan 30
 lm_setup link_tls_reload
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
-LINKOPTS="-o retry_min=100ms -o retry_max=1s"
 SOCK=$T/alpha/sock/public/link/beta
 QDIR=$T/alpha/state/link/beta/queue
 
@@ -48,19 +46,12 @@ newcert() {
 	    -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')"
 }
 
-tls_init() {
-	lm_host "$1"
-	lm_conf
-	lm tls-init || bail_out "tls-init for $1: $(cat "$T/err")"
-	sed -n 's/^	fingerprint = "\(sha256:[0-9a-f]*\)"$/\1/p' "$T/out"
-}
-
-FPA=$(tls_init alpha)
-FPB=$(tls_init beta)
+tls_init alpha
+tls_init beta
+FPA=$FP_alpha
+FPB=$FP_beta
 FPA2=$(newcert alpha "$T/alpha/conf/alpha2")
 FPB2=$(newcert beta "$T/beta2")
-MYTLS='tls_key = "tls_key.pem"
-tls_cert = "tls_cert.pem"'
 
 # pins FP...: a fingerprint setting.
 pins() {
@@ -95,9 +86,7 @@ alpha_conf() {
 }
 alpha_table() {
 	lm_host alpha
-	lm_table <<EOF
-link	link	n	n	n	-	-	link $LINKOPTS $1
-EOF
+	link_table "$1"
 }
 alpha_conf "$MYTLS"
 alpha_table "-o timeout=20"
@@ -207,11 +196,7 @@ is "$(grep -v -e '^k[0-9]* \(critical:k[0-9]*\|queued\)$' \
 
 # --- 4. the durable queue over TLS ------------------------------------------------------
 
-lm_host beta
-lm_stop || bail_out "cannot stop beta"
-lm_host alpha
-wait_for "link down" 10 status_matches link/beta '^down: ' ||
-    bail_out "link/beta does not go down"
+peer_stop beta
 is "$(req "$SOCK" critical:q1 critical:q2 critical:q3 | one_line)" \
     "queued|queued|queued" "beta stopped: critical requests queued"
 : >"$REC_OUT"

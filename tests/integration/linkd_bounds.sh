@@ -45,11 +45,10 @@
 # test closes its fd 7 on that fifo.  Every process is started with
 # lm_bg and ended by pid (here, or by lib.sh's cleanup).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-LINKD=$top_builddir/services/linkd
 need_built "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
-need_cmd ss "ss (iproute2)"
 need_cmd openssl "openssl"
 need_cmd prlimit "prlimit (util-linux)"
 
@@ -57,10 +56,6 @@ plan 31
 lm_setup linkd_bounds
 
 # --- helpers ----------------------------------------------------------------
-
-listening() {
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN
-}
 
 # kib PID FIELD: a /proc/PID/status field in KiB (VmRSS, VmHWM).
 kib() {
@@ -107,14 +102,8 @@ req_is() {
 # --- 1. a peer that sends requests and never reads the replies --------------
 
 free_port PB
-lm_bg "$T/echo.err" "$ECHO_SVC" -o listen="$T/echo.sock"
-wait_for "echo backend" 5 test -S "$T/echo.sock" ||
-    bail_out "echo did not start"
-lm_bg "$T/linkd.err" "$LINKD" -o listen=127.0.0.1:"$PB" \
-    -o peers=alpha@127.0.0.1 -o host_name=beta \
-    -o backend_path="$T/echo.sock" -o pool=1
-LINKD_PID=$LM_BG_PID
-wait_for "linkd to listen" 5 listening "$PB" || bail_out "linkd did not start"
+echo_start echo
+linkd_start linkd "$PB" -o backend_path="$T/echo.sock" -o pool=1
 RSS0=$(kib "$LINKD_PID" VmRSS)
 
 cat >"$T/flood.awk" <<'EOF'
@@ -152,11 +141,7 @@ kill -TERM "$LINKD_PID"
 # --- 2. hello_timeout ----------------------------------------------------------
 
 free_port PH
-lm_bg "$T/linkd2.err" "$LINKD" -o listen=127.0.0.1:"$PH" \
-    -o peers=alpha@127.0.0.1 -o host_name=beta \
-    -o backend_path="$T/echo.sock" -o hello_timeout=1s
-LINKD_PID=$LM_BG_PID
-wait_for "linkd 2 to listen" 5 listening "$PH" || bail_out "linkd 2 did not start"
+linkd_start linkd2 "$PH" -o backend_path="$T/echo.sock" -o hello_timeout=1s
 rm -f "$T/hold.fifo"
 mkfifo "$T/hold.fifo" || bail_out "mkfifo"
 exec 7<>"$T/hold.fifo"
@@ -193,9 +178,7 @@ wait_for "the eight connections from 127.0.0.5" 10 \
 
 lm_host alpha
 lm_conf "$(peer beta 127.0.0.2 "$PB")"
-lm_table <<EOF
-link	link	n	n	n	-	-	link -o retry_min=100ms -o retry_max=1s
-EOF
+link_table
 lm_start || bail_out "cannot start alpha"
 wait_pass "with 8 one-byte connections held at beta, the link carries a request" \
     10 req_is "$ALPHA_SOCK" ping1
@@ -271,10 +254,8 @@ exec 7>&-
 # --- 5. TLS: the handshake counts against hello_timeout --------------------------
 
 free_port PZ
-lm_host zeta
-lm_conf
-lm tls-init || bail_out "tls-init for zeta: $(cat "$T/err")"
-lm_conf 'tls_key = "tls_key.pem"' 'tls_cert = "tls_cert.pem"' \
+tls_init zeta
+lm_conf "$MYTLS" \
     'peer "alpha" { address = "127.0.0.1" port = 1 tls = no }'
 lm_table <<EOF
 127.0.0.7:$PZ	inet	n	n	n	-	8	linkd -o backend=echo
@@ -314,11 +295,8 @@ linkd_ticks() {
 }
 
 free_port P6
-lm_bg "$T/linkd6.err" "$LINKD" -o listen=127.0.0.1:"$P6" \
-    -o peers=alpha@127.0.0.1 -o host_name=beta \
-    -o backend_path="$T/echo.sock" -o hello_per_address=100
-LINKD_PID=$LM_BG_PID
-wait_for "linkd 6 to listen" 5 listening "$P6" || bail_out "linkd 6 did not start"
+linkd_start linkd6 "$P6" -o backend_path="$T/echo.sock" \
+    -o hello_per_address=100
 prlimit --pid "$LINKD_PID" --nofile="$(fd_room "$LINKD_PID" 2):" ||
     bail_out "prlimit"
 exec 7<>"$T/hold.fifo"

@@ -17,12 +17,10 @@
 # Each program logs to its stderr, kept in $T/NAME.err.  Every process is
 # started with lm_bg and ended by pid (here, or by lib.sh's cleanup).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-link.sh"
 
-LINKD=$top_builddir/services/linkd
-RECORDER=$top_builddir/tests/helpers/recorder
 need_built "$LINKD" "$RECORDER"
 need_cmd socat "socat"
-need_cmd ss "ss (iproute2)"
 
 plan 30
 lm_setup linkd_pipeline
@@ -30,22 +28,13 @@ export T	# the backend scripts write to it
 
 # --- helpers ----------------------------------------------------------------
 
-# start_linkd NAME OPTION...: linkd as host beta for peer alpha on a
-# fresh port (in PORT), its stderr in $T/linkd-NAME.err; waits until it
-# listens.
+# start_linkd NAME OPTION...: linkd_start on a fresh port (in PORT), its
+# stderr in $T/linkd-NAME.err.
 start_linkd() {
 	_ln=$1
 	shift
 	free_port PORT
-	lm_bg "$T/linkd-$_ln.err" "$LINKD" -o listen=127.0.0.1:"$PORT" \
-	    -o peers=alpha@127.0.0.1 -o host_name=beta "$@"
-	LINKD_PID=$LM_BG_PID
-	wait_for "linkd $_ln to listen" 5 listening "$PORT" ||
-	    bail_out "linkd $_ln did not start"
-}
-
-listening() {
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN
+	linkd_start "linkd-$_ln" "$PORT" "$@"
 }
 
 # link LINE...: one link to $PORT: the hello, the lines, end-of-file;
