@@ -203,14 +203,18 @@ ok '[ "$(unit_pids "127.0.0.2:$PB" | wc -w)" -eq 1 ]' \
     "beta serves them all with one linkd process (20 connections, max_use = 10: only links count)"
 lm_host alpha
 
-# Six that say alpha's hello from alpha's address and never read.
+# Six that say alpha's hello from alpha's address and never read, one
+# after the other: six at once could be more than hello_per_address (4)
+# before their hello, and be refused.
+REPLACED='^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) down: replaced by a new link from 127\.0\.0\.1$'
 i=1
 while [ $i -le 6 ]; do
 	hold "idle$i" 127.0.0.2:"$PB" 127.0.0.1 hello
+	wait_for "idle$i's link" 10 count_at_least $i "$LOG" "$REPLACED"
 	i=$((i + 1))
 done
 wait_pass "the six idle links replace the link, one after the other" 10 \
-    count_at_least 6 "$LOG" '^beta/linkd\[[0-9]+\]: link from alpha \(127\.0\.0\.1\) down: replaced by a new link from 127\.0\.0\.1$'
+    count_at_least 6 "$LOG" "$REPLACED"
 wait_pass "... the real link reconnects and carries requests again" 10 \
     req_is "$ALPHA_SOCK" ping2
 lm_host beta
