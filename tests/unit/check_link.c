@@ -98,6 +98,12 @@ START_TEST(test_parse_msg)
 	msg_ok("3 a\r\0b\tc", 8, 3, "a\r\0b\tc", 6);
 	msg_ok("9223372036854775808 max", 23, (uint64_t)1 << 63, "max", 3);
 	msg_ok("12345678901234567 x", 19, 12345678901234567ULL, "x", 1);
+	/* Lines of 8 bytes and more take the id's first 8 bytes at once. */
+	msg_ok("9 abcdefgh", 10, 9, "abcdefgh", 8);
+	msg_ok("1234567 payload", 15, 1234567, "payload", 7);
+	msg_ok("12345678 ", 9, 12345678, "", 0);
+	msg_ok("123456789 x", 11, 123456789, "x", 1);
+	msg_ok("10000000 \xff\xfa", 11, 10000000, "\xff\xfa", 2);
 
 	msg_bad("");
 	msg_bad("1");
@@ -113,6 +119,12 @@ START_TEST(test_parse_msg)
 	msg_bad("18446744073709551616 above 2^64");
 	msg_bad("99999999999999999999 twenty digits");
 	msg_bad("1 two\nlines");
+	msg_bad("12345678");
+	msg_bad("1234567: colon");
+	msg_bad("1234567/ slash");
+	msg_bad("1\xff" "234567 x");
+	msg_bad("123\xfa" "4567 x");
+	msg_bad("1234567\xff" "9 x");
 	msg_bad("HELLO 1 alpha");
 }
 END_TEST
