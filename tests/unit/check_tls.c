@@ -93,15 +93,21 @@ ctx(enum tls_role role, const char *name, const char *ca)
 	return c;
 }
 
+/* A test's two ends over sv, their contexts, and how their handshakes went. */
+struct pair {
+	struct tls_ctx	*cc, *sc;
+	struct tls	*c, *s;
+	int		 crc, src;	/* see handshake() */
+};
+
 /* A test's two ends and their contexts, all freed. */
 static void
-pair_free(struct tls *c, struct tls *s, struct tls_ctx *cc,
-    struct tls_ctx *sc)
+pair_free(struct pair *p)
 {
-	tls_free(c);
-	tls_free(s);
-	tls_ctx_free(cc);
-	tls_ctx_free(sc);
+	tls_free(p->c);
+	tls_free(p->s);
+	tls_ctx_free(p->cc);
+	tls_ctx_free(p->sc);
 }
 
 /*
@@ -124,6 +130,22 @@ handshake(struct tls *c, struct tls *s, int *crc, int *src)
 		else if (*src == 1 && errno != EAGAIN)
 			*src = -1;
 	}
+}
+
+/*
+ * Host cname (tls_ca cca, NULL for none) dials peer beta, pinning pins;
+ * the server is host sname (tls_ca sca) and waits for the hello to learn
+ * whom to expect.  Both handshakes are stepped as far as they go.
+ */
+static void
+pair_run(struct pair *p, const char *cname, const char *cca,
+    const char *sname, const char *sca, const char *const *pins, int npins)
+{
+	p->cc = ctx(TLS_CLIENT, cname, cca);
+	p->sc = ctx(TLS_SERVER, sname, sca);
+	p->c = tls_new(p->cc, sv[0], "beta", pins, npins);
+	p->s = tls_new(p->sc, sv[1], NULL, NULL, 0);
+	handshake(p->c, p->s, &p->crc, &p->src);
 }
 
 /* Send line from a to b and check that it arrives whole. */
@@ -178,166 +200,131 @@ expect_read_fails(struct tls *b, const char *want)
 
 START_TEST(test_ca_ok)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
-	struct tls	*c, *s;
+	struct pair	 p;
 	char		 fp[TLS_FP_LEN + 1], err[256];
-	int		 crc, src;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_msg(crc == 0, "client: %s", tls_error(c));
-	ck_assert_msg(src == 0, "server: %s", tls_error(s));
+	pair_run(&p, "alpha", "ca", "beta", "ca", NULL, 0);
+	ck_assert_msg(p.crc == 0, "client: %s", tls_error(p.c));
+	ck_assert_msg(p.src == 0, "server: %s", tls_error(p.s));
 	/* The server learns the name from the hello, then judges. */
-	roundtrip(c, s, "HELLO 1 alpha\n");
-	ck_assert_msg(tls_verify_peer(s, "alpha", NULL, 0) == 0, "%s",
-	    tls_error(s));
-	roundtrip(s, c, "OK 1 beta\n");
+	roundtrip(p.c, p.s, "HELLO 1 alpha\n");
+	ck_assert_msg(tls_verify_peer(p.s, "alpha", NULL, 0) == 0, "%s",
+	    tls_error(p.s));
+	roundtrip(p.s, p.c, "OK 1 beta\n");
 	ck_assert_int_eq(tls_cert_info(tlsfix_path("alpha.crt"), fp, NULL, NULL,
 	    err, sizeof(err)), 0);
-	ck_assert_str_eq(tls_peer_fingerprint(s), fp);
-	ck_assert_str_eq(tls_ctx_fingerprint(cc), fp);
+	ck_assert_str_eq(tls_peer_fingerprint(p.s), fp);
+	ck_assert_str_eq(tls_ctx_fingerprint(p.cc), fp);
 	/* Another name in the hello: refused, whatever the CA says. */
-	ck_assert_int_eq(tls_verify_peer(s, "gamma", NULL, 0), -1);
-	ck_assert_reason(s, "name mismatch");
-	ck_assert_reason(s, "is for alpha, not for peer gamma");
-	tls_close(c);
-	pair_free(c, s, cc, sc);
+	ck_assert_int_eq(tls_verify_peer(p.s, "gamma", NULL, 0), -1);
+	ck_assert_reason(p.s, "name mismatch");
+	ck_assert_reason(p.s, "is for alpha, not for peer gamma");
+	tls_close(p.c);
+	pair_free(&p);
 }
 END_TEST
 
 /* The client refuses a server whose certificate another CA signed. */
 START_TEST(test_wrong_ca_server)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-wrong", "ca");
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
+	pair_run(&p, "alpha", "ca", "beta-wrong", "ca", NULL, 0);
+	ck_assert_int_eq(p.crc, -1);
 	ck_assert_int_eq(errno, EPROTO);
-	ck_assert_reason(c, "the certificate of peer beta is not signed by "
-	    "tls_ca");
+	ck_assert_reason(p.c, "the certificate of peer beta is not signed "
+	    "by tls_ca");
 	/* The server hears why: an alert. */
-	ck_assert_int_eq(src, -1);
-	ck_assert_reason(s, "refused by the peer (TLS alert: tlsv1 alert "
+	ck_assert_int_eq(p.src, -1);
+	ck_assert_reason(p.s, "refused by the peer (TLS alert: tlsv1 alert "
 	    "unknown ca)");
-	pair_free(c, s, cc, sc);
+	pair_free(&p);
 }
 END_TEST
 
 /* The server refuses a client whose certificate another CA signed. */
 START_TEST(test_wrong_ca_client)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-wrong", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
 	/* Judged after the hello ... */
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, 0);
-	ck_assert_int_eq(src, 0);
-	ck_assert_int_eq(tls_verify_peer(s, "alpha", NULL, 0), -1);
-	ck_assert_reason(s, "the certificate of peer alpha is not signed by "
-	    "tls_ca");
-	tls_free(c);
-	tls_free(s);
+	pair_run(&p, "alpha-wrong", "ca", "beta", "ca", NULL, 0);
+	ck_assert_int_eq(p.crc, 0);
+	ck_assert_int_eq(p.src, 0);
+	ck_assert_int_eq(tls_verify_peer(p.s, "alpha", NULL, 0), -1);
+	ck_assert_reason(p.s, "the certificate of peer alpha is not signed "
+	    "by tls_ca");
+	tls_free(p.c);
+	tls_free(p.s);
 	close(sv[0]);
 	close(sv[1]);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 
 	/* ... or in the handshake, when the server knows whom to expect. */
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], "alpha", NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(src, -1);
-	ck_assert_reason(s, "not signed by tls_ca");
+	p.c = tls_new(p.cc, sv[0], "beta", NULL, 0);
+	p.s = tls_new(p.sc, sv[1], "alpha", NULL, 0);
+	handshake(p.c, p.s, &p.crc, &p.src);
+	ck_assert_int_eq(p.src, -1);
+	ck_assert_reason(p.s, "not signed by tls_ca");
 	/* TLS 1.3: the client is done first and hears the alert after. */
-	ck_assert_int_eq(crc, 0);
-	expect_read_fails(c, "refused by the peer (TLS alert: tlsv1 alert "
+	ck_assert_int_eq(p.crc, 0);
+	expect_read_fails(p.c, "refused by the peer (TLS alert: tlsv1 alert "
 	    "unknown ca)");
-	pair_free(c, s, cc, sc);
+	pair_free(&p);
 }
 END_TEST
 
 START_TEST(test_name_mismatch)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "gamma", "ca");
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
-	ck_assert_reason(c, "name mismatch: the certificate signed by tls_ca "
+	pair_run(&p, "alpha", "ca", "gamma", "ca", NULL, 0);
+	ck_assert_int_eq(p.crc, -1);
+	ck_assert_reason(p.c, "name mismatch: the certificate signed by tls_ca "
 	    "is for gamma, not for peer beta");
-	ck_assert_int_eq(src, -1);
-	ck_assert_reason(s, "refused by the peer");
-	pair_free(c, s, cc, sc);
+	ck_assert_int_eq(p.src, -1);
+	ck_assert_reason(p.s, "refused by the peer");
+	pair_free(&p);
 }
 END_TEST
 
 START_TEST(test_expired)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-expired", "ca");
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
-	ck_assert_reason(c, "the certificate of peer beta expired on ");
-	ck_assert_int_eq(src, -1);
-	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert "
+	pair_run(&p, "alpha", "ca", "beta-expired", "ca", NULL, 0);
+	ck_assert_int_eq(p.crc, -1);
+	ck_assert_reason(p.c, "the certificate of peer beta expired on ");
+	ck_assert_int_eq(p.src, -1);
+	ck_assert_reason(p.s, "refused by the peer (TLS alert: sslv3 alert "
 	    "certificate expired)");
-	pair_free(c, s, cc, sc);
+	pair_free(&p);
 }
 END_TEST
 
 START_TEST(test_not_yet_valid)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-future", "ca");
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
-	ck_assert_reason(c, "the certificate of peer beta is not yet valid "
+	pair_run(&p, "alpha", "ca", "beta-future", "ca", NULL, 0);
+	ck_assert_int_eq(p.crc, -1);
+	ck_assert_reason(p.c, "the certificate of peer beta is not yet valid "
 	    "(not before ");
-	pair_free(c, s, cc, sc);
+	pair_free(&p);
 }
 END_TEST
 
 /* No pin and no tls_ca: nothing could vouch for the peer. */
 START_TEST(test_no_ca_no_pin)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self", NULL);
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
 
-	c = tls_new(cc, sv[0], "beta", NULL, 0);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
-	ck_assert_reason(c, "no fingerprint is pinned for peer beta and there "
-	    "is no tls_ca");
-	pair_free(c, s, cc, sc);
+	pair_run(&p, "alpha-self", NULL, "beta-self", NULL, NULL, 0);
+	ck_assert_int_eq(p.crc, -1);
+	ck_assert_reason(p.c, "no fingerprint is pinned for peer beta and "
+	    "there is no tls_ca");
+	pair_free(&p);
 }
 END_TEST
 
@@ -345,71 +332,59 @@ END_TEST
 
 START_TEST(test_pin_ok)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self", NULL);
+	struct pair	 p;
 	const char	*cpins[] = { "sha256:00", fp_beta };
 	const char	*spins[] = { fp_alpha };
-	struct tls	*c, *s;
-	int		 crc, src;
 
-	c = tls_new(cc, sv[0], "beta", cpins, 2);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_msg(crc == 0, "client: %s", tls_error(c));
-	ck_assert_msg(src == 0, "server: %s", tls_error(s));
-	ck_assert_msg(tls_verify_peer(s, "alpha", spins, 1) == 0, "%s",
-	    tls_error(s));
-	ck_assert_str_eq(tls_peer_fingerprint(c), fp_beta);
-	roundtrip(c, s, "1 ping\n");
-	roundtrip(s, c, "1 pong\n");
+	pair_run(&p, "alpha-self", NULL, "beta-self", NULL, cpins, 2);
+	ck_assert_msg(p.crc == 0, "client: %s", tls_error(p.c));
+	ck_assert_msg(p.src == 0, "server: %s", tls_error(p.s));
+	ck_assert_msg(tls_verify_peer(p.s, "alpha", spins, 1) == 0, "%s",
+	    tls_error(p.s));
+	ck_assert_str_eq(tls_peer_fingerprint(p.c), fp_beta);
+	roundtrip(p.c, p.s, "1 ping\n");
+	roundtrip(p.s, p.c, "1 pong\n");
 	/* The wrong peer's pins, after the handshake. */
-	ck_assert_int_eq(tls_verify_peer(s, "alpha", (const char *[]){
+	ck_assert_int_eq(tls_verify_peer(p.s, "alpha", (const char *[]){
 	    fp_beta }, 1), -1);
-	ck_assert_reason(s, "fingerprint mismatch: the certificate of peer "
+	ck_assert_reason(p.s, "fingerprint mismatch: the certificate of peer "
 	    "alpha is sha256:");
-	pair_free(c, s, cc, sc);
+	pair_free(&p);
 }
 END_TEST
 
 /* A pin wins alone: a CA-signed certificate that is not pinned fails. */
 START_TEST(test_pin_mismatch)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha", "ca");
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta", "ca");
+	struct pair	 p;
 	const char	*cpins[] = { fp_beta };
-	struct tls	*c, *s;
 	char		 want[128];
-	int		 crc, src;
 
-	c = tls_new(cc, sv[0], "beta", cpins, 1);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
+	pair_run(&p, "alpha", "ca", "beta", "ca", cpins, 1);
+	ck_assert_int_eq(p.crc, -1);
 	snprintf(want, sizeof(want), "fingerprint mismatch: the certificate "
-	    "of peer beta is %s, not the one pinned", tls_ctx_fingerprint(sc));
-	ck_assert_reason(c, want);
-	ck_assert_int_eq(src, -1);
-	ck_assert_reason(s, "refused by the peer (TLS alert: sslv3 alert bad "
-	    "certificate)");
-	pair_free(c, s, cc, sc);
+	    "of peer beta is %s, not the one pinned",
+	    tls_ctx_fingerprint(p.sc));
+	ck_assert_reason(p.c, want);
+	ck_assert_int_eq(p.src, -1);
+	ck_assert_reason(p.s, "refused by the peer (TLS alert: sslv3 alert "
+	    "bad certificate)");
+	pair_free(&p);
 }
 END_TEST
 
 /* An expired certificate is refused even when it is pinned. */
 START_TEST(test_pin_expired)
 {
-	struct tls_ctx	*cc = ctx(TLS_CLIENT, "alpha-self", NULL);
-	struct tls_ctx	*sc = ctx(TLS_SERVER, "beta-self-expired", NULL);
-	const char	*cpins[] = { tls_ctx_fingerprint(sc) };
-	struct tls	*c, *s;
-	int		 crc, src;
+	struct pair	 p;
+	char		 fp[TLS_FP_LEN + 1];
+	const char	*cpins[] = { fp };
 
-	c = tls_new(cc, sv[0], "beta", cpins, 1);
-	s = tls_new(sc, sv[1], NULL, NULL, 0);
-	handshake(c, s, &crc, &src);
-	ck_assert_int_eq(crc, -1);
-	ck_assert_reason(c, "the certificate of peer beta expired on ");
-	pair_free(c, s, cc, sc);
+	tlsfix_fingerprint("beta-self-expired", fp);
+	pair_run(&p, "alpha-self", NULL, "beta-self-expired", NULL, cpins, 1);
+	ck_assert_int_eq(p.crc, -1);
+	ck_assert_reason(p.c, "the certificate of peer beta expired on ");
+	pair_free(&p);
 }
 END_TEST
 
