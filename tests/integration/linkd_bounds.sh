@@ -78,10 +78,21 @@ hold() {
 	    TCP:"$2",bind="$3"
 }
 
-# connected NAME...: each of these holds made its connection.
+# hold_n NAME N ADDR:PORT FROM WHAT: N holds, NAME1 to NAMEN.
+hold_n() {
+	_hi=1
+	while [ "$_hi" -le "$2" ]; do
+		hold "$1$_hi" "$3" "$4" "$5"
+		_hi=$((_hi + 1))
+	done
+}
+
+# connected NAME N: each of the holds NAME1 to NAMEN made its connection.
 connected() {
-	for _cn in "$@"; do
-		grep -q 'successfully connected' "$T/$_cn.err" || return 1
+	_ci=1
+	while [ "$_ci" -le "$2" ]; do
+		grep -q 'successfully connected' "$T/$1$_ci.err" || return 1
+		_ci=$((_ci + 1))
 	done
 }
 
@@ -168,13 +179,8 @@ echo	unix	n	n	n	-	8	echo
 EOF
 lm_start || bail_out "cannot start beta"
 
-i=1
-while [ $i -le 8 ]; do
-	hold "slow$i" 127.0.0.2:"$PB" 127.0.0.5 byte
-	i=$((i + 1))
-done
-wait_for "the eight connections from 127.0.0.5" 10 \
-    connected slow1 slow2 slow3 slow4 slow5 slow6 slow7 slow8
+hold_n slow 8 127.0.0.2:"$PB" 127.0.0.5 byte
+wait_for "the eight connections from 127.0.0.5" 10 connected slow 8
 
 lm_host alpha
 lm_conf "$(peer beta 127.0.0.2 "$PB")"
@@ -235,13 +241,8 @@ wait_for "linkd 4 to listen" 5 listening "$P4" || bail_out "linkd 4 did not star
 ok 'has "$T/linkd4.err" "hello_limit 64 lowered to [1-7]: 16 file descriptors, [0-9]+ in use\$"' \
     "16 descriptors: 'hello_limit 64 lowered to N: 16 file descriptors, M in use' ($(sed -n 's/.*hello_limit 64 lowered to //p' "$T/linkd4.err"))"
 exec 7<>"$T/hold.fifo"
-i=1
-while [ $i -le 12 ]; do
-	hold "few$i" 127.0.0.1:"$P4" 127.0.0.6 byte
-	i=$((i + 1))
-done
-wait_for "the twelve connections from 127.0.0.6" 10 \
-    connected few1 few2 few3 few4 few5 few6 few7 few8 few9 few10 few11 few12
+hold_n few 12 127.0.0.1:"$P4" 127.0.0.6 byte
+wait_for "the twelve connections from 127.0.0.6" 10 connected few 12
 wait_pass "the oldest closed for the newest: 'closing the connection from 127.0.0.6 before its hello: too many connections before their hello (hello_limit)'" \
     10 count_at_least 4 "$T/linkd4.err" 'warning: closing the connection from 127\.0\.0\.6 before its hello: too many connections before their hello \(hello_limit\)$'
 peer_says() {
@@ -304,13 +305,9 @@ linkd_start linkd6 "$P6" -o backend_path="$T/echo.sock" \
 prlimit --pid "$LINKD_PID" --nofile="$(fd_room "$LINKD_PID" 2):" ||
     bail_out "prlimit"
 exec 7<>"$T/hold.fifo"
-i=1
-while [ $i -le 6 ]; do
-	hold "out$i" 127.0.0.1:"$P6" 127.0.0.8 byte
-	i=$((i + 1))
-done
+hold_n out 6 127.0.0.1:"$P6" 127.0.0.8 byte
 wait_pass "room for two: six connections are all accepted ..." 10 \
-    connected out1 out2 out3 out4 out5 out6
+    connected out 6
 wait_pass "... the oldest closed for each: 'closing the connection from 127.0.0.8 before its hello: out of file descriptors'" \
     10 count_at_least 4 "$T/linkd6.err" 'warning: closing the connection from 127\.0\.0\.8 before its hello: out of file descriptors$'
 exec 7>&-
