@@ -13,7 +13,11 @@
  * round, so that the replies of a batch of requests leave together.
  * Write interest is registered only for output the socket did not take
  * at once; read interest is toggled by the owner, only when it changes
- * (each toggle is an epoll_ctl(2)).
+ * (each toggle is an epoll_ctl(2)).  What can wait (a new connection's
+ * read interest, an ended one's removal and close) is done by the
+ * flusher after the writes of the round: a connection per request
+ * costs the link no system call between the new client's request and
+ * its write to the peer.
  *
  * A buffer's bytes are data[start .. end).  Taking bytes moves start;
  * an emptied buffer starts again at 0, so that with whole lines in each
@@ -184,6 +188,8 @@ lbuf_take(struct lconn_buf *b, size_t len)
 
 /* --- the flusher ------------------------------------------------------ */
 
+static void	lconn_rev_add(struct lconn *, const struct timeval *);
+
 static void
 lconn_flusher_cb(int fd, short what, void *arg)
 {
@@ -198,6 +204,19 @@ lconn_flusher_cb(int fd, short what, void *arg)
 			break;
 		TAILQ_REMOVE(&fl->dirty, c, dentry);
 		c->dirty = 0;
+		/* Behind the LCONN_FIRST ones' writes: see lconn_free_soon. */
+		if (c->dead) {
+			lconn_free(c);
+			continue;
+		}
+		if (c->rsoon) {
+			c->rsoon = 0;
+			lconn_rev_add(c, NULL);
+		}
+		if (c->roff) {
+			c->roff = 0;
+			event_del(c->rev);
+		}
 		had = lconn_outlen(c) > 0;
 		rc = lconn_flush(c);
 		/* Left over: the write event tells the end. */
@@ -232,6 +251,8 @@ lconn_flusher_free(struct lconn_flusher *fl)
 	while ((c = TAILQ_FIRST(&fl->dirty)) != NULL) {
 		TAILQ_REMOVE(&fl->dirty, c, dentry);
 		c->dirty = 0;
+		if (c->dead)
+			lconn_free(c);
 	}
 	event_free(fl->ev);
 	free(fl);
@@ -247,13 +268,13 @@ lconn_flusher_wake(struct lconn_flusher *fl)
 	event_active(fl->ev, EV_TIMEOUT, 1);
 }
 
-/* Something to write. */
-void
-lconn_dirty(struct lconn *c)
+/* On the flusher's list, for a write or for what waits for the writes. */
+static void
+lconn_enlist(struct lconn *c)
 {
 	struct lconn_flusher	*fl = c->fl;
 
-	if (c->dirty || c->writing)
+	if (c->dirty)
 		return;
 	c->dirty = 1;
 	if (c->first)
@@ -263,6 +284,14 @@ lconn_dirty(struct lconn *c)
 	lconn_flusher_wake(fl);
 }
 
+/* Something to write. */
+void
+lconn_dirty(struct lconn *c)
+{
+	if (!c->writing)
+		lconn_enlist(c);
+}
+
 /* --- one connection ----------------------------------------------------- */
 
 static void
@@ -270,7 +299,9 @@ lconn_read_cb(int fd, short what, void *arg)
 {
 	struct lconn	*c = arg;
 
-	c->readable(c, what, c->arg);
+	/* Freed, or read interest off already (the event goes soon). */
+	if (!c->dead && !c->roff)
+		c->readable(c, what, c->arg);
 }
 
 static void
@@ -279,6 +310,8 @@ lconn_write_cb(int fd, short what, void *arg)
 	struct lconn	*c = arg;
 	int		 rc;
 
+	if (c->dead)
+		return;
 	if (c->rblocked) {
 		/* The transport's read waited for this (TLS): read again. */
 		c->rblocked = 0;
@@ -328,6 +361,7 @@ lconn_stop(struct lconn *c)
 	event_del(c->wev);
 	c->reading = c->writing = 0;
 	c->wblocked = c->rblocked = 0;
+	c->rsoon = c->roff = 0;
 	if (c->dirty) {
 		TAILQ_REMOVE(&c->fl->dirty, c, dentry);
 		c->dirty = 0;
@@ -349,6 +383,24 @@ lconn_free(struct lconn *c)
 	lbuf_release(&c->out);
 	close(c->fd);
 	free(c);
+}
+
+/*
+ * The owner is done with c (and may free itself): its callbacks are
+ * not called again, and the rest is the flusher's, after the writes of
+ * this round, which it joins at the tail.  An epoll_ctl(2) and a
+ * close(2) less before a request read in the same round (a client
+ * mostly closes as the next one connects) goes on to the peer.
+ */
+void
+lconn_free_soon(struct lconn *c)
+{
+	if (c == NULL)
+		return;
+	c->dead = 1;
+	c->rsoon = c->roff = 0;
+	lbuf_take(&c->out, SIZE_MAX);
+	lconn_enlist(c);
 }
 
 /*
@@ -485,17 +537,53 @@ lconn_flush(struct lconn *c)
 	return 0;
 }
 
+static void
+lconn_rev_add(struct lconn *c, const struct timeval *tv)
+{
+	event_add(c->rev, tv);
+	/* Held by the transport: no read event would tell. */
+	if (c->ops->pending != NULL && c->ops->pending(c) > 0)
+		event_active(c->rev, EV_READ, 1);
+}
+
 void
 lconn_read_on(struct lconn *c, int on, const struct timeval *tv)
 {
 	if (on == c->reading && tv == NULL)
 		return;
 	c->reading = on;
-	if (on) {
-		event_add(c->rev, tv);
-		/* Held by the transport: no read event would tell. */
-		if (c->ops->pending != NULL && c->ops->pending(c) > 0)
-			event_active(c->rev, EV_READ, 1);
-	} else
+	c->rsoon = c->roff = 0;
+	if (on)
+		lconn_rev_add(c, tv);
+	else
 		event_del(c->rev);
+}
+
+/*
+ * Read interest wanted from now on, but its epoll_ctl(2) can wait for
+ * the round's writes: a level-triggered event misses nothing meanwhile.
+ * lconn_read_on() before that settles it at once.
+ */
+void
+lconn_read_soon(struct lconn *c)
+{
+	if (c->reading)
+		return;
+	c->reading = 1;
+	c->rsoon = 1;
+	lconn_enlist(c);
+}
+
+void
+lconn_read_off_soon(struct lconn *c)
+{
+	if (!c->reading)
+		return;
+	c->reading = 0;
+	if (c->rsoon) {
+		c->rsoon = 0;	/* never registered */
+		return;
+	}
+	c->roff = 1;
+	lconn_enlist(c);
 }

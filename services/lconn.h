@@ -94,6 +94,9 @@ struct lconn {
 	int			 want;		/* the transport's, EAGAIN */
 	int			 wblocked;	/* a write waits for a read */
 	int			 rblocked;	/* a read waits for a write */
+	int			 rsoon;		/* rev registered after writes */
+	int			 roff;		/* rev removed after writes */
+	int			 dead;		/* freed after the writes */
 	lconn_readable_fn	 readable;
 	lconn_written_fn	 written;
 	void			*arg;
@@ -104,6 +107,9 @@ struct lconn {
  * The writer of one event base: lconn_dirty() puts a connection on its
  * list, and once the round's other callbacks have run it writes each,
  * in one writev, connections made with LCONN_FIRST before the others.
+ * The same list carries what may wait until those writes are done
+ * (lconn_read_soon, lconn_free_soon): a request read from a new client
+ * goes on to the peer before any system call that could wait.
  * before (may be NULL) is called first, and again after each write,
  * until it returns 0: the owner's work that makes output (lines that
  * waited for room, say) is taken up in the same round.
@@ -124,6 +130,12 @@ struct lconn	*lconn_new(struct lconn_flusher *, int fd, int flags,
 		    lconn_readable_fn, lconn_written_fn, void *arg);
 /* Close and free; NULL is fine. */
 void		 lconn_free(struct lconn *);
+/*
+ * The same, by the flusher once the round's writes are out: no callback
+ * of c's comes any more, its output is forgotten, and its epoll_ctl(2)
+ * and close(2) wait until the LCONN_FIRST connections are written.
+ */
+void		 lconn_free_soon(struct lconn *);
 /*
  * Stop every event and forget pending output without closing the fd
  * (the fd has gone elsewhere, as a handed-over link); lconn_free still
@@ -165,6 +177,17 @@ int		 lconn_flush(struct lconn *);
  * with a timeout (tv not NULL) it is set again each time.
  */
 void		 lconn_read_on(struct lconn *, int on, const struct timeval *);
+/*
+ * Read interest on, no timeout, but registered by the flusher after the
+ * round's writes (a new client, read at once: its request first).
+ */
+void		 lconn_read_soon(struct lconn *);
+/*
+ * Read interest off, from the read callback itself (that event will
+ * not fire again this round), its epoll_ctl(2) after the round's writes,
+ * or never if the connection is freed meanwhile.
+ */
+void		 lconn_read_off_soon(struct lconn *);
 
 /*
  * lconn_tls.c: the TLS transport.  lconn_tls_start puts c (plain, nothing

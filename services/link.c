@@ -46,8 +46,6 @@
 #include "service.h"
 #include "util.h"
 
-#define LINK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
-
 struct link	 L;
 
 /* --- clients' listen sockets ------------------------------------------- */
@@ -70,47 +68,6 @@ listen_pause_cb(int fd, short ev, void *arg)
 {
 	if (!L.stopping)
 		listen_enable(1);
-}
-
-/* Every client waiting, until the backlog is empty (EAGAIN). */
-static void
-client_accept_cb(int lfd, short ev, void *arg)
-{
-	struct timeval	 tv;
-	int		 fd;
-
-	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd != -1) {
-			client_new(fd);
-			continue;
-		}
-		switch (errno) {
-		case EINTR:
-		case ECONNABORTED:
-		case EPROTO:
-			continue;
-		case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-		case EWOULDBLOCK:
-#endif
-			return;
-		case EMFILE:
-		case ENFILE:
-		case ENOBUFS:
-		case ENOMEM:
-			/* Out of fds: wait instead of spinning on accept. */
-			log_warn("accept on the link to %s (pausing 1s)",
-			    L.peer);
-			listen_enable(0);
-			evtimer_add(L.pause_ev,
-			    ms_timeval(LINK_ACCEPT_PAUSE_MS, &tv));
-			return;
-		default:
-			log_warn("accept on the link to %s", L.peer);
-			return;
-		}
-	}
 }
 
 static void

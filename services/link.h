@@ -34,6 +34,7 @@
 #define LINK_STOP_READS		1024	/* last reads of a client at stop */
 #define LINK_REASON_MAX		300	/* of an error reply, logged */
 #define LINK_REPLAY_BREAKS	3	/* links lost with it: set aside */
+#define LINK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
 
 enum peer_state {
 	PEER_DOWN,		/* waiting to dial again (or stopping) */
@@ -221,6 +222,7 @@ void	 replay_link_lost(void);
 /* link_client.c */
 void	 client_init(void);
 void	 client_new(int fd);
+void	 client_accept_cb(int lfd, short ev, void *arg);
 void	 client_kick(struct client *);
 void	 client_stop(struct client *);
 void	 client_drop(struct client *);

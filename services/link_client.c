@@ -98,8 +98,14 @@ client_set_state(struct client *c, enum client_state st)
 	log_debug("client %u of the link to %s: %s -> %s", c->num, L.peer,
 	    client_state_names[c->state], client_state_names[st]);
 	c->state = st;
-	/* Draining reads by itself; lingering once its reply is out. */
-	lconn_read_on(c->lc, st == CLIENT_READING, NULL);
+	/*
+	 * Draining reads by itself; lingering once its reply is out; a
+	 * closed one's events go with its connection (lconn_free_soon).
+	 */
+	if (st == CLIENT_EOF)
+		lconn_read_off_soon(c->lc);	/* mostly closed next */
+	else if (st != CLIENT_CLOSED)
+		lconn_read_on(c->lc, st == CLIENT_READING, NULL);
 }
 
 static void
@@ -120,7 +126,8 @@ client_free(struct client *c)
 	L.nclients--;
 	if (c->kicked)
 		TAILQ_REMOVE(&L.kicks, c, kentry);
-	lconn_free(c->lc);
+	/* Closed after this round's writes: the peer's first. */
+	lconn_free_soon(c->lc);
 	free(c);
 	stop_check();
 }
@@ -367,7 +374,9 @@ client_drop(struct client *c)
 
 /*
  * A new client, read at once: a client mostly sends its request right
- * after it connects, and this spares a loop round.
+ * after it connects, and this spares a loop round.  Its read interest
+ * (an epoll_ctl(2)) is registered after the round's writes, so that
+ * the request it sent is on its way to the peer first.
  */
 void
 client_new(int fd)
@@ -383,6 +392,48 @@ client_new(int fd)
 	c->lc = lconn_new(L.fl, fd, 0, client_readable, client_written, c);
 	TAILQ_INSERT_TAIL(&L.clients, c, entry);
 	L.nclients++;
-	lconn_read_on(c->lc, 1, NULL);
+	lconn_read_soon(c->lc);
 	client_readable(c->lc, EV_READ, c);
+}
+
+/*
+ * A client waiting on a listen socket: one accept4(2) per readiness,
+ * not a loop until EAGAIN, which cost a call for nothing with each
+ * client that came alone (a connection per request).  The event is
+ * level-triggered: a backlog is taken one client per loop round, along
+ * with whatever else the round has.
+ */
+void
+client_accept_cb(int lfd, short ev, void *arg)
+{
+	struct timeval	 tv;
+	int		 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+	    -1) {
+		client_new(fd);
+		return;
+	}
+	switch (errno) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+		return;		/* the next round tries again, if need be */
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		/* Out of fds: wait instead of spinning on accept. */
+		log_warn("accept on the link to %s (pausing 1s)", L.peer);
+		listen_enable(0);
+		evtimer_add(L.pause_ev, ms_timeval(LINK_ACCEPT_PAUSE_MS, &tv));
+		return;
+	default:
+		log_warn("accept on the link to %s", L.peer);
+		return;
+	}
 }

@@ -582,6 +582,69 @@ START_TEST(test_lconn_flusher_order)
 }
 END_TEST
 
+/*
+ * What waits for the round's writes (lconn_read_soon, lconn_read_off_soon,
+ * lconn_free_soon): not done before the flusher ran, done once it did,
+ * and no callback in between.
+ */
+START_TEST(test_lconn_soon)
+{
+	struct side	 a, b, x, y;
+	char		 c;
+	int		 fd;
+
+	pair(&a, &b, LCONN_FIRST);
+	pair(&x, &y, 0);
+	/* Interest wanted, registered by the flusher. */
+	lconn_read_soon(x.c);
+	ck_assert_int_eq(x.c->reading, 1);
+	ck_assert_int_eq(event_pending(x.c->rev, EV_READ, NULL), 0);
+	lconn_add(y.c, "hi", 2, NULL, 0);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_int_ne(event_pending(x.c->rev, EV_READ, NULL), 0);
+	RUN_UNTIL(x.ngot == 3);
+	ck_assert(memcmp(x.got, "hi|", 3) == 0);
+	/* Off, from now on: no callback though readable; removed after. */
+	lconn_add(y.c, "more", 4, NULL, 0);
+	RUN_UNTIL(lconn_outlen(y.c) == 0);
+	x.reads = 0;
+	lconn_read_off_soon(x.c);
+	ck_assert_int_eq(x.c->reading, 0);
+	ck_assert_int_ne(event_pending(x.c->rev, EV_READ, NULL), 0);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_int_eq(event_pending(x.c->rev, EV_READ, NULL), 0);
+	ck_assert_int_eq(x.reads, 0);
+	/* On again before the flusher: nothing to remove. */
+	lconn_read_on(x.c, 1, NULL);
+	lconn_read_off_soon(x.c);
+	lconn_read_on(x.c, 1, NULL);
+	ck_assert_int_eq(x.c->roff, 0);
+	RUN_UNTIL(x.ngot == 8);
+	/*
+	 * Freed soon, with a's output in the same round: x is not read
+	 * again, its fd stays open until the flusher, then y sees its end.
+	 */
+	lconn_add(y.c, "late", 4, NULL, 0);
+	RUN_UNTIL(lconn_outlen(y.c) == 0);
+	x.reads = 0;
+	fd = x.c->fd;
+	lconn_add(a.c, "first", 5, NULL, 0);
+	lconn_free_soon(x.c);
+	ck_assert_int_ne(fcntl(fd, F_GETFD), -1);
+	lconn_read_on(b.c, 1, NULL);
+	RUN_UNTIL(b.ngot == 6);
+	ck_assert_int_eq(x.reads, 0);
+	ck_assert_int_eq(a.written, 1);
+	/* Closed with "late" unread: a reset, on a unix socket. */
+	errno = 0;
+	ck_assert_int_eq(read(y.c->fd, &c, 1), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
+	lconn_free(a.c);
+	lconn_free(b.c);
+	lconn_free(y.c);
+}
+END_TEST
+
 START_TEST(test_lconn_read_timeout)
 {
 	struct side	 a, b;
@@ -627,6 +690,7 @@ suite(void)
 	tcase_add_test(tc, test_lconn_broken);
 	tcase_add_test(tc, test_lconn_flusher_order);
 	tcase_add_test(tc, test_lconn_read_timeout);
+	tcase_add_test(tc, test_lconn_soon);
 	tcase_add_test(tc, test_lconn_compaction);
 	tcase_add_test(tc, test_lconn_growth);
 	tcase_add_test(tc, test_lconn_partial_writes);

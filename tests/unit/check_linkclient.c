@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <check.h>
 #include <errno.h>
@@ -59,6 +60,15 @@ peer_send(const char *hdr, size_t hlen, const char *line, size_t len)
 void
 stop_check(void)
 {
+}
+
+/* link.c's: the listen sockets paused (client_accept_cb, out of fds). */
+static int	 listening = 1;
+
+void
+listen_enable(int on)
+{
+	listening = on;
 }
 
 /* --- fixture ------------------------------------------------------------ */
@@ -377,6 +387,68 @@ START_TEST(test_gone)
 }
 END_TEST
 
+/*
+ * The accept path: one accept4 per readiness of the listen socket (not
+ * one more for EAGAIN), the new client read at once, its read interest
+ * registered after the round's writes; a backlog is taken one client a
+ * round by the level-triggered event.
+ */
+START_TEST(test_accept)
+{
+	struct sockaddr_un	 sun;
+	struct event		*ev;
+	int			 lfd, fd1, fd2;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/l.sock",
+	    tmpdir);
+	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0), -1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_ne(fd1 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
+	    0), -1);
+	ck_assert_int_ne(fd2 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
+	    0), -1);
+	ck_assert_int_eq(connect(fd1, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	ck_assert_int_eq(connect(fd2, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	say(fd1, "one\n");
+	say(fd2, "two\n");
+	client_accept_cb(lfd, EV_READ, NULL);
+	ck_assert_int_eq(L.nclients, 1);
+	/* Read at once; its event comes with the flusher. */
+	ck_assert_int_eq(nsent, 1);
+	ck_assert_str_eq(sent[0], "1 one");
+	ck_assert_int_eq(event_pending(first_client()->lc->rev, EV_READ,
+	    NULL), 0);
+	spin();
+	ck_assert_int_ne(event_pending(first_client()->lc->rev, EV_READ,
+	    NULL), 0);
+	/* The rest of the backlog: from the loop. */
+	ck_assert_ptr_nonnull(ev = event_new(L.base, lfd, EV_READ |
+	    EV_PERSIST, client_accept_cb, NULL));
+	ck_assert_int_eq(event_add(ev, NULL), 0);
+	SPIN_UNTIL(L.nclients == 2 && nsent == 2);
+	ck_assert_str_eq(sent[1], "2 two");
+	/* Nothing waiting: nothing happens. */
+	client_accept_cb(lfd, EV_READ, NULL);
+	ck_assert_int_eq(L.nclients, 2);
+	ck_assert_int_eq(listening, 1);
+	answer(0, "ONE");
+	answer(1, "TWO");
+	ck_assert_str_eq(replies(fd1, "ONE\n"), "ONE\n");
+	ck_assert_str_eq(replies(fd2, "TWO\n"), "TWO\n");
+	close(fd1);
+	close(fd2);
+	SPIN_UNTIL(L.nclients == 0);
+	event_free(ev);
+	close(lfd);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -394,6 +466,7 @@ suite(void)
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_gone);
+	tcase_add_test(tc, test_accept);
 	suite_add_tcase(s, tc);
 	return s;
 }
