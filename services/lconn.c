@@ -236,7 +236,13 @@ lconn_flusher_new(struct event_base *base, int (*before)(void *), void *arg)
 	fl->before = before;
 	fl->arg = arg;
 	TAILQ_INIT(&fl->dirty);
-	if ((fl->ev = event_new(base, -1, 0, lconn_flusher_cb, fl)) == NULL)
+	/*
+	 * Only ever made active, never added: EV_PERSIST spares libevent an
+	 * event_del() of it after each run (a tenth of linkd's work per
+	 * request at 1 x 1).
+	 */
+	if ((fl->ev = event_new(base, -1, EV_PERSIST, lconn_flusher_cb,
+	    fl)) == NULL)
 		fatalx("event_new failed");
 	return fl;
 }
