@@ -390,12 +390,13 @@ pool_tick_cb(int fd, short what, void *arg)
 /*
  * Before requests are given out: the clock if it is due, as its timer
  * may be in the same loop round as the reads, behind them.  One clock
- * read per read of the link or a backend, not per request.
+ * read per read of the link or a backend, not per request, and none
+ * with nothing outstanding (nothing can lag or time out).
  */
 void
 pool_catch_up(struct sess *s)
 {
-	if (s->tick_set && sess_now(s) >= s->tick_at)
+	if (s->tick_set && s->nsent > 0 && sess_now(s) >= s->tick_at)
 		pool_tick(s);
 }
 
