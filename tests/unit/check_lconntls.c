@@ -217,6 +217,25 @@ START_TEST(test_hello_before_handshake)
 END_TEST
 
 /*
+ * TLS up and the hello through, then one record (16 KiB) holding one
+ * line of fill, flushed by the server: the line, to be freed.
+ */
+static char *
+big_record(int fill, size_t len)
+{
+	char	*big;
+
+	start_tls(fp_beta);
+	lconn_add(cl.c, "HELLO 1 alpha", 13, NULL, 0);
+	ck_assert(run(sv_has_line) && sv.nlines == 1);
+	big = xcalloc(1, len);
+	memset(big, fill, len);
+	lconn_add(sv.c, big, len, NULL, 0);
+	ck_assert_int_eq(lconn_flush(sv.c), 0);
+	return big;
+}
+
+/*
  * One record (16 KiB) holding one line, more than one read takes: the
  * rest is in OpenSSL, not in the socket, and must still be read.
  */
@@ -227,13 +246,7 @@ START_TEST(test_pending_rest_of_record)
 
 	ck_assert_msg(LCONN_READ < 16384, "LCONN_READ %d takes a whole "
 	    "record: nothing is left pending", LCONN_READ);
-	start_tls(fp_beta);
-	lconn_add(cl.c, "HELLO 1 alpha", 13, NULL, 0);
-	ck_assert(run(sv_has_line) && sv.nlines == 1);
-	big = xcalloc(1, len);
-	memset(big, 'x', len);
-	lconn_add(sv.c, big, len, NULL, 0);
-	ck_assert_int_eq(lconn_flush(sv.c), 0);
+	big = big_record('x', len);
 	ck_assert_msg(run(cl_has_line), "the rest of the record was never "
 	    "read (%d reads)", cl.nread);
 	ck_assert_msg(!cl.failed, "%s", cl.why);
@@ -250,13 +263,7 @@ START_TEST(test_pending_read_on_again)
 	size_t	 len = 16384 - 1;
 	int	 reads;
 
-	start_tls(fp_beta);
-	lconn_add(cl.c, "HELLO 1 alpha", 13, NULL, 0);
-	ck_assert(run(sv_has_line) && sv.nlines == 1);
-	big = xcalloc(1, len);
-	memset(big, 'y', len);
-	lconn_add(sv.c, big, len, NULL, 0);
-	ck_assert_int_eq(lconn_flush(sv.c), 0);
+	big = big_record('y', len);
 	/* One read by hand, with the owner's interest off. */
 	lconn_read_on(cl.c, 0, NULL);
 	while (lconn_read(cl.c) == -1 && errno == EAGAIN)
