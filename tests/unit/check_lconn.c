@@ -436,6 +436,8 @@ END_TEST
 START_TEST(test_lconn_spare)
 {
 	struct side	 a, b, c, d;
+	struct lconn	*conn;
+	struct event	*ev;
 	char		*in, *out;
 
 	pair(&a, &b, 0);
@@ -446,9 +448,18 @@ START_TEST(test_lconn_spare)
 	out = b.c->out.data;
 	ck_assert_ptr_nonnull(in);
 	ck_assert_ptr_nonnull(out);
+	conn = b.c;
+	ev = b.c->rev;
+	lconn_read_on(b.c, 1, NULL);
 	lconn_free(b.c);
 	lconn_free(a.c);
 	pair(&c, &d, 0);
+	/* Connections too, with their events, set for the new fd. */
+	ck_assert(c.c == conn || d.c == conn);
+	ck_assert(c.c->rev == ev || d.c->rev == ev);
+	ck_assert_int_eq(event_pending(conn->rev, EV_READ, NULL), 0);
+	ck_assert_int_eq(event_get_fd(conn->rev), conn->fd);
+	ck_assert_int_eq(event_get_fd(conn->wev), conn->fd);
 	put(c.c->fd, "z\n", 2);
 	ck_assert_int_eq(lconn_read(d.c), 2);
 	ck_assert_ptr_eq(d.c->in.data, in);
@@ -458,6 +469,12 @@ START_TEST(test_lconn_spare)
 	/* The other side had none to take. */
 	lconn_add(c.c, "v", 1, NULL, 0);
 	ck_assert_ptr_ne(c.c->out.data, out);
+	/* And they work: d reads what c writes, through its events. */
+	lconn_read_on(d.c, 1, NULL);
+	lconn_read_on(c.c, 1, NULL);
+	RUN_UNTIL(c.ngot == 2 && d.ngot == 4);
+	ck_assert(memcmp(c.got, "w|", 2) == 0);
+	ck_assert(memcmp(d.got, "z|v|", 4) == 0);
 	lconn_free(c.c);
 	lconn_free(d.c);
 }
