@@ -9,8 +9,13 @@
  * execs.  In cgroup mode the child is created in its service's group by
  * clone3(CLONE_INTO_CGROUP): joining a group after fork (a write to
  * cgroup.procs) waits for an RCU grace period, 5-25 ms, which made every
- * restart that slow.  Where the kernel cannot (before Linux 5.7), the
- * master says so once, vforks, and the child joins its group itself.
+ * restart that slow.  On x86_64 that clone3 is vfork's too (CLONE_VM |
+ * CLONE_VFORK: the master's page tables are not copied for a child that
+ * execs at once), the child on a stack of its own (spawn_clone3), when
+ * it is started alone (spawn_alone); else, on other machines, under
+ * ASan, or if the kernel refuses that, it is fork's.  Where the
+ * kernel cannot clone3 into a group (before Linux 5.7), the master says
+ * so once, vforks, and the child joins its group itself.
  * Without cgroups, vfork (or fork, for inetd connections that wait).
  * Anything that fails in the child before exec (which step, and errno)
  * is written to a close-on-exec pipe; a successful exec closes it
@@ -21,6 +26,7 @@
  * bad startup too.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +36,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,6 +128,90 @@ struct spawn_clone_args {
 
 /* clone3 into a cgroup works here until it fails for want of support. */
 static int	 spawn_clone3_ok = 1;
+
+/*
+ * Not under AddressSanitizer: its run-time does not know the child's
+ * stack ("ASan is ignoring requested __asan_handle_no_return ... False
+ * positive error reports may follow"), and such reports ended inetd.sh's
+ * /bin/cat children with exit 1 before they exec'd.  The sanitizer build
+ * forks (clone3 without CLONE_VM) instead.
+ */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+/*
+ * clone3 with CLONE_VM: the child shares the master's memory, so it
+ * cannot return from the system call into the C function that made it,
+ * whose frames on the master's stack the master needs again (vfork
+ * works only because libc's vfork is written for that).  So the call is
+ * made here, in assembly: the child starts on a stack of its own
+ * (clone_args.stack), with the master's registers but %rax (0) and %rsp,
+ * and calls fn(arg) there, which execs or _exits; should it return, the
+ * child exits 127 at once.  The master gets the kernel's result: a pid,
+ * or -errno.
+ */
+#define SPAWN_CLONE_VM	1
+#define SPAWN_STR_(x)	#x
+#define SPAWN_STR(x)	SPAWN_STR_(x)
+long	spawn_clone3_raw(void *, size_t, void (*)(void *), void *)
+	    __attribute__((visibility("hidden")));
+__asm__(
+	".text\n"
+	".globl	spawn_clone3_raw\n"
+	".hidden spawn_clone3_raw\n"
+	".type	spawn_clone3_raw, @function\n"
+	".p2align 4\n"
+	"spawn_clone3_raw:\n"
+	"	movq	%rdx, %r8\n"		/* fn and arg, where the */
+	"	movq	%rcx, %r9\n"		/* system call keeps them */
+	"	movl	$" SPAWN_STR(SYS_clone3) ", %eax\n"
+	"	syscall\n"			/* (%rdi, %rsi): args, size */
+	"	testq	%rax, %rax\n"
+	"	jz	1f\n"
+	"	ret\n"				/* the master */
+	"1:	xorl	%ebp, %ebp\n"		/* the child: no frame above */
+	"	movq	%r9, %rdi\n"
+	"	call	*%r8\n"
+	"	movl	$127, %edi\n"
+	"	movl	$" SPAWN_STR(SYS_exit) ", %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	".size	spawn_clone3_raw, . - spawn_clone3_raw\n");
+
+/*
+ * The child's stack: one, reused (CLONE_VFORK: the master goes on only
+ * once the child has exec'd or exited, and is done with it), made at
+ * first use, with a guard page below it: a child that overflowed it
+ * would otherwise write over the master's memory.  Generous: the child
+ * needs a few kB.
+ */
+#define SPAWN_STACK	(256 * 1024)
+
+/* clone3 with CLONE_VM works here until the kernel refuses it. */
+static int	 spawn_vm_ok = 1;
+
+struct spawn_vm {
+	struct unit		*u;
+	struct spawn_plan	*sp;
+};
+
+static char *
+spawn_stack(void)
+{
+	static char	*stack;
+	long		 pg = sysconf(_SC_PAGESIZE);
+	char		*p;
+
+	if (stack != NULL)
+		return stack;
+	if ((p = mmap(NULL, SPAWN_STACK + pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, pg, PROT_NONE) == -1) {
+		(void)munmap(p, SPAWN_STACK + pg);
+		return NULL;
+	}
+	return stack = p + pg;
+}
+#endif
 
 /* Child side: say which step failed (errno), then exit 127. */
 static __dead void
@@ -509,17 +600,113 @@ spawn_report_drain(struct child *c)
 		spawn_report_close(c);
 }
 
-/* A child created in the cgroup dirfd, as fork() would: 0 in the child. */
+#ifdef SPAWN_CLONE_VM
+/* The CLONE_VM child's first function, on its own stack. */
+static void
+spawn_vm_child(void *arg)
+{
+	struct spawn_vm	*v = arg;
+
+	spawn_exec(v->u, v->sp);
+}
+#endif
+
+/*
+ * A child created in the cgroup dirfd, running spawn_exec.  With vm (and
+ * where we can), as vfork() would: *vforked is set, and the child has
+ * exec'd or exited when this returns.  Else as fork() would.
+ */
 static pid_t
-spawn_clone3(int dirfd)
+spawn_clone3(struct unit *u, struct spawn_plan *sp, int vm, int *vforked)
 {
 	struct spawn_clone_args ca;
+	pid_t		 pid;
+#ifdef SPAWN_CLONE_VM
+	struct spawn_vm	 v;
+	char		*stack;
+	long		 r;
+	int		 saved;
+#endif
 
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_INTO_CGROUP;
 	ca.exit_signal = SIGCHLD;
-	ca.cgroup = (uint64_t)dirfd;
-	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	ca.cgroup = (uint64_t)sp->cg_dir;
+#ifdef SPAWN_CLONE_VM
+	if (vm && spawn_vm_ok && (stack = spawn_stack()) != NULL) {
+		ca.flags |= CLONE_VM | CLONE_VFORK;
+		ca.stack = (uint64_t)(uintptr_t)stack;
+		ca.stack_size = SPAWN_STACK;
+		v.u = u;
+		v.sp = sp;
+		/* The child's errno is ours (same memory, same TLS). */
+		saved = errno;
+		r = spawn_clone3_raw(&ca, sizeof(ca), spawn_vm_child, &v);
+		if (r >= 0) {
+			errno = saved;
+			*vforked = 1;
+			return (pid_t)r;
+		}
+		errno = (int)-r;
+		if (errno == EAGAIN || errno == ENOMEM)
+			return -1;
+		/* Refused (a filter, a kernel that wants no CLONE_VM
+		 * here): fork's clone3 says what is left of it. */
+		spawn_vm_ok = 0;
+		ca.flags &= ~(uint64_t)(CLONE_VM | CLONE_VFORK);
+		ca.stack = ca.stack_size = 0;
+	}
+#else
+	(void)vm;
+	(void)vforked;
+#endif
+	if ((pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca))) == 0)
+		spawn_exec(u, sp);
+	return pid;
+}
+
+/*
+ * Whether this child is started alone, so that the master may wait for
+ * its exec (CLONE_VFORK) at no cost: a restart, a wake-up, one inetd
+ * connection.  Not when more are started in a row -- at start (before
+ * the event loop runs), a second one in one event callback (a reload, a
+ * unit topped up, a batch of inetd connections): forked children set
+ * themselves up side by side while the master goes on to the next.
+ * Started one by one, 500 services took 4 times as long on a busy
+ * machine (each wait for an exec is a wait for the CPU too).
+ */
+static int	 spawn_looping;
+
+static void
+spawn_loop_cb(int fd, short ev, void *arg)
+{
+	spawn_looping = 1;
+}
+
+static int
+spawn_alone(const struct unit *u)
+{
+	static struct timeval	 last, zero;
+	static int		 armed;
+	struct timeval		 now;
+
+	if (u->conn_fd != -1 && u->conn_fork)
+		return 0;
+	/* Starting: until the event loop runs its first callback. */
+	if (!spawn_looping) {
+		if (!armed && event_base_once(M->base, -1, EV_TIMEOUT,
+		    spawn_loop_cb, NULL, &zero) == 0)
+			armed = 1;
+		return 0;
+	}
+	if (event_base_gettimeofday_cached(M->base, &now) == -1)
+		return 0;
+	/* libevent's cached time is the same all through one turn of the
+	 * loop: the callbacks of the events that came together. */
+	if (timercmp(&now, &last, ==))
+		return 0;
+	last = now;
+	return 1;
 }
 
 /*
@@ -541,8 +728,7 @@ spawn_start(struct unit *u, struct spawn_plan *sp, int *vforked)
 
 	*vforked = 0;
 	if (sp->cg_dir != -1 && spawn_clone3_ok) {
-		if ((pid = spawn_clone3(sp->cg_dir)) == 0)
-			spawn_exec(u, sp);
+		pid = spawn_clone3(u, sp, spawn_alone(u), vforked);
 		if (pid != -1 || errno == EAGAIN || errno == ENOMEM)
 			return pid;
 		e = errno;
@@ -619,8 +805,8 @@ spawn_child(struct unit *u)
 	 * (conn_fork): vfork would hold the master until each exec is done,
 	 * one child runnable at a time; after fork it goes on to the next
 	 * connection while the children exec side by side, each with its own
-	 * share of a busy machine's CPU.  (clone3 is fork too: the master
-	 * goes on while the child sets itself up.)
+	 * share of a busy machine's CPU.  (clone3 is either, see
+	 * spawn_clone3.)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
