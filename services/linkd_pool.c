@@ -445,6 +445,12 @@ pool_request(struct sess *s, uint64_t id, const char *line, size_t hlen,
 
 	/* Straight out when nothing waits before it: no copy kept. */
 	if (TAILQ_EMPTY(&s->wait)) {
+		/* pool_pick's first choice, most of the time. */
+		b = TAILQ_FIRST(&s->conns);
+		if (b != NULL && !b->lagging && b->nsent < D.depth) {
+			bconn_send(b, id, line, hlen, len);
+			return;
+		}
 		if ((b = pool_pick(s, err, sizeof(err))) != NULL) {
 			bconn_send(b, id, line, hlen, len);
 			return;
