@@ -1,5 +1,5 @@
 # lib-link.sh: what link.sh and linktls.sh share, sourced after lib.sh:
-# masters of their own (host_*), process figures (mem, snap, delta,
+# masters of their own (host_*), process figures (mem, smaps_top, snap, delta,
 # ticks summed), and the lclient runs.  Each run of a workload is a line of $T/runs ("LABEL rate p50
 # p99 ROUND") or of $T/fails ("LABEL why"); med, runs and fig read them
 # back, paired gives the median of the per-round ratios.  $LCLIENT,
@@ -164,6 +164,17 @@ mem() {
 			printf '/proc/%s/status\n' "$_p"
 		fi
 	done | xargs awk -v f="$_mf:" '$1 == f { print $2 }' 2>/dev/null
+}
+
+# smaps_top PID: the mappings of PID with the most Rss, "name perms kB"
+# (anonymous ones by what they are), the largest first, comma-separated.
+smaps_top() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "" ? "[anon]" : $6)
+		sub(/.*\//, "", n); k = n " " $2; next }
+	    $1 == "Rss:" { r[k] += $2 }
+	    END { for (k in r) if (r[k] > 0) print r[k], k }' \
+	    "/proc/$1/smaps" 2>/dev/null | sort -rn | head -n 8 |
+	    awk '{ printf "%s%s %s %d kB", (NR > 1 ? ", " : ""), $2, $3, $1 }'
 }
 
 # pport N: the port of peer N's linkd.

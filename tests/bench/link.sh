@@ -460,6 +460,7 @@ for f in VmRSS RssAnon Pss; do
 	# shellcheck disable=SC2086
 	mem $f $LINKS >"$T/m.$f"
 done
+m_map=$(smaps_top "$(echo "$LINKS" | head -n 1)")
 say "$NPEERS links: all up ${up_ms} ms after linkmaster start (start" \
     "returned after ${start_ms} ms; $up_polls polls, one every ~${poll_ms:-?} ms);" \
     "standalone ${sa_ms} ms ($sa_polls polls)"
@@ -516,7 +517,8 @@ note "$NPEERS peers: time of the first \"linkmaster status\" (polled every" \
     "helper's VmRSS also counts its mapped pages of libc, libevent," \
     "libbsd and libmd, which is why the helper is linked statically" \
     "(README, compare the dynamic build's row); RssAnon is a helper's" \
-    "own memory, Pss that plus its share of the pages it shares"
+    "own memory, Pss that plus its share of the pages it shares.  One" \
+    "helper's mappings (Rss): $m_map"
 
 # --- 3. idle ----------------------------------------------------------------------
 LINKDS=$(children linkd "$BETA_PID")

@@ -83,17 +83,6 @@ tls_init() {
 	      sed 's/^/    /' "$T/$1.tls-init" >&2; return 1; }
 }
 
-# smaps_top PID: the mappings of PID with the most Rss, "name perms kB"
-# (anonymous ones by what they are), the largest first, comma-separated.
-smaps_top() {
-	awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "" ? "[anon]" : $6)
-		sub(/.*\//, "", n); k = n " " $2; next }
-	    $1 == "Rss:" { r[k] += $2 }
-	    END { for (k in r) if (r[k] > 0) print r[k], k }' \
-	    "/proc/$1/smaps" 2>/dev/null | sort -rn | head -n 8 |
-	    awk '{ printf "%s%s %s %d kB", (NR > 1 ? ", " : ""), $2, $3, $1 }'
-}
-
 # --- ports, certificates, masters ----------------------------------------------
 PORT=$(free_port)
 HPORT=$(free_port)
