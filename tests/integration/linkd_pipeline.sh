@@ -37,13 +37,23 @@ start_linkd() {
 	linkd_start "linkd-$_ln" "$PORT" "$@"
 }
 
-# link LINE...: one link to $PORT: the hello, the lines, end-of-file;
-# prints what linkd answered, the hello's answer first.
+# link [LINE...]: one link to $PORT: the hello, the lines (without any,
+# those on stdin), end-of-file; prints what linkd answered, the hello's
+# answer first.
 link() {
 	{
 		echo "HELLO 1 alpha"
-		printf '%s\n' "$@"
+		if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cat; fi
 	} | timeout 20 socat -t 20 - TCP:127.0.0.1:"$PORT"
+}
+
+# numbered N WORD: N request lines "1 WORD1" to "N WORDN".
+numbered() {
+	_i=1
+	while [ $_i -le "$1" ]; do
+		echo "$_i $2$_i"
+		_i=$((_i + 1))
+	done
 }
 
 # backend NAME SCRIPT: a socat-forked shell backend on $T/NAME.sock
@@ -111,15 +121,10 @@ printf "%s\n" "$@"
 while IFS= read -r l; do printf "%s\n" "re:$l"; done'
 start_linkd many -o backend_path="$T/many.sock" -o pool=1 \
     -o backend_timeout=5s
-set --
-i=1
-while [ $i -le 128 ]; do
-	set -- "$@" "$i m$i"
-	i=$((i + 1))
-done
+REQ=$(numbered 128 m)
 t0=$(lm_now_ms)
-is "$(link "$@" | one_line)" \
-    "OK 1 beta|$(printf '%s\n' "$@" | sed 's/ / re:/' | one_line)" \
+is "$(echo "$REQ" | link | one_line)" \
+    "OK 1 beta|$(echo "$REQ" | sed 's/ / re:/' | one_line)" \
     "128 requests reach a backend at once at the default backend_depth"
 t1=$(lm_now_ms)
 ok '[ $((t1 - t0)) -lt 4000 ]' \
@@ -191,14 +196,9 @@ done'
 # today, the shell backend is never taken for a lagging one).
 start_linkd burst -o backend_path="$T/slow.sock" -o pool=4 \
     -o backend_lag=10s
-set --
-i=1
-while [ $i -le 40 ]; do
-	set -- "$@" "$i r$i"
-	i=$((i + 1))
-done
-is "$(link "$@" | sort | one_line)" \
-    "$({ echo "OK 1 beta"; printf '%s\n' "$@"; } | sort | one_line)" \
+REQ=$(numbered 40 r)
+is "$(echo "$REQ" | link | sort | one_line)" \
+    "$({ echo "OK 1 beta"; echo "$REQ"; } | sort | one_line)" \
     "40 requests at once, pool=4: every reply under its id"
 is "$(sort -u "$T/slow.conns" | wc -l | tr -d ' ')" 1 \
     "... all pipelined on one backend connection"
