@@ -26,7 +26,6 @@
  * message if it cannot set up or exec.
  */
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -44,6 +43,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sysfilter.h"
+
 #define ARG(n)	offsetof(struct seccomp_data, args[n])
 
 static void
@@ -51,17 +52,6 @@ die(const char *what)
 {
 	fprintf(stderr, "failsys: %s: %s\n", what, strerror(errno));
 	exit(111);
-}
-
-static int
-install(struct sock_filter *f, unsigned short len, unsigned int flags)
-{
-	struct sock_fprog prog = { .len = len, .filter = f };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		die("prctl");
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
-	    &prog);
 }
 
 /* Send fd over the socket s. */
@@ -192,7 +182,7 @@ fail_chdir(void)
 		supervise(sv[1]);
 	}
 	close(sv[1]);
-	if ((lfd = install(f, sizeof(f) / sizeof(f[0]),
+	if ((lfd = sysfilter_install(f, sizeof(f) / sizeof(f[0]),
 	    SECCOMP_FILTER_FLAG_NEW_LISTENER)) == -1)
 		die("seccomp");
 	send_fd(sv[0], lfd);
@@ -204,15 +194,7 @@ fail_chdir(void)
 static void
 fail_call(long nr)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-
-	if (install(f, sizeof(f) / sizeof(f[0]), 0) == -1)
+	if (sysfilter_one(nr, SECCOMP_RET_ERRNO | EPERM, 0) == -1)
 		die("seccomp");
 }
 
@@ -234,7 +216,7 @@ fail_fcntl(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 
-	if (install(f, sizeof(f) / sizeof(f[0]), 0) == -1)
+	if (sysfilter_install(f, sizeof(f) / sizeof(f[0]), 0) == -1)
 		die("seccomp");
 }
 

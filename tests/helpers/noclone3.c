@@ -11,40 +11,26 @@
  * clone3(CLONE_INTO_CGROUP) to a child that joins its cgroup itself.
  * Exits 111 with a message if it cannot install the filter or exec.
  */
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sysfilter.h"
+
 int
 main(int argc, char *argv[])
 {
-	/* clone3 has the same number on every architecture (435). */
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
-
 	if (argc < 2) {
 		fprintf(stderr, "usage: noclone3 PROG [ARGS...]\n");
 		return 111;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1) {
+	/* clone3 has the same number on every architecture (435). */
+	if (sysfilter_one(SYS_clone3, SECCOMP_RET_ERRNO | ENOSYS, 0) == -1) {
 		fprintf(stderr, "noclone3: seccomp: %s\n", strerror(errno));
 		return 111;
 	}
