@@ -159,13 +159,6 @@ supervise(int s)
 static void
 fail_chdir(void)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_chdir, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
 	int	 sv[2], lfd;
 	pid_t	 pid;
 
@@ -182,7 +175,7 @@ fail_chdir(void)
 		supervise(sv[1]);
 	}
 	close(sv[1]);
-	if ((lfd = sysfilter_install(f, sizeof(f) / sizeof(f[0]),
+	if ((lfd = sysfilter_one(SYS_chdir, SECCOMP_RET_USER_NOTIF,
 	    SECCOMP_FILTER_FLAG_NEW_LISTENER)) == -1)
 		die("seccomp");
 	send_fd(sv[0], lfd);
