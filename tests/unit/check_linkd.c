@@ -180,15 +180,33 @@ teardown(void)
 	event_base_free(base);
 }
 
+/*
+ * from says text; once the loop has turned, *to has got want (read after
+ * the turn: a backend's descriptor may be made by it).
+ */
+static void
+relay(int from, const char *text, const int *to, const char *want)
+{
+	say(from, text);
+	spin();
+	ck_assert_str_eq(got(*to), want);
+}
+
 /* The hello, accepted. */
 static void
 up(void)
 {
-	say(lfd, "HELLO 1 alpha\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "OK 1 beta\n");
+	relay(lfd, "HELLO 1 alpha\n", &lfd, "OK 1 beta\n");
 	ck_assert_int_eq(S->state, SESS_UP);
 	ck_assert_str_eq(S->name, "alpha");
+}
+
+/* up(), then the link sends reqs and the first backend gets want. */
+static void
+up_sent(const char *reqs, const char *want)
+{
+	up();
+	relay(lfd, reqs, &bfd[0], want);
 }
 
 START_TEST(test_hello)
@@ -237,12 +255,8 @@ START_TEST(test_pipeline)
 	ck_assert_int_eq(S->nconns, 1);
 	ck_assert_str_eq(got(bfd[0]), "a\nb\nc\n");
 	ck_assert_int_eq(S->nsent, 3);
-	say(bfd[0], "A\nB\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "1 A\n2 B\n");
-	say(bfd[0], "C\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "3 C\n");
+	relay(bfd[0], "A\nB\n", &lfd, "1 A\n2 B\n");
+	relay(bfd[0], "C\n", &lfd, "3 C\n");
 	ck_assert_int_eq(S->nsent, 0);
 	/* Later requests reuse it. */
 	say(lfd, "4 d\n");
@@ -262,9 +276,7 @@ START_TEST(test_full_waits)
 	ck_assert_int_eq(nb, 1);
 	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
 	ck_assert_int_eq(S->nwait, 1);
-	say(bfd[0], "A\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "c\n");
+	relay(bfd[0], "A\n", &bfd[0], "c\n");
 	ck_assert_int_eq(S->nwait, 0);
 	ck_assert_str_eq(got(lfd), "1 A\n");
 }
@@ -283,12 +295,8 @@ START_TEST(test_reply_header)
 	spin();
 	ck_assert_int_eq(S->nwait, 2);
 	ck_assert_str_eq(got(bfd[0]), "a\n");
-	say(bfd[0], "A\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "b\n");
-	say(bfd[0], "B\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "c\n");
+	relay(bfd[0], "A\n", &bfd[0], "b\n");
+	relay(bfd[0], "B\n", &bfd[0], "c\n");
 	say(bfd[0], "C\n");
 	spin();
 	ck_assert_str_eq(got(lfd),
@@ -315,16 +323,10 @@ START_TEST(test_lag_grows_pool)
 	spin();
 	ck_assert_int_eq(nb, 2);
 	ck_assert_str_eq(got(bfd[1]), "b\nc\n");
-	say(bfd[1], "B\nC\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "2 B\n3 C\n");
-	say(bfd[0], "SLOW\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "1 SLOW\n");
+	relay(bfd[1], "B\nC\n", &lfd, "2 B\n3 C\n");
+	relay(bfd[0], "SLOW\n", &lfd, "1 SLOW\n");
 	/* Both keep up again: the oldest takes the next. */
-	say(lfd, "4 d\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "d\n");
+	relay(lfd, "4 d\n", &bfd[0], "d\n");
 }
 END_TEST
 
@@ -337,10 +339,7 @@ START_TEST(test_keeps_up_waits)
 {
 	D.depth = 2;
 	D.lag_us = 1000000;
-	up();
-	say(lfd, "1 slow\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "slow\n");
+	up_sent("1 slow\n", "slow\n");
 	TAILQ_FIRST(&S->conns)->progress -= 2000000;
 	pool_tick(S);
 	say(lfd, "2 b\n");
@@ -352,16 +351,12 @@ START_TEST(test_keeps_up_waits)
 	spin();
 	ck_assert_str_eq(got(lfd), "1 SLOW\n2 B\n");
 	/* Both keep up: the oldest takes two, the third waits for it. */
-	say(lfd, "3 c\n4 d\n5 e\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "c\nd\n");
+	relay(lfd, "3 c\n4 d\n5 e\n", &bfd[0], "c\nd\n");
 	ck_assert_str_eq(got(bfd[1]), "");
 	ck_assert_int_eq(S->nwait, 1);
 	/* The clock watches the busy connection. */
 	ck_assert_int_eq(S->tick_set, 1);
-	say(bfd[0], "C\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "e\n");
+	relay(bfd[0], "C\n", &bfd[0], "e\n");
 	ck_assert_int_eq(S->nwait, 0);
 	ck_assert_int_eq(nb, 2);
 }
@@ -466,9 +461,7 @@ START_TEST(test_stop)
 	spin();
 	sess_stop(S);
 	ck_assert_int_eq(S->state, SESS_STOPPING);
-	say(lfd, "2 b\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "a\n");
+	relay(lfd, "2 b\n", &bfd[0], "a\n");
 	say(bfd[0], "A\n");
 	spin();
 	ck_assert_int_eq(S->state, SESS_ENDED);
@@ -479,10 +472,7 @@ END_TEST
 
 START_TEST(test_backend_closes)
 {
-	up();
-	say(lfd, "1 a\n2 b\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	up_sent("1 a\n2 b\n", "a\nb\n");
 	close(bfd[0]);
 	bfd[0] = open("/dev/null", O_RDONLY);
 	spin();
@@ -504,9 +494,7 @@ START_TEST(test_backend_extra_line)
 	up();
 	say(lfd, "1 a\n");
 	spin();
-	say(bfd[0], "A\nextra\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "1 A\n");
+	relay(bfd[0], "A\nextra\n", &lfd, "1 A\n");
 	ck_assert_int_eq(S->nconns, 0);
 }
 END_TEST
@@ -519,9 +507,7 @@ START_TEST(test_backend_timeout)
 	D.backend_ms = 200;
 	up();
 	t0 = mono_ms();
-	say(lfd, "1 a\n2 b\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	relay(lfd, "1 a\n2 b\n", &bfd[0], "a\nb\n");
 	/* Blocks until the pool's clock fires. */
 	while (S->nconns > 0)
 		event_base_loop(base, EVLOOP_ONCE);
@@ -543,20 +529,13 @@ START_TEST(test_timeout_from_reply)
 {
 	/* 200 ms of margin either way, for a loaded machine. */
 	D.backend_ms = 600;
-	up();
-	say(lfd, "1 a\n2 b\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	up_sent("1 a\n2 b\n", "a\nb\n");
 	run_for(400);
-	say(bfd[0], "A\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "1 A\n");
+	relay(bfd[0], "A\n", &lfd, "1 A\n");
 	/* 800 ms after the requests, 400 after the reply. */
 	run_for(400);
 	ck_assert_int_eq(S->nsent, 1);
-	say(bfd[0], "B\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "2 B\n");
+	relay(bfd[0], "B\n", &lfd, "2 B\n");
 	ck_assert_int_eq(S->nconns, 1);
 }
 END_TEST
@@ -565,9 +544,7 @@ START_TEST(test_connect_fails)
 {
 	refuse = 1;
 	up();
-	say(lfd, "1 a\n");
-	spin();
-	ck_assert_str_eq(got(lfd), "1 error: backend: connection refused\n");
+	relay(lfd, "1 a\n", &lfd, "1 error: backend: connection refused\n");
 	ck_assert_int_eq(S->state, SESS_UP);
 }
 END_TEST
@@ -576,17 +553,10 @@ END_TEST
 START_TEST(test_max_pending)
 {
 	D.max_pending = 2;
-	up();
-	say(lfd, "1 a\n2 b\n3 c\n4 d\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "a\nb\n");
+	up_sent("1 a\n2 b\n3 c\n4 d\n", "a\nb\n");
 	ck_assert_int_eq(S->held, 1);
-	say(bfd[0], "A\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "c\n");
-	say(bfd[0], "B\nC\n");
-	spin();
-	ck_assert_str_eq(got(bfd[0]), "d\n");
+	relay(bfd[0], "A\n", &bfd[0], "c\n");
+	relay(bfd[0], "B\nC\n", &bfd[0], "d\n");
 	ck_assert_int_eq(S->held, 0);
 	ck_assert_str_eq(got(lfd), "1 A\n2 B\n3 C\n");
 }
@@ -686,9 +656,7 @@ START_TEST(test_replace)
 	spin();
 	ck_assert_int_eq(S->nsent, 1);
 	s2 = second(&fd2);
-	say(fd2, "HELLO 1 alpha\n");
-	spin();
-	ck_assert_str_eq(got(fd2), "OK 1 beta\n");
+	relay(fd2, "HELLO 1 alpha\n", &fd2, "OK 1 beta\n");
 	ck_assert_int_eq(s2->state, SESS_UP);
 	ck_assert_int_eq(S->state, SESS_ENDED);
 	ck_assert_str_eq(S->reason, "replaced by a new link from 127.0.0.1, "
