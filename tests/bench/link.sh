@@ -2,20 +2,24 @@
 # link.sh: link services between two real masters on loopback, against
 # the same job done by two chained haproxy processes.
 #
-# beta runs "linkd -o backend=echo" (inet, 127.0.0.1, the default pool)
-# and the unix echo service (public, maxproc 160, -o log_clients=0);
-# alpha runs the link service with peer beta.  Both have host_name set,
-# max_use = 0, max_idle = 1h.  The peer: haproxy 2.6 (Debian), two
-# processes started by this script, client -> haproxy "near" (unix
-# socket) -> TCP 127.0.0.1 -> haproxy "far" -> beta's echo socket: the
-# link's job, line requests from local clients reach the peer host's echo
-# and back.  Each
-# is "mode tcp" with "nbthread 1" (one thread per process, as a link
-# helper and a linkd are one single-threaded process each), maxconn
-# 4096, timeouts 5 s connect and 1 min client/server, no logging, all
-# else default: what an operator would write for a TCP relay.  haproxy
-# in tcp mode opens one server connection per client connection; the
-# link keeps one TCP link and linkd a pool of echo connections.
+# beta runs "linkd -o backend=echo" (inet, 127.0.0.1, linkd's defaults:
+# pool 4, backend_depth 128, backend_lag 2 ms) and the unix echo service
+# (public, maxproc 160, -o log_clients=0); alpha runs the link service
+# with peer beta.  Both have host_name set, max_use = 0, max_idle = 1h.
+# The peer: haproxy 2.6 (Debian), two processes started by this script,
+# client -> haproxy "near" (unix socket) -> TCP 127.0.0.1 -> haproxy
+# "far" -> beta's echo socket: the link's job, line requests from local
+# clients reach the peer host's echo and back.  Each is "mode tcp" with
+# "nbthread 1" (one thread per process, as a link helper and a linkd are
+# one single-threaded process each), maxconn 4096, timeouts 5 s connect
+# and 1 min client/server, no logging, all else default: what an
+# operator would write for a TCP relay.  haproxy in tcp mode opens one
+# server connection per client connection.  The link carries every
+# client over one TCP link, and linkd pipelines what comes over it on
+# one echo connection (up to backend_depth requests outstanding: the 128
+# of 8 x 16 fit on one), opening another (up to pool) only when every
+# one in use lags (no reply for backend_lag): while echo keeps up, one
+# connection.
 # 1. Requests through client -> alpha's link -> beta's linkd -> echo
 #    and through the haproxy chain, with tests/bench/lclient (32-byte
 #    lines; every round trip timed; 0.3 s warm-up, 1.2 s measured), four
@@ -32,10 +36,13 @@
 #    Targets, link / haproxy requests/s: >= 1.3x on 8 x 16 and on 64 x 1,
 #    >= 1.0x on 1 x 1, >= 2x on connect per request.  Diagnostics (no
 #    target): 8 x 16 through a second linkd of beta with pool=1 (alpha's
-#    peer "beta1", the name that linkd gives itself; in the rounds), and one run each of 8 x 16 straight
-#    to beta's echo socket (no chain) and through tests/bench/relay in
-#    link's and linkd's places (a bare relay, no protocol: the floor of
-#    a process in the link's place on this machine).
+#    peer "beta1", the name that linkd gives itself; in the rounds): one
+#    echo connection even when it lags, so the default pool's row shows
+#    what the connections it opens for a lag cost or bring; and one run
+#    each of 8 x 16 straight to beta's echo socket (no chain) and through
+#    tests/bench/relay in link's and linkd's places (a bare relay, no
+#    protocol: the floor of a process in the link's place on this
+#    machine).
 # 2. alpha with 200 peer sections (p000..p199, each a linkd service of
 #    beta's of its own, on its own port, that names itself pNNN, as a
 #    link refuses a linkd naming itself otherwise; they all say hello as
