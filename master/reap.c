@@ -3,12 +3,13 @@
  *
  * Runs from the SIGCHLD event (never from a signal handler) and calls
  * waitpid() until nothing is left, so that as PID 1 in a container it also
- * reaps orphans that were reparented to us.  An exit we did not ask for is
- * logged with its status.  It is a bad startup (throttle) when the child
- * had not started and exited abnormally, or, for a daemon unit, exited at
- * all: a keep-alive program that returns at once is broken too, and for
- * a socket service when it exited, even with 0, before it started while a
- * client waits on its socket (it did not accept).  Exits of
+ * reaps orphans that were reparented to us.  What a child said on its
+ * status channel is read before its exit is judged.  An exit we did not
+ * ask for is logged with its status.  It is a bad startup (throttle) when
+ * the child had not started and exited abnormally, or, for a daemon unit,
+ * exited at all: a keep-alive program that returns at once is broken too,
+ * and for a socket service when it exited, even with 0, before it started
+ * while a client waits on its socket (it did not accept).  Exits of
  * started children are restarts; too many of them in one second are a
  * crash storm, throttled the same way.
  */
@@ -121,10 +122,17 @@ reap_child(struct child *c, int status)
 	 * its set-up report does. */
 	outlog_drain(c->pid);
 	spawn_report_drain(c);
-	bad = reap_judge(c, status, why, sizeof(why));
+	/*
+	 * All it said on its status channel counts before it is judged:
+	 * the SIGCHLD may be handled before the channel's event (the same
+	 * turn of the loop, a channel read 32 messages a turn, or another
+	 * child's SIGCHLD), and a child that said TAKEN and exited at once
+	 * would be taken for one that exited without accepting.
+	 */
 	c->reaped = 1;
-	cgroup_reaped(c);
 	status_drain(c);
+	bad = reap_judge(c, status, why, sizeof(why));
+	cgroup_reaped(c);
 	err = c->last_err;
 	c->last_err = NULL;
 	child_free(c);

@@ -25,6 +25,8 @@
 #include "fdpass.h"
 #include "proto.h"
 
+#define STATUS_DRAIN_TURNS	128	/* x 32 packets, from a dead child */
+
 static void
 status_text(struct unit *u, const char *text, size_t len)
 {
@@ -177,14 +179,22 @@ status_read_cb(int fd, short ev, void *arg)
 
 /*
  * The child is gone: what it sent last is still queued on the channel (a
- * link helper's HANDOFF among it).  Read all of it before the channel is
- * closed, or two helpers exiting together could lose one's link.
+ * link helper's HANDOFF among it, a TAKEN that makes it started).  Read
+ * all of it before the channel is closed, or two helpers exiting together
+ * could lose one's link.  A process it left behind may still hold its end
+ * and write on: what was queued when the child died is bounded by the
+ * socket's send buffer (278 short packets by default), so after
+ * STATUS_DRAIN_TURNS reads of 32 the channel is closed all the same,
+ * rather than let a survivor hold the master here.
  */
 void
 status_drain(struct child *c)
 {
-	while (c->status_fd != -1)
+	int	 i;
+
+	for (i = 0; c->status_fd != -1 && i < STATUS_DRAIN_TURNS; i++)
 		status_read_cb(c->status_fd, EV_READ, c);
+	status_close(c);
 }
 
 void
