@@ -665,6 +665,9 @@ cgroup_choose(void)
 		}
 		free(probe);
 	}
+	/* Its name is a hash: say where the children are. */
+	if (cg.base != NULL)
+		log_info("children run in cgroup %s", cg.base);
 	free(mount);
 }
 

@@ -16,8 +16,9 @@
 #
 # Cleanup (EXIT trap): abort the master if it runs, kill every process the
 # test started (masters and their children, logsink, background clients),
-# check that nothing of ours is left (exit 1 if something was), print the
-# log as TAP comments when anything failed, remove $T.  LM_KEEP=1 keeps $T.
+# check that nothing of ours is left (exit 1 if something was), remove the
+# cgroups of masters that were killed, print the log as TAP comments when
+# anything failed, remove $T.  LM_KEEP=1 keeps $T.
 #
 # Run by the harness with top_srcdir/top_builddir exported (absolute); by
 # hand from anywhere: they default to the script's ../.. .
@@ -594,6 +595,53 @@ queue_empty() {
 }
 
 
+# --- cgroups -------------------------------------------------------------------
+
+# The cgroups of this test's masters, one per line: a master running as
+# root logs "children run in cgroup DIR" at start (DIR is named after a
+# hash of pid_file: the log is where to find it).
+lm_cgroups() {
+	sed -n 's|^[^ ]*/master\[[0-9]*\]: children run in cgroup \(/.*/linkmaster-[0-9a-f]*\)$|\1|p' \
+	    "$LOG" 2>/dev/null | sort -u
+}
+
+# lm_cgroup_rmdir DIR: remove DIR and its service groups; 0 once gone.
+lm_cgroup_rmdir() {
+	for _cgs in "$1"/*/; do
+		[ -d "$_cgs" ] && rmdir "$_cgs" 2>/dev/null
+	done
+	rmdir "$1" 2>/dev/null
+	[ ! -d "$1" ]
+}
+
+lm_cgroup_empty() {
+	! grep -q '^populated 1' "$1/cgroup.events" 2>/dev/null
+}
+
+# lm_cgroups_remove: once every process of the test is gone, remove the
+# groups its masters left.  A master that stops removes its own, and the
+# next start with the same pid_file kills and removes what a SIGKILLed
+# one left; but a test's pid_file is never used again, so what its
+# SIGKILLed masters left (a host the cleanup killed, say) goes here.  A
+# group that still holds processes is killed and reported: 1 then.
+lm_cgroups_remove() {
+	_cgr=0
+	for _cg in $(lm_cgroups); do
+		[ -d "$_cg" ] || continue
+		if ! lm_cgroup_empty "$_cg"; then
+			diag "cleanup: processes left in $_cg:" \
+			    "  $(cat "$_cg"/*/cgroup.procs 2>/dev/null | tr '\n' ' ')"
+			echo 1 >"$_cg/cgroup.kill" 2>/dev/null ||
+			    cat "$_cg"/*/cgroup.procs 2>/dev/null |
+			    xargs -r kill -9 2>/dev/null
+			wait_for "$_cg to be empty" 5 lm_cgroup_empty "$_cg"
+			_cgr=1
+		fi
+		wait_for "$_cg to be removed" 5 lm_cgroup_rmdir "$_cg" || _cgr=1
+	done
+	return "$_cgr"
+}
+
 # --- cleanup -------------------------------------------------------------------
 
 # Processes that still look like ours: command line naming $T (the master
@@ -659,6 +707,9 @@ lm_cleanup() {
 			diag "  $_p: $(tr '\0' ' ' </proc/"$_p"/cmdline 2>/dev/null)"
 			kill -9 "$_p" 2>/dev/null
 		done
+		[ "$_rc" -eq 0 ] && _rc=1
+	fi
+	if ! lm_cgroups_remove; then
 		[ "$_rc" -eq 0 ] && _rc=1
 	fi
 

@@ -3,7 +3,8 @@
 # clears PR_SET_PDEATHSIG), ignores SIGTERM and has workers that leave its
 # process group outlives a SIGKILLed master while holding its inet port;
 # the next start kills all of it before it binds (cgroup v2 mode), and a
-# stop leaves nothing.  With "cgroups = no" the record in
+# stop leaves nothing; a test whose master is SIGKILLed removes its cgroup
+# when it ends.  With "cgroups = no" the record in
 # state_dir/children does the same for the child's process group.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,7 +14,7 @@ need_built "$HOSTILE"
 id nobody >/dev/null 2>&1 || skip_all "needs the user nobody"
 grep -q ' - cgroup2 ' /proc/self/mountinfo || skip_all "needs cgroup2"
 
-plan 16
+plan 19
 lm_setup survivors
 free_port PORT
 
@@ -66,6 +67,39 @@ is "$LM_RC" 0 "stop"
 ok 'all_dead $HPIDS' "stop: the child that ignores SIGTERM and its setsid() workers are gone"
 ok '[ -n "$group" ] && [ ! -d "$(grep " - cgroup2 " /proc/self/mountinfo | cut -d" " -f5)${group%/*}" ]' \
     "stop: the master's cgroups are removed"
+
+# --- a test that SIGKILLs its master leaves no cgroup ----------------------------
+# The master logs where its children run (the name is a hash of pid_file).
+# A test whose master dies by SIGKILL removes that group when it ends
+# (lib.sh): its pid_file is never used again, so no later start would.
+wait_log '^linkmaster/master\[[0-9]+\]: children run in cgroup /.*/linkmaster-[0-9a-f]{16}$' &&
+    pass "the master logs the cgroup its children run in" ||
+    fail "the master logs the cgroup its children run in"
+cat >"$T/inner.sh" <<'EOF'
+. "$top_srcdir/tests/integration/lib.sh"
+plan 1
+lm_setup inner
+lm_conf
+lm_table <<EOT
+sleeper	daemon	-	n	n	-	1	/bin/sleep 1000
+EOT
+lm_start || bail_out "cannot start the master"
+sleeper() { KID=$(lm_children 'sleep 1000'); [ -n "$KID" ]; }
+wait_for "the sleeper" 5 sleeper || bail_out "no sleeper"
+grep '^0::' "/proc/$KID/cgroup" | cut -d: -f3 >"$INNER_GROUP"
+kill -9 "$MASTER_PID"
+wait_for "the master and its child to die" 5 all_dead "$MASTER_PID" "$KID" &&
+    pass "the master is SIGKILLed" || fail "the master is SIGKILLed"
+EOF
+INNER_GROUP=$T/inner.group sh "$T/inner.sh" >"$T/inner.out" 2>&1
+is $? 0 "a test that SIGKILLs its master passes (nothing left behind)" ||
+    diag_file "$T/inner.out"
+ig=$(cat "$T/inner.group" 2>/dev/null)
+mnt=$(grep " - cgroup2 " /proc/self/mountinfo | cut -d" " -f5)
+ok '[ -n "$ig" ] && [ ! -d "$mnt${ig%/*}" ]' \
+    "... and its master's cgroup is gone when it ends ($ig)"
+# Without that, remove it here: this test leaves nothing either.
+[ -n "$ig" ] && rmdir "$mnt$ig" "$mnt${ig%/*}" 2>/dev/null
 
 # --- without cgroups: the record in state_dir ------------------------------------
 lm_table <<EOF
