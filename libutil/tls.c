@@ -673,6 +673,13 @@ tls_pending(const struct tls *t)
 }
 
 void
+tls_shrink(struct tls *t)
+{
+	/* Refused (0) while a record is half read or written: kept then. */
+	(void)SSL_free_buffers(t->ssl);
+}
+
+void
 tls_close(struct tls *t)
 {
 	if (SSL_is_init_finished(t->ssl))

@@ -101,6 +101,13 @@ ssize_t		 tls_writev(struct tls *, const struct iovec *, int);
  * (TLS reads ahead); 0 when a read would go to the socket.
  */
 size_t		 tls_pending(const struct tls *);
+/*
+ * Give back the record buffers (about 34 KiB) while nothing waits in
+ * them; TLS takes new ones at the next read or write.  For a connection
+ * that has just come up and may stay idle: not after every record, which
+ * would cost a malloc and a free each time (see tls_ctx_new).
+ */
+void		 tls_shrink(struct tls *);
 /* Send close_notify (best effort, never blocks for the answer). */
 void		 tls_close(struct tls *);
 

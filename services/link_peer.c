@@ -110,6 +110,9 @@ peer_set_state(enum peer_state st, const char *why)
 		else
 			log_info("link to %s up", L.peer);
 		service_status("up");
+		/* The handshake's code and buffers, until the next one. */
+		if (L.lc != NULL && lconn_tls(L.lc) != NULL)
+			linktls_settle(lconn_tls(L.lc));
 		break;
 	case PEER_HANDED_OVER:
 		log_info("handing the link to %s over to the master", L.peer);

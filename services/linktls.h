@@ -21,4 +21,15 @@
 struct tls_ctx	*linktls_ctx(enum tls_role, const char *key, const char *cert,
 		    const char *ca, int *renewed, char *err, size_t errlen);
 
+/*
+ * A TLS link t has just come up: give back what its handshake left
+ * behind, the record buffers and free heap (malloc_trim), and drop this
+ * process's page-table entries for the executable's read-only segments
+ * (code, read-only data; never a writable or RELRO one), so that an idle
+ * helper does not count in its VmRSS the code and tables it ran for the
+ * handshake.  The pages stay in the page cache, shared: what the link
+ * runs next is mapped again at its first use.
+ */
+void		 linktls_settle(struct tls *t);
+
 #endif

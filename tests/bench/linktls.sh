@@ -39,7 +39,11 @@
 #    every 50 ms), and the VmRSS of the 200 link helpers of each.
 #    Targets: all TLS links up in < 3 s; < 2 MiB VmRSS per TLS helper
 #    (the largest).  The memory map of one TLS helper (Rss of each
-#    mapping, from smaps) is noted as a diagnostic.
+#    mapping, from smaps) is noted as a diagnostic.  A TLS helper drops
+#    its page-table entries for the binary's code and read-only data once
+#    its link is up (linktls_settle), so these are idle links' figures;
+#    part 1 ends with a diagnostic row of the two helpers' VmRSS after
+#    they carried its workloads, what a busy link maps again.
 # 3. With alpha's 200 TLS links up and idle (after a settling second):
 #    CPU ticks (utime + stime) over 10 s of both masters, the 200 link
 #    helpers and beta's linkd children.  Target: 0.
@@ -278,6 +282,13 @@ while [ $ROUND -lt "$ROUNDS" ]; do
 	ROUND=$((ROUND + 1))
 done
 ROUND=
+# What the two helpers map once their links have carried every workload:
+# a TLS helper drops its handshake's pages when its link comes up
+# (linktls_settle), so its VmRSS in part 2 is an idle link's; this is a
+# busy one's.
+# shellcheck disable=SC2086
+{ TRAF_T=$(mem VmRSS $TLSP); TRAF_P=$(mem VmRSS $PLAINP)
+  TRAF_MAP=$(smaps_top "$TLSP"); }
 for p in $HAP_PIDS; do
 	alive "$p" || say "haproxy pid $p is gone: $(tail -n 3 "$T"/hap-*.out)"
 done
@@ -296,6 +307,11 @@ versus "TLS link req/s (p50 / p99 us), 64 clients x 1 in flight" \
     tls-641 hap-641 "$HB" ">=" 1.0
 versus "TLS link req/s (p50 / p99 us), 1 client, a connection per request" \
     tls-cpr hap-cpr "$HB" ">=" 1.0
+result linktls "TLS link helper VmRSS kB after carrying the workloads above (diagnostic)" \
+    "${TRAF_T:-?}" "plaintext link helper" "${TRAF_P:-?}" \
+    "$(ratio "${TRAF_T:-0}" "${TRAF_P:-0}")x" "(none)" -
+note "the TLS link helper's largest mappings (Rss) after the workloads:" \
+    "$TRAF_MAP"
 note "the peer: haproxy $HAP_V, two processes (near: unix socket ->" \
     "TCP 127.0.0.1 with TLS 1.3, client certificate, verifyhost; far:" \
     "TLS 1.3, verify required -> beta's echo socket), each mode tcp," \
