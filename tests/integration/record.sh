@@ -6,11 +6,13 @@
 # long-lived child (one that ignores SIGTERM, so that it outlives the
 # master), which the next start kills after a SIGKILLed master;
 # a clean stop leaves no record.  A previous version's record (a file
-# per pid) is still read.  The master is its children's subreaper: what
-# they orphan (setsid() workers of a child killed at stop) is killed too.
+# per pid) is still read.  A recorded pid that now runs with another
+# start time is someone else's and is left alone.  The master is its
+# children's subreaper: what they orphan (setsid() workers of a child
+# killed at stop) is killed too.
 . "$(dirname "$0")/lib.sh"
 
-plan 12
+plan 13
 lm_setup record
 HOSTILE=$top_builddir/tests/helpers/hostile
 PUB=$T/sock/public
@@ -27,11 +29,21 @@ old=$LM_BG_PID
 wait_for "the old child's own session" 5 eval \
     '[ "$(cut -d" " -f6 /proc/$old/stat 2>/dev/null)" = "$old" ]'
 sed 's/.*) //' /proc/"$old"/stat | cut -d" " -f20 >"$T/state/children/$old"
+# A record whose pid now belongs to another process (started after the
+# recorded child, so its start time is later): not the master's to kill.
+lm_bg "$T/reused.out" setsid sleep 1000
+reused=$LM_BG_PID
+wait_for "the other process's own session" 5 eval \
+    '[ "$(cut -d" " -f6 /proc/$reused/stat 2>/dev/null)" = "$reused" ]'
+echo "+$reused $(($(sed 's/.*) //' /proc/"$reused"/stat | cut -d" " -f20) - 1))" \
+    >"$REC"
 lm_start || bail_out "cannot start the master"
 wait_log "warning: killing 1 processes left by a previous master" &&
     dead "$old" &&
     pass "start kills a child of an old-style record (a file per pid)" ||
     fail "start kills a child of an old-style record (a file per pid)"
+ok 'alive "$reused"' \
+    "... but not a process that has a recorded pid with another start time"
 wait_for "the daemon's child" 5 test -n "$(lm_children hostile)" ||
     bail_out "keep did not start"
 keep=$(lm_children hostile)
