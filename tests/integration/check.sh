@@ -2,11 +2,13 @@
 # check.sh: what "linkmaster check" adds for the operator: an inet host
 # name that does not resolve is an error at its line (a name in .invalid
 # fails locally, no network needed), a missing syslog_socket is a warning
-# (exit 0), start refuses what check refuses, and every bad value of
-# linkmaster.conf is reported, not only the first.
+# (exit 0), start refuses what check refuses, every bad value of
+# linkmaster.conf is reported, not only the first, an include() of a fifo
+# is refused at once instead of hanging check, and a NUL byte in a value
+# is an error at its line.
 . "$(dirname "$0")/lib.sh"
 
-plan 12
+plan 14
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -90,4 +92,27 @@ ok '[ "$LM_RC" = 1 ] &&
     grep -qx "$LC:$L2: option \"syslog_facility\": unknown facility: \"nosuch\"" "$T/err" &&
     grep -qx "$LC:$L3: option \"stop_timeout\": bad time value: \"1x\"" "$T/err"' \
     "check reports all three bad values at their lines ($L1, $L2, $L3), exit 1"
+diag_file "$T/err"
+
+# include() of a fifo nobody writes to: refused at once, at its line (an
+# open for reading would wait for a writer, and check with it).
+mkfifo "$CONF/peers.fifo"
+lm_conf 'include("peers.fifo")'
+IL=$(grep -n 'peers\.fifo' "$LC" | cut -d: -f1)
+t0=$(lm_now_ms)
+lm check
+t1=$(lm_now_ms)
+ok '[ "$LM_RC" = 1 ] && [ $((t1 - t0)) -lt 10000 ] &&
+    grep -qx "$LC:$IL: include \"peers.fifo\": $CONF/peers.fifo: not a regular file (a fifo)" "$T/err"' \
+    "include() of a fifo is refused at its line ($IL), at once ($((t1 - t0)) ms)"
+diag_file "$T/err"
+rm -f "$CONF/peers.fifo"
+
+# A NUL byte in a value: an error at its line, not a value cut short.
+lm_conf
+printf 'host_name = "ab\000cd"\n' >>"$LC"
+NL=$(wc -l <"$LC" | tr -d ' ')
+lm check
+ok '[ "$LM_RC" = 1 ] && grep -qx "$LC:$NL: NUL byte: a value cannot hold one" "$T/err"' \
+    "a NUL byte in a value is an error at its line ($NL)"
 diag_file "$T/err"
