@@ -14,11 +14,11 @@
  * oldest tag; near hands each reply to the client its tag names.  No
  * ids, hello, timeouts, queue or pool; fixed buffers, raw epoll, one
  * read per ready descriptor and one write per descriptor per round (what
- * services/lineio.c does).  It relies on the backend answering in order
+ * services/lconn.c does).  It relies on the backend answering in order
  * (echo does) and on each client reading all its replies before it
- * closes (lclient does: a slot is reused), which a real link may not.  It exists to show how far the
- * link's figure is from what any process in the link's place gets on
- * this machine; it is not a service.  Says "listening" (far, before it
+ * closes (lclient does: a slot is reused), which a real link may not.
+ * It exists to show how far the link's figure is from what any process
+ * in the link's place gets on this machine; it is not a service.  Says "listening" (far, before it
  * accepts) or "ready" (near, linked and listening) on stdout; runs until
  * killed; errors are fatal.
  */
