@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "tlsprov.h"
 #include "util.h"
 
 #define TLS_RECORD	16384		/* a full TLS record of plaintext */
@@ -64,6 +65,7 @@ struct tls {
 };
 
 static int	tls_ex_index = -1;	/* the struct tls of an SSL */
+static EVP_MD	*tls_sha256;		/* tlsprov's, once a context was made */
 
 /* "2026-12-06 00:14:54 UTC", or "?" when OpenSSL cannot say. */
 static const char *
@@ -94,7 +96,8 @@ tls_fingerprint(X509 *x, char *fp)
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 n, i;
 
-	if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
+	if (X509_digest(x, tls_sha256 != NULL ? tls_sha256 : EVP_sha256(),
+	    md, &n) != 1 || n != 32)
 		return -1;
 	memcpy(fp, "sha256:", 7);
 	for (i = 0; i < n; i++)
@@ -194,7 +197,7 @@ tls_verify_cert(struct tls *t, X509 *leaf, STACK_OF(X509) *chain,
 		    "certificate", peer);
 		return -1;
 	}
-	if ((xs = X509_STORE_CTX_new()) == NULL ||
+	if ((xs = X509_STORE_CTX_new_ex(tlsprov_libctx(), NULL)) == NULL ||
 	    X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(t->ctx->ssl), leaf,
 	    chain) != 1) {
 		X509_STORE_CTX_free(xs);
@@ -398,6 +401,13 @@ tls_ctx_new(enum tls_role role, const char *key, const char *cert,
 		errbuf_set(err, errlen, "OpenSSL: cannot initialise");
 		return NULL;
 	}
+	/*
+	 * Once too: contexts are made where only the algorithms TLS 1.3
+	 * can use are (tlsprov.c); if that fails, in the default library
+	 * context, as before.  The fingerprints' SHA-256 comes from there.
+	 */
+	if (tls_ex_index == -1 && tlsprov_libctx() != NULL)
+		tls_sha256 = EVP_MD_fetch(tlsprov_libctx(), "SHA256", NULL);
 	if (tls_ex_index == -1 &&
 	    (tls_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 	    NULL)) == -1) {
@@ -409,8 +419,8 @@ tls_ctx_new(enum tls_role role, const char *key, const char *cert,
 	c->role = role;
 	c->refs = 1;
 	c->has_ca = ca != NULL;
-	c->ssl = SSL_CTX_new(role == TLS_CLIENT ? TLS_client_method() :
-	    TLS_server_method());
+	c->ssl = SSL_CTX_new_ex(tlsprov_libctx(), NULL, role == TLS_CLIENT ?
+	    TLS_client_method() : TLS_server_method());
 	if (c->ssl == NULL) {
 		tls_queue_reason(why, sizeof(why));
 		errbuf_set(err, errlen, "OpenSSL: %s", why);

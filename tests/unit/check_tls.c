@@ -328,6 +328,27 @@ START_TEST(test_no_ca_no_pin)
 }
 END_TEST
 
+/*
+ * Keys of other types than tls-init's EC P-256 work too: the provider of
+ * tlsprov.c keeps RSA and Ed25519 (and their signatures).
+ */
+START_TEST(test_key_types)
+{
+	struct pair	 p;
+
+	tlsfix_host_type("alpha-rsa", "RSA", "alpha", "ca");
+	tlsfix_host_type("beta-ed25519", "ED25519", "beta", "ca");
+	pair_run(&p, "alpha-rsa", "ca", "beta-ed25519", "ca", NULL, 0);
+	ck_assert_msg(p.crc == 0, "client: %s", tls_error(p.c));
+	ck_assert_msg(p.src == 0, "server: %s", tls_error(p.s));
+	ck_assert_msg(tls_verify_peer(p.s, "alpha", NULL, 0) == 0, "%s",
+	    tls_error(p.s));
+	roundtrip(p.c, p.s, "1 ping\n");
+	roundtrip(p.s, p.c, "1 pong\n");
+	pair_free(&p);
+}
+END_TEST
+
 /* --- pinned fingerprints --------------------------------------------- */
 
 START_TEST(test_pin_ok)
@@ -721,6 +742,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ca_ok);
+	tcase_add_test(tc, test_key_types);
 	tcase_add_test(tc, test_wrong_ca_server);
 	tcase_add_test(tc, test_wrong_ca_client);
 	tcase_add_test(tc, test_name_mismatch);

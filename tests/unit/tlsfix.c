@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -89,16 +90,17 @@ tlsfix_ca(const char *name)
 	EVP_PKEY_free(key);
 }
 
-void
-tlsfix_host(const char *name, const char *cn, const char *ca, time_t from,
-    time_t to)
+/* name.key and name.crt for key (taken), as tlsfix_host says. */
+static void
+tlsfix_host_key(const char *name, EVP_PKEY *key, const char *cn,
+    const char *ca, time_t from, time_t to)
 {
-	EVP_PKEY	*key, *cakey = NULL;
+	EVP_PKEY	*cakey = NULL;
 	X509		*x, *cacert = NULL;
 	FILE		*fp;
 	char		 kf[64], cf[64];
 
-	ck_assert_ptr_nonnull(key = tlsgen_key());
+	ck_assert_ptr_nonnull(key);
 	if (ca != NULL) {
 		snprintf(kf, sizeof(kf), "%s.key", ca);
 		snprintf(cf, sizeof(cf), "%s.crt", ca);
@@ -118,6 +120,25 @@ tlsfix_host(const char *name, const char *cn, const char *ca, time_t from,
 	X509_free(cacert);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(cakey);
+}
+
+void
+tlsfix_host(const char *name, const char *cn, const char *ca, time_t from,
+    time_t to)
+{
+	tlsfix_host_key(name, tlsgen_key(), cn, ca, from, to);
+}
+
+void
+tlsfix_host_type(const char *name, const char *type, const char *cn,
+    const char *ca)
+{
+	time_t	 now = time(NULL);
+
+	tlsfix_host_key(name, strcmp(type, "RSA") == 0 ?
+	    EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)2048) :
+	    EVP_PKEY_Q_keygen(NULL, NULL, type), cn, ca, now - DAY,
+	    now + 90 * DAY);
 }
 
 void
