@@ -1,8 +1,9 @@
 /*
  * linkd.h: the peer side of a link, shared by its files: the options
- * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c),
- * the peer lookup (linkd_peer.c) and the caps on connections before
- * their hello (linkd_limit.c).
+ * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c)
+ * and the pool's connections (linkd_bconn.c), the peer lookup
+ * (linkd_peer.c) and the caps on connections before their hello
+ * (linkd_limit.c).
  */
 #ifndef LM_LINKD_H
 #define LM_LINKD_H
@@ -196,7 +197,7 @@ void		 limit_done(void);
 void		 sess_readable(struct lconn *, short, void *);
 int		 sess_before_flush(void *);
 
-/* linkd_pool.c */
+/* linkd_pool.c: which backend connection takes a request, and when */
 void		 pool_init(struct sess *);
 void		 pool_free(struct sess *);
 void		 pool_request(struct sess *, uint64_t, const char *, size_t,
@@ -204,6 +205,14 @@ void		 pool_request(struct sess *, uint64_t, const char *, size_t,
 void		 pool_dispatch(struct sess *);
 void		 pool_tick(struct sess *);
 void		 pool_catch_up(struct sess *);
+void		 pool_arm(struct sess *, long long, long long);
+
+/* linkd_bconn.c: one backend connection */
+struct bconn	*bconn_open(struct sess *, char *, size_t);
+void		 bconn_send(struct bconn *, uint64_t, const char *, size_t,
+		    size_t);
+void		 bconn_fail(struct bconn *, const char *);
+void		 bconn_drop(struct bconn *);
 
 /* linkd_tls.c: TLS or plaintext, and the certificate against the hello */
 int		 linkd_tls_sniff(struct sess *);
