@@ -1,9 +1,9 @@
 /*
- * linkd.h: the peer side of a link, shared by its files: the options
- * (linkd.c), the session (linkd_sess.c), its backend pool (linkd_pool.c)
- * and the pool's connections (linkd_bconn.c), the peer lookup
- * (linkd_peer.c) and the caps on connections before their hello
- * (linkd_limit.c).
+ * linkd.h: the peer side of a link, shared by its files: main and the
+ * accept loop (linkd.c), the options (linkd_opts.c), the session
+ * (linkd_sess.c), its backend pool (linkd_pool.c) and the pool's
+ * connections (linkd_bconn.c), the peer lookup (linkd_peer.c) and the
+ * caps on connections before their hello (linkd_limit.c).
  */
 #ifndef LM_LINKD_H
 #define LM_LINKD_H
@@ -50,7 +50,7 @@ struct linkd_peer {
 	char	*address;
 };
 
-/* The options, read once at start-up (linkd.c) or set by a test. */
+/* The options, read at start-up (linkd_opts.c) or set by a test. */
 struct linkd_opts {
 	const char		*host;
 	const char		*backend_name;
@@ -167,6 +167,10 @@ struct sess {
 };
 
 TAILQ_HEAD(sesslist, sess);
+
+/* linkd_opts.c: start-up, before the loop (the linkd binary only) */
+void		 linkd_options(void);
+void		 linkd_fds(void);
 
 /* linkd_sess.c: the session's life */
 extern struct sesslist	 sessions;	/* every one not freed yet */
