@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 #define LOG_LINE_MAX	2048
 
@@ -379,21 +380,17 @@ void
 log_queue_drain(int timeout_ms)
 {
 	struct pollfd	 pfd;
-	long long	 end;
-	struct timespec	 ts;
+	long long	 end, now;
 
 	if (!logq.on)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + timeout_ms;
+	end = now_ms() + timeout_ms;
 	while (log_queue_flush() && log_sock != -1) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 >= end)
+		if ((now = now_ms()) >= end)
 			break;
 		pfd.fd = log_sock;
 		pfd.events = POLLOUT;
-		(void)poll(&pfd, 1, (int)(end - (ts.tv_sec * 1000LL +
-		    ts.tv_nsec / 1000000)));
+		(void)poll(&pfd, 1, (int)(end - now));
 	}
 }
 

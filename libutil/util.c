@@ -221,31 +221,47 @@ ms_timeval(long long ms, struct timeval *tv)
 const char *
 fmt_duration(long long ms, char *buf, size_t len)
 {
-	if (ms < 1000)
+	long long	 tenths;
+
+	if (ms < 1000) {
 		(void)snprintf(buf, len, "%lldms", ms);
-	else if (ms % 1000 == 0)
-		(void)snprintf(buf, len, "%llds", ms / 1000);
-	else if (ms % 100 == 0)
-		(void)snprintf(buf, len, "%lld.%llds", ms / 1000,
-		    (ms % 1000) / 100);
+		return buf;
+	}
+	/*
+	 * Above a second, to the nearest tenth: what it says is a delay
+	 * with jitter or a countdown, and "in 3.5s" reads at a glance where
+	 * "in 3.456s" claims a precision nobody has.
+	 */
+	tenths = (ms + 50) / 100;
+	if (tenths % 10 == 0)
+		(void)snprintf(buf, len, "%llds", tenths / 10);
 	else
-		(void)snprintf(buf, len, "%lld.%03llds", ms / 1000, ms % 1000);
+		(void)snprintf(buf, len, "%lld.%llds", tenths / 10,
+		    tenths % 10);
 	return buf;
+}
+
+long long
+backoff_base(unsigned attempt, long long min, long long max)
+{
+	long long	 base = min;
+	unsigned	 i;
+
+	for (i = 0; i < attempt && base < max; i++)
+		base = base > max / 2 ? max : base * 2;
+	return base > max ? max : base;
 }
 
 long long
 backoff_ms(unsigned attempt, long long min, long long max, uint32_t rnd)
 {
 	long long	 base, half, delay;
-	unsigned	 i;
 
 	if (min < 1)
 		min = 1;
 	if (max < min)
 		max = min;
-	base = min;
-	for (i = 0; i < attempt && base < max; i++)
-		base = base > max / 2 ? max : base * 2;
+	base = backoff_base(attempt, min, max);
 	half = base / 2;
 	delay = half + (long long)(rnd % (uint32_t)(base - half + 1));
 	/* Whole tenths of a second read better in "retry in 1.6s". */

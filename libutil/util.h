@@ -58,10 +58,17 @@ long long now_ms(void);
 struct timeval *ms_timeval(long long ms, struct timeval *tv);
 
 /*
- * A duration for a log line, exact to the millisecond: "200ms", "8s",
- * "1.5s", "1.234s".  Returns buf.
+ * A duration for a log line: below a second in ms, above it in seconds to
+ * the nearest tenth: "200ms", "8s", "1.5s", "1.2s" (1234 ms), "4s" (3999
+ * ms).  Returns buf.
  */
 const char *fmt_duration(long long ms, char *buf, size_t len);
+
+/*
+ * The delay before a retry, without jitter: min doubled per attempt (0
+ * for the first), capped at max (a cap below min wins).  Never overflows.
+ */
+long long backoff_base(unsigned attempt, long long min, long long max);
 
 /*
  * Exponential back-off: the delay (ms) after attempt failures in a row

@@ -507,7 +507,7 @@ ctl_progress_cb(int fd, short ev, void *arg)
 			}
 	if (n > 0) {
 		left = cc->kill_at - now_ms();
-		throttle_format(left > 0 ? left : 0, when, sizeof(when));
+		fmt_duration(left > 0 ? left : 0, when, sizeof(when));
 		evbuffer_add_printf(bufferevent_get_output(cc->bev),
 		    "~waiting for %d process%s: %.*s; killing %s in %s\n", n,
 		    n == 1 ? "" : "es", (int)evbuffer_get_length(b),
@@ -529,9 +529,7 @@ ctl_wait(struct ctl_conn *cc, int argc, char **argv)
 	cc->nnames = argc;
 	cc->kill_at = now_ms() + M->cfg->stop_timeout;
 	cc->progress_ev = evtimer_new(M->base, ctl_progress_cb, cc);
-	tv.tv_sec = CTL_PROGRESS / 1000;
-	tv.tv_usec = (CTL_PROGRESS % 1000) * 1000;
-	evtimer_add(cc->progress_ev, &tv);
+	evtimer_add(cc->progress_ev, ms_timeval(CTL_PROGRESS, &tv));
 }
 
 /*

@@ -390,9 +390,8 @@ ctl_connect(struct config *cfg, long long timeout_ms)
 			    strerror(errno));
 		exit(1);
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+	    ms_timeval(timeout_ms, &tv), sizeof(tv));
 	return fd;
 }
 

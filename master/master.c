@@ -154,10 +154,8 @@ master_timer(struct event **ev, event_callback_fn cb, long long ms)
 {
 	struct timeval	 tv;
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
 	*ev = evtimer_new(M->base, cb, NULL);
-	evtimer_add(*ev, &tv);
+	evtimer_add(*ev, ms_timeval(ms, &tv));
 }
 
 /*

@@ -247,7 +247,6 @@ void		 throttle_bad(struct unit *, const char *why);
 void		 throttle_release(struct unit *);
 void		 throttle_reset(struct unit *);
 void		 throttle_clear(struct unit *);
-void		 throttle_format(long long ms, char *, size_t);
 
 /* wakeup.c */
 void		 wakeup_arm(struct unit *);

@@ -53,7 +53,7 @@ int
 ratelimit_pass(struct ratelimit *rl)
 {
 	struct timeval	 tv;
-	long long	 now, left;
+	long long	 now;
 
 	if (rl->limit == 0)
 		return 1;
@@ -75,10 +75,7 @@ ratelimit_pass(struct ratelimit *rl)
 			rl->ev = evtimer_new(M->base, ratelimit_timer_cb, rl);
 		if (rl->ev == NULL)
 			fatalx("evtimer_new failed");
-		left = rl->start + 1000 - now;
-		tv.tv_sec = left / 1000;
-		tv.tv_usec = (left % 1000) * 1000;
-		evtimer_add(rl->ev, &tv);
+		evtimer_add(rl->ev, ms_timeval(rl->start + 1000 - now, &tv));
 	}
 	return 0;
 }

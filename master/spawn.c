@@ -847,9 +847,7 @@ spawn_child(struct unit *u)
 		event_add(c->status_ev, NULL);
 	}
 	c->grace_ev = evtimer_new(M->base, child_grace_cb, c);
-	tv.tv_sec = M->cfg->startup_grace / 1000;
-	tv.tv_usec = (M->cfg->startup_grace % 1000) * 1000;
-	evtimer_add(c->grace_ev, &tv);
+	evtimer_add(c->grace_ev, ms_timeval(M->cfg->startup_grace, &tv));
 	/*
 	 * As Postfix: a new child counts as available until it says TAKEN;
 	 * in inetd mode it is busy with its connection from the start.
@@ -962,9 +960,7 @@ child_retire(struct child *c, long long kill_ms)
 	if (kill_ms <= 0 || c->kill_ev != NULL)
 		return;
 	c->kill_ev = evtimer_new(M->base, child_kill_cb, c);
-	tv.tv_sec = kill_ms / 1000;
-	tv.tv_usec = (kill_ms % 1000) * 1000;
-	evtimer_add(c->kill_ev, &tv);
+	evtimer_add(c->kill_ev, ms_timeval(kill_ms, &tv));
 }
 
 /* Signal the child's process group (it is a session leader), or the child

@@ -13,33 +13,19 @@
  */
 #include <sys/types.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
 #include "master.h"
 
+/*
+ * The link's doubling (backoff_base), but not its jitter: the delay logged
+ * is the least a throttle lasts, and throttle_bad only adds to it.
+ */
 long long
 throttle_delay(int level, long long min, long long max)
 {
-	long long	 d = min;
-
-	if (level < 1)
-		return 0;
-	while (--level > 0 && d < max)
-		d *= 2;
-	return d > max ? max : d;
-}
-
-void
-throttle_format(long long ms, char *buf, size_t len)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, len, "%llds", ms / 1000);
-	else if (ms >= 1000)
-		snprintf(buf, len, "%.1fs", ms / 1000.0);
-	else
-		snprintf(buf, len, "%lldms", ms);
+	return level < 1 ? 0 : backoff_base((unsigned)level - 1, min, max);
 }
 
 static void
@@ -69,17 +55,15 @@ throttle_bad(struct unit *u, const char *why)
 	d = throttle_delay(u->throttle.level, M->cfg->throttle_min,
 	    M->cfg->throttle_max);
 	jitter = d >= 10 ? arc4random_uniform(d / 10 + 1) : 0;
-	throttle_format(d, buf, sizeof(buf));
-	log_warnx("service %s: %s -- throttling for %s", u->name, why, buf);
+	log_warnx("service %s: %s -- throttling for %s", u->name, why,
+	    fmt_duration(d, buf, sizeof(buf)));
 	u->throttle.active = 1;
 	free(u->throttle_cause);
 	u->throttle_cause = xstrdup(why);
 	u->throttle.until = now_ms() + d + jitter;
 	if (u->throttle.ev == NULL)
 		u->throttle.ev = evtimer_new(M->base, throttle_timer_cb, u);
-	tv.tv_sec = (d + jitter) / 1000;
-	tv.tv_usec = ((d + jitter) % 1000) * 1000;
-	evtimer_add(u->throttle.ev, &tv);
+	evtimer_add(u->throttle.ev, ms_timeval(d + jitter, &tv));
 	avail_update(u);
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +120,14 @@ START_TEST(test_durations)
 	ck_assert_str_eq(fmt_duration(200, buf, sizeof(buf)), "200ms");
 	ck_assert_str_eq(fmt_duration(8000, buf, sizeof(buf)), "8s");
 	ck_assert_str_eq(fmt_duration(1500, buf, sizeof(buf)), "1.5s");
-	ck_assert_str_eq(fmt_duration(1234, buf, sizeof(buf)), "1.234s");
+	/* Above a second, to the nearest tenth, never "2.0s". */
+	ck_assert_str_eq(fmt_duration(1234, buf, sizeof(buf)), "1.2s");
+	ck_assert_str_eq(fmt_duration(1250, buf, sizeof(buf)), "1.3s");
+	ck_assert_str_eq(fmt_duration(1949, buf, sizeof(buf)), "1.9s");
+	ck_assert_str_eq(fmt_duration(1950, buf, sizeof(buf)), "2s");
+	ck_assert_str_eq(fmt_duration(3999, buf, sizeof(buf)), "4s");
+	ck_assert_str_eq(fmt_duration(999, buf, sizeof(buf)), "999ms");
+	ck_assert_str_eq(fmt_duration(60000, buf, sizeof(buf)), "60s");
 	ms_timeval(1234, &tv);
 	ck_assert_int_eq(tv.tv_sec, 1);
 	ck_assert_int_eq(tv.tv_usec, 234000);
@@ -129,6 +137,12 @@ START_TEST(test_durations)
 	ck_assert_int_eq(backoff_ms(0, 1000, 60000, 0), 1000);
 	ck_assert_int_eq(backoff_ms(3, 1000, 60000, 4000), 8000);
 	ck_assert_int_eq(backoff_ms(1000, 1000, 60000, 30000), 60000);
+	/* Without jitter (the master's throttle): doubling to the cap. */
+	ck_assert_int_eq(backoff_base(0, 1000, 60000), 1000);
+	ck_assert_int_eq(backoff_base(5, 1000, 60000), 32000);
+	ck_assert_int_eq(backoff_base(6, 1000, 60000), 60000);
+	ck_assert_int_eq(backoff_base(UINT_MAX, 1000, 60000), 60000);
+	ck_assert_int_eq(backoff_base(2, 500, 300), 300);
 }
 END_TEST
 

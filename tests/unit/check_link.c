@@ -309,15 +309,7 @@ START_TEST(test_times)
 	ck_assert_int_eq(ptime("25h"), -1);
 	ck_assert_int_eq(ptime("99999999999999999999"), -1);
 
-	fmt_duration(200, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "200ms");
-	fmt_duration(8000, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "8s");
-	fmt_duration(1500, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "1.5s");
-	fmt_duration(1234, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "1.234s");
-
+	/* fmt_duration: libutil's, tested in check_lconn.c. */
 	linkproto_errstr(ECONNREFUSED, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "connection refused");
 }

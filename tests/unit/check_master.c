@@ -30,19 +30,6 @@ START_TEST(test_throttle_schedule)
 }
 END_TEST
 
-START_TEST(test_throttle_format)
-{
-	char	 buf[32];
-
-	throttle_format(4000, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "4s");
-	throttle_format(500, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "500ms");
-	throttle_format(1500, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "1.5s");
-}
-END_TEST
-
 static int
 env_has(char **envp, const char *kv)
 {
@@ -278,7 +265,6 @@ master_suite(void)
 	TCase	*tc = tcase_create("pure");
 
 	tcase_add_test(tc, test_throttle_schedule);
-	tcase_add_test(tc, test_throttle_format);
 	tcase_add_test(tc, test_env_exact);
 	tcase_add_test(tc, test_env_daemon_no_listen);
 	tcase_add_test(tc, test_env_link_handoff);
