@@ -44,8 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 struct result {
 	long	 ok;
@@ -68,15 +69,6 @@ usage(void)
 	    "[-l lines] [-w seconds] ADDR\n"
 	    "       tclient -P HOST\n       tclient -L ADDR\n");
 	exit(2);
-}
-
-static long long
-tc_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static long
@@ -153,7 +145,7 @@ tc_resolve(const char *spec, int passive)
 static long long
 tc_left(void)
 {
-	long long	 left = tc_deadline - tc_now();
+	long long	 left = tc_deadline - now_ms();
 
 	return left > 0 ? left : 0;
 }
@@ -169,8 +161,7 @@ tc_timeouts(int fd)
 		errno = ETIMEDOUT;
 		return -1;
 	}
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
+	(void)ms_timeval(left, &tv);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		return -1;
@@ -514,7 +505,7 @@ main(int argc, char *argv[])
 		perror("tclient: pipe");
 		return 1;
 	}
-	start = tc_now();
+	start = now_ms();
 	tc_deadline = start + deadline * 1000LL;
 	parent = getpid();
 	for (i = 0; i < nclients; i++) {
@@ -567,7 +558,7 @@ main(int argc, char *argv[])
 	/* A client that died without reporting: its connections failed. */
 	if (total.ok + total.refused + total.errors < expected)
 		total.errors = expected - total.ok - total.refused;
-	elapsed = (tc_now() - start) / 1000.0;
+	elapsed = (now_ms() - start) / 1000.0;
 	printf("conns=%ld ok=%ld refused=%ld errors=%ld elapsed=%.3f "
 	    "rate=%.1f retried=%ld\n", expected, total.ok, total.refused,
 	    total.errors, elapsed, elapsed > 0 ? total.ok / elapsed : 0.0,
