@@ -17,7 +17,10 @@
  * read interest, an ended one's removal and close) is done by the
  * flusher after the writes of the round: a connection per request
  * costs the link no system call between the new client's request and
- * its write to the peer.
+ * its write to the peer.  So can the read of a connection that the
+ * owner expects to end (lconn_read_late): a client closing as the next
+ * one connects is read, removed and closed after the new one's request
+ * is on its way.
  *
  * A buffer's bytes are data[start .. end).  Taking bytes moves start;
  * an emptied buffer starts again at 0, so that with whole lines in each
@@ -65,6 +68,7 @@ struct lconn_flusher {
 	int			(*before)(void *);
 	void			*arg;
 	TAILQ_HEAD(, lconn)	 dirty;
+	TAILQ_HEAD(, lconn)	 late;		/* reads after the writes */
 };
 
 /* --- the plain transport --------------------------------------------- */
@@ -190,6 +194,28 @@ lbuf_take(struct lconn_buf *b, size_t len)
 
 static void	lconn_rev_add(struct lconn *, const struct timeval *);
 
+/*
+ * The reads that waited for the round's writes, all of them before
+ * their own output is written (one write to the peer for the lot).
+ * Returns whether there were any.
+ */
+static int
+lconn_flusher_late(struct lconn_flusher *fl)
+{
+	struct lconn	*c;
+
+	if (TAILQ_EMPTY(&fl->late))
+		return 0;
+	while ((c = TAILQ_FIRST(&fl->late)) != NULL) {
+		TAILQ_REMOVE(&fl->late, c, lentry);
+		c->rlate = 0;
+		/* As lconn_read_cb: not once freed, nor read interest off. */
+		if (!c->dead && !c->roff && c->reading)
+			c->readable(c, EV_READ, c->arg);
+	}
+	return 1;
+}
+
 static void
 lconn_flusher_cb(int fd, short what, void *arg)
 {
@@ -200,8 +226,11 @@ lconn_flusher_cb(int fd, short what, void *arg)
 	for (;;) {
 		if (fl->before != NULL && fl->before(fl->arg))
 			continue;
-		if ((c = TAILQ_FIRST(&fl->dirty)) == NULL)
+		if ((c = TAILQ_FIRST(&fl->dirty)) == NULL) {
+			if (lconn_flusher_late(fl))
+				continue;
 			break;
+		}
 		TAILQ_REMOVE(&fl->dirty, c, dentry);
 		c->dirty = 0;
 		/* Behind the LCONN_FIRST ones' writes: see lconn_free_soon. */
@@ -236,6 +265,7 @@ lconn_flusher_new(struct event_base *base, int (*before)(void *), void *arg)
 	fl->before = before;
 	fl->arg = arg;
 	TAILQ_INIT(&fl->dirty);
+	TAILQ_INIT(&fl->late);
 	/*
 	 * Only ever made active, never added: EV_PERSIST spares libevent an
 	 * event_del() of it after each run (a tenth of linkd's work per
@@ -254,6 +284,10 @@ lconn_flusher_free(struct lconn_flusher *fl)
 
 	if (fl == NULL)
 		return;
+	while ((c = TAILQ_FIRST(&fl->late)) != NULL) {
+		TAILQ_REMOVE(&fl->late, c, lentry);
+		c->rlate = 0;
+	}
 	while ((c = TAILQ_FIRST(&fl->dirty)) != NULL) {
 		TAILQ_REMOVE(&fl->dirty, c, dentry);
 		c->dirty = 0;
@@ -316,8 +350,18 @@ lconn_read_cb(int fd, short what, void *arg)
 	struct lconn	*c = arg;
 
 	/* Freed, or read interest off already (the event goes soon). */
-	if (!c->dead && !c->roff)
-		c->readable(c, what, c->arg);
+	if (c->dead || c->roff)
+		return;
+	if (c->late && what == EV_READ) {
+		/* The flusher's, after the writes (lconn_read_late). */
+		if (!c->rlate) {
+			c->rlate = 1;
+			TAILQ_INSERT_TAIL(&c->fl->late, c, lentry);
+			lconn_flusher_wake(c->fl);
+		}
+		return;
+	}
+	c->readable(c, what, c->arg);
 }
 
 static void
@@ -396,6 +440,11 @@ lconn_stop(struct lconn *c)
 	if (c->dirty) {
 		TAILQ_REMOVE(&c->fl->dirty, c, dentry);
 		c->dirty = 0;
+	}
+	c->late = 0;
+	if (c->rlate) {
+		TAILQ_REMOVE(&c->fl->late, c, lentry);
+		c->rlate = 0;
 	}
 	lbuf_take(&c->out, SIZE_MAX);
 }
@@ -621,4 +670,10 @@ lconn_read_off_soon(struct lconn *c)
 	}
 	c->roff = 1;
 	lconn_enlist(c);
+}
+
+void
+lconn_read_late(struct lconn *c, int on)
+{
+	c->late = on;
 }

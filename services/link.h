@@ -103,6 +103,7 @@ struct client {
 	unsigned		 num;		/* for the debug log */
 	struct reqlist		 reqs;		/* request order */
 	int			 npending;
+	unsigned		 nsent;		/* requests it sent, to 2 */
 	int			 eof;		/* read returned 0 */
 	int			 kicked;	/* on L.kicks */
 	long long		 linger_end;	/* ms; 0: not reading yet */

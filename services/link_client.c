@@ -98,6 +98,8 @@ client_set_state(struct client *c, enum client_state st)
 	log_debug("client %u of the link to %s: %s -> %s", c->num, L.peer,
 	    client_state_names[c->state], client_state_names[st]);
 	c->state = st;
+	if (st != CLIENT_READING)
+		lconn_read_late(c->lc, 0);	/* client_update's */
 	/*
 	 * Draining reads by itself; lingering once its reply is out; a
 	 * closed one's events go with its connection (lconn_free_soon).
@@ -146,6 +148,8 @@ client_request(struct client *c, const char *line, size_t len)
 	    REQ_ORDINARY, NULL, 0);
 	TAILQ_INSERT_TAIL(&c->reqs, r, centry);
 	c->npending++;
+	if (c->nsent < 2)
+		c->nsent++;
 	if (r->kind == REQ_CRITICAL) {
 		r->line = xstrndup(line, len);
 		r->len = len;
@@ -261,6 +265,17 @@ client_update(struct client *c)
 		client_set_state(c, c->npending < L.max_pending &&
 		    lconn_outlen(c->lc) < LINK_CLIENT_OUT_MAX ?
 		    CLIENT_READING : CLIENT_HELD);
+		/*
+		 * Its one request answered: what it does next is mostly to
+		 * close (a connection per request) as the next client
+		 * connects, whose request need not wait for that end: its
+		 * read comes after the round's writes (lconn_read_late).
+		 * Not for a client that sent more: its next request is
+		 * read at once, and goes to the peer before the round's
+		 * replies go to their clients.
+		 */
+		lconn_read_late(c->lc, done && c->nsent == 1 &&
+		    c->state == CLIENT_READING);
 		break;
 	default:
 		break;

@@ -676,6 +676,113 @@ START_TEST(test_lconn_soon)
 }
 END_TEST
 
+/*
+ * Reads that say so in order ("r") and put a line on late_to: "late"
+ * from a late connection, "now" from another.
+ */
+static struct lconn	*late_to;
+
+static void
+t_readable_say(struct lconn *c, short what, void *arg)
+{
+	t_readable(c, what, arg);
+	(void)strlcat(order, "r", sizeof(order));
+	if (c->late)
+		lconn_add(late_to, "late", 4, NULL, 0);
+	else
+		lconn_add(late_to, "now", 3, NULL, 0);
+}
+
+/*
+ * lconn_read_late: the reads of late connections are done by the
+ * flusher after the round's writes (a's line from p, read in the same
+ * round though readable last), all of them together, and what they
+ * write leaves in the same round, in one write; once off again, a read
+ * is done when the event fires.
+ */
+START_TEST(test_lconn_read_late)
+{
+	struct side	 a, b, x, y, v, w, p, q;
+
+	pair(&a, &b, LCONN_FIRST);
+	pair(&x, &y, 0);
+	pair(&v, &w, 0);
+	pair(&p, &q, 0);
+	late_to = a.c;
+	x.c->readable = v.c->readable = p.c->readable = t_readable_say;
+	lconn_read_on(x.c, 1, NULL);
+	lconn_read_on(v.c, 1, NULL);
+	lconn_read_on(p.c, 1, NULL);
+	lconn_read_on(b.c, 1, NULL);
+	lconn_read_late(x.c, 1);
+	lconn_read_late(v.c, 1);
+	/* Readable in this order: x, v, then p. */
+	ck_assert_int_eq(write(y.c->fd, "one\n", 4), 4);
+	ck_assert_int_eq(write(w.c->fd, "two\n", 4), 4);
+	ck_assert_int_eq(write(q.c->fd, "three\n", 6), 6);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_str_eq(order, "rwrrw");
+	ck_assert(memcmp(x.got, "one|", 4) == 0);
+	ck_assert(memcmp(v.got, "two|", 4) == 0);
+	RUN_UNTIL(b.ngot == 14);
+	ck_assert(memcmp(b.got, "now|late|late|", 14) == 0);
+	ck_assert_int_eq(a.written, 2);
+	/* v off again: read as its event fires, x still after the write. */
+	lconn_read_late(v.c, 0);
+	order[0] = '\0';
+	ck_assert_int_eq(write(y.c->fd, "four\n", 5), 5);
+	ck_assert_int_eq(write(w.c->fd, "five\n", 5), 5);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_str_eq(order, "rwrw");
+	RUN_UNTIL(b.ngot == 23);
+	ck_assert(memcmp(b.got + 14, "now|late|", 9) == 0);
+	lconn_free(a.c);
+	lconn_free(b.c);
+	lconn_free(x.c);
+	lconn_free(y.c);
+	lconn_free(v.c);
+	lconn_free(w.c);
+	lconn_free(p.c);
+	lconn_free(q.c);
+}
+END_TEST
+
+/* A flusher's before(): frees *arg soon, once. */
+static int
+t_free_soon(void *arg)
+{
+	struct lconn	**cp = arg;
+
+	if (*cp == NULL)
+		return 0;
+	lconn_free_soon(*cp);
+	*cp = NULL;
+	return 1;
+}
+
+/* A late read whose connection is freed before the flusher gets to it. */
+START_TEST(test_lconn_read_late_freed)
+{
+	struct side	 x, y;
+	struct lconn	*doomed = NULL;
+
+	lconn_flusher_free(fl);
+	fl = lconn_flusher_new(base, t_free_soon, &doomed);
+	pair(&x, &y, 0);
+	lconn_read_on(x.c, 1, NULL);
+	lconn_read_late(x.c, 1);
+	ck_assert_int_eq(write(y.c->fd, "gone\n", 5), 5);
+	doomed = x.c;
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_ptr_null(doomed);
+	ck_assert_int_eq(x.reads, 0);
+	/* Closed by the flusher, its line unread: y sees the end. */
+	lconn_read_on(y.c, 1, NULL);
+	RUN_UNTIL(y.eof || y.reads > 0);
+	lconn_free(y.c);
+}
+END_TEST
+
 START_TEST(test_lconn_read_timeout)
 {
 	struct side	 a, b;
@@ -722,6 +829,8 @@ suite(void)
 	tcase_add_test(tc, test_lconn_flusher_order);
 	tcase_add_test(tc, test_lconn_read_timeout);
 	tcase_add_test(tc, test_lconn_soon);
+	tcase_add_test(tc, test_lconn_read_late);
+	tcase_add_test(tc, test_lconn_read_late_freed);
 	tcase_add_test(tc, test_lconn_compaction);
 	tcase_add_test(tc, test_lconn_growth);
 	tcase_add_test(tc, test_lconn_partial_writes);
