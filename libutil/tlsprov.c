@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,7 +48,6 @@
 
 #define TLSPROV_NAME	"linkmaster-tls"
 #define TLSPROV_OPS	32	/* above OpenSSL 3's highest operation id */
-#define TLSPROV_MAX	64	/* algorithms kept of one kind, at most */
 
 /* What is kept of each kind, by an algorithm's first name. */
 static const struct {
@@ -69,8 +69,7 @@ static struct {
 	OSSL_LIB_CTX	*ctx;		/* ours: the filter only */
 	OSSL_PROVIDER	*dflt;		/* in the default context */
 	int		 tried;
-	OSSL_ALGORITHM	 kept[TLSPROV_OPS][TLSPROV_MAX + 1];
-	int		 made[TLSPROV_OPS];
+	OSSL_ALGORITHM	*kept[TLSPROV_OPS];	/* made at the first query */
 } TP;
 
 static const char *
@@ -102,18 +101,25 @@ tlsprov_query(void *provctx, int op, int *no_cache)
 {
 	const OSSL_ALGORITHM	*all, *a;
 	const char		*keep;
-	int			 n = 0;
+	size_t			 n = 0;
 
 	all = OSSL_PROVIDER_query_operation(TP.dflt, op, no_cache);
 	if (all == NULL || op < 0 || op >= TLSPROV_OPS ||
 	    (keep = tlsprov_names(op)) == NULL)
 		return all;
-	if (!TP.made[op]) {
-		for (a = all; a->algorithm_names != NULL && n < TLSPROV_MAX;
-		    a++)
+	/*
+	 * On the heap, as long as the kind's list: a static table for
+	 * every kind (66 KiB of .bss) had a page or two written per kind.
+	 */
+	if (TP.kept[op] == NULL) {
+		for (a = all; a->algorithm_names != NULL; a++)
+			n++;
+		if ((TP.kept[op] = calloc(n + 1, sizeof(*a))) == NULL)
+			return all;
+		n = 0;
+		for (a = all; a->algorithm_names != NULL; a++)
 			if (tlsprov_kept(keep, a->algorithm_names))
 				TP.kept[op][n++] = *a;
-		TP.made[op] = 1;
 	}
 	*no_cache = 0;
 	return TP.kept[op];
