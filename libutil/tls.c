@@ -716,6 +716,26 @@ tls_peer_fingerprint(const struct tls *t)
 }
 
 /*
+ * Whether the links' library context (tlsprov.c: only what TLS 1.3 can
+ * use) knows pk's key type: check must refuse a key, DSA say, that the
+ * default provider reads but every link would then fail to load.
+ */
+static int
+tls_key_usable(EVP_PKEY *pk)
+{
+	EVP_KEYMGMT	*km;
+	const char	*type;
+
+	if (tlsprov_libctx() == NULL ||
+	    (type = EVP_PKEY_get0_type_name(pk)) == NULL)
+		return 1;
+	if ((km = EVP_KEYMGMT_fetch(tlsprov_libctx(), type, NULL)) == NULL)
+		return 0;
+	EVP_KEYMGMT_free(km);
+	return 1;
+}
+
+/*
  * A TLS connection starts with a handshake record: type 22, version 3.x.
  * A line protocol's first bytes are text, never 0x16.
  */
@@ -810,6 +830,12 @@ tls_check_files(const char *key, const char *cert, const char *name,
 	if (X509_check_private_key(x, pk) != 1) {
 		errbuf_set(err, errlen, "tls_key %s does not match tls_cert "
 		    "%s", key, cert);
+		rc = -1;
+	} else if (!tls_key_usable(pk)) {
+		errbuf_set(err, errlen, "tls_key %s is a%s %s key, which links "
+		    "cannot use (RSA, RSA-PSS, EC, Ed25519 or Ed448)", key,
+		    strchr("AEIOU", *EVP_PKEY_get0_type_name(pk)) ? "n" : "",
+		    EVP_PKEY_get0_type_name(pk));
 		rc = -1;
 	} else if (tls_check_time(x, now, "tls_cert", why, sizeof(why),
 	    &verr) == -1) {

@@ -589,6 +589,12 @@ START_TEST(test_check_files)
 	ck_assert_int_eq(tls_check_files(tlsfix_path("nosuch.key"),
 	    tlsfix_path("alpha.crt"), "alpha", now, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "tls_key: cannot read ") != NULL, "%s", err);
+	/* A key OpenSSL reads but the links' provider does not have. */
+	tlsfix_host_type("dsa", "DSA", "alpha", NULL);
+	ck_assert_int_eq(tls_check_files(tlsfix_path("dsa.key"),
+	    tlsfix_path("dsa.crt"), "alpha", now, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "is a DSA key, which links cannot use") !=
+	    NULL, "%s", err);
 }
 END_TEST
 

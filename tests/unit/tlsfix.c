@@ -129,16 +129,43 @@ tlsfix_host(const char *name, const char *cn, const char *ca, time_t from,
 	tlsfix_host_key(name, tlsgen_key(), cn, ca, from, to);
 }
 
+/* A DSA key (1024-bit parameters: made in a moment, never used on a link). */
+static EVP_PKEY *
+tlsfix_dsa_key(void)
+{
+	EVP_PKEY_CTX	*pc;
+	EVP_PKEY	*params = NULL, *key = NULL;
+
+	ck_assert_ptr_nonnull(pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA",
+	    NULL));
+	ck_assert_int_eq(EVP_PKEY_paramgen_init(pc), 1);
+	ck_assert_int_eq(EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, 1024), 1);
+	ck_assert_int_eq(EVP_PKEY_paramgen(pc, &params), 1);
+	EVP_PKEY_CTX_free(pc);
+	ck_assert_ptr_nonnull(pc = EVP_PKEY_CTX_new_from_pkey(NULL, params,
+	    NULL));
+	ck_assert_int_eq(EVP_PKEY_keygen_init(pc), 1);
+	ck_assert_int_eq(EVP_PKEY_keygen(pc, &key), 1);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(params);
+	return key;
+}
+
 void
 tlsfix_host_type(const char *name, const char *type, const char *cn,
     const char *ca)
 {
 	time_t	 now = time(NULL);
 
-	tlsfix_host_key(name, strcmp(type, "RSA") == 0 ?
-	    EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)2048) :
-	    EVP_PKEY_Q_keygen(NULL, NULL, type), cn, ca, now - DAY,
-	    now + 90 * DAY);
+	EVP_PKEY	*key;
+
+	if (strcmp(type, "RSA") == 0)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)2048);
+	else if (strcmp(type, "DSA") == 0)
+		key = tlsfix_dsa_key();
+	else
+		key = EVP_PKEY_Q_keygen(NULL, NULL, type);
+	tlsfix_host_key(name, key, cn, ca, now - DAY, now + 90 * DAY);
 }
 
 void

@@ -25,7 +25,8 @@ void	 tlsfix_ca(const char *name);
 void	 tlsfix_host(const char *name, const char *cn, const char *ca,
 	    time_t from, time_t to);
 /*
- * The same for a key of OpenSSL's type ("RSA" of 2048 bits, "ED25519"),
+ * The same for a key of OpenSSL's type ("RSA" of 2048 bits, "ED25519",
+ * "DSA"),
  * signed by the CA ca, valid from yesterday for 90 days.
  */
 void	 tlsfix_host_type(const char *name, const char *type, const char *cn,
