@@ -144,7 +144,7 @@ link_options(void)
 	    64 * 1024 * 1024);
 	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);
 
-	/* linkmaster.conf, read at each attempt for TLS (link_peer.c). */
+	/* linkmaster.conf, read at each attempt for TLS (link_dial.c). */
 	L.confdir = service_option_env("config_dir", "MASTER_CONFIG_DIR");
 	if (L.confdir != NULL && *L.confdir == '\0')
 		L.confdir = NULL;

@@ -4,7 +4,8 @@
  *
  *	link.c		options, descriptors (accepting clients), main
  *	link_peer.c	the peer link: down, connecting, hello, up,
- *			handed over; its TLS settings
+ *			handed over
+ *	link_dial.c	reaching the peer; its TLS settings
  *	link_req.c	requests in flight, their answers
  *	link_replay.c	the durable queue, replayed
  *	link_client.c	clients: reading, held, eof, draining, linger,
@@ -190,14 +191,16 @@ struct link {
 extern struct link	 L;
 
 /* link_peer.c */
-void	 peer_init(void);
-void	 peer_connect(void);
 void	 peer_established(int fd, int greeted);
 int	 peer_is_up(void);
 void	 peer_send(const char *hdr, size_t hlen, const char *line,
 	    size_t len);
 void	 peer_down(const char *why);
 void	 peer_set_state(enum peer_state, const char *why);
+
+/* link_dial.c */
+void	 peer_init(void);
+void	 peer_connect(void);
 int	 peer_tls_settings(char *err, size_t errlen);
 
 /* link_req.c */
