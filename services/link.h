@@ -8,8 +8,9 @@
  *	link_dial.c	reaching the peer; its TLS settings
  *	link_req.c	requests in flight, their answers
  *	link_replay.c	the durable queue, replayed
- *	link_client.c	clients: reading, held, eof, draining, linger,
- *			closed; accepting them
+ *	link_client.c	a client: reading, held, eof, draining, linger,
+ *			closed
+ *	link_accept.c	clients accepted, and stopped with the helper
  *	link_stop.c	stopping, and handing the link over
  *
  * Every state is written by one function (peer_set_state,
@@ -223,15 +224,24 @@ void	 replay_next(void);
 void	 replay_done(struct req *, const char *payload, size_t plen);
 void	 replay_link_lost(void);
 
-/* link_client.c */
+/* link_accept.c: clients coming and going */
 void	 client_init(void);
 void	 client_new(int fd);
 void	 client_accept_cb(int lfd, short ev, void *arg);
 void	 client_kick(struct client *);
 void	 client_stop(struct client *);
 void	 client_drop(struct client *);
-void	 listen_enable(int on);
+
+/* link_client.c: one client's states and lines */
 const char *client_state_name(enum client_state);
+void	 client_set_state(struct client *, enum client_state);
+void	 client_update(struct client *);
+void	 client_free(struct client *);
+void	 client_readable(struct lconn *, short what, void *arg);
+void	 client_written(struct lconn *, int error, void *arg);
+
+/* link.c */
+void	 listen_enable(int on);
 
 /* link_stop.c */
 void	 stop_init(void);

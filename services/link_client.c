@@ -1,5 +1,7 @@
 /*
- * link_client.c: the link helper's local clients.
+ * link_client.c: one of the link helper's local clients, its lines made
+ * requests and its replies written (link_accept.c: clients accepted,
+ * and stopped with the helper).
  *
  * A client is in one of six states, each entered through
  * client_set_state(), which logs it (debug) and sets the read interest
@@ -27,6 +29,10 @@
  * called from its own events (read, written) or, for answers coming from
  * the link, at the end of the loop round (client_kick, the flusher's
  * "before" hook): answering never re-enters a client's line loop.
+ * Failure policy: a client whose read or write fails is closed (its
+ * unanswered requests stay in flight, their replies dropped); one that
+ * sends a line over max_line is answered "error: line too long" and
+ * thrown out.  Nothing about a client is fatal, nor touches the others.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,8 +50,6 @@
 #include "queue.h"
 #include "util.h"
 
-static void	client_update(struct client *);
-
 static const char *const client_state_names[] = {
 	"reading", "held", "eof", "draining", "linger", "closed"
 };
@@ -56,41 +60,8 @@ client_state_name(enum client_state st)
 	return client_state_names[st];
 }
 
-/* The end of a loop round: clients answered meanwhile, one at a time. */
-static int
-client_kicks(void *arg)
-{
-	struct client	*c;
-
-	if ((c = TAILQ_FIRST(&L.kicks)) == NULL)
-		return 0;
-	TAILQ_REMOVE(&L.kicks, c, kentry);
-	c->kicked = 0;
-	client_update(c);
-	return 1;
-}
-
-void
-client_init(void)
-{
-	TAILQ_INIT(&L.clients);
-	TAILQ_INIT(&L.kicks);
-	L.fl = lconn_flusher_new(L.base, client_kicks, NULL);
-}
-
-/* Look at c again at the end of this round (it was answered). */
-void
-client_kick(struct client *c)
-{
-	if (c->kicked || c->state == CLIENT_CLOSED)
-		return;
-	c->kicked = 1;
-	TAILQ_INSERT_TAIL(&L.kicks, c, kentry);
-	lconn_flusher_wake(L.fl);
-}
-
 /* The one place a client's state changes, with its read interest. */
-static void
+void
 client_set_state(struct client *c, enum client_state st)
 {
 	if (c->state == st)
@@ -110,7 +81,7 @@ client_set_state(struct client *c, enum client_state st)
 		lconn_read_on(c->lc, st == CLIENT_READING, NULL);
 }
 
-static void
+void
 client_free(struct client *c)
 {
 	struct req	*r;
@@ -238,7 +209,7 @@ client_linger(struct client *c)
 }
 
 /* Whatever happened to c: serve, hold, resume, or close it. */
-static void
+void
 client_update(struct client *c)
 {
 	int	 done;
@@ -287,7 +258,7 @@ client_update(struct client *c)
  * only to its end-of-file, and not listened to: that has a deadline (the
  * read event's timeout, set again after every read to what is left).
  */
-static void
+void
 client_readable(struct lconn *lc, short what, void *arg)
 {
 	struct client	*c = arg;
@@ -327,7 +298,7 @@ client_readable(struct lconn *lc, short what, void *arg)
 }
 
 /* What was left over is out (or the client is broken). */
-static void
+void
 client_written(struct lconn *lc, int error, void *arg)
 {
 	struct client	*c = arg;
@@ -336,119 +307,4 @@ client_written(struct lconn *lc, int error, void *arg)
 		client_free(c);
 	else
 		client_update(c);
-}
-
-/*
- * The stop began: shut the client's reading side, so that it can add
- * nothing more (its next write fails: on Linux a unix stream socket
- * passes the shutdown on to its peer), and read what it sent already,
- * all of it now in our socket buffer (LINK_STOP_READS guards against
- * surprises): each complete line is served, an unterminated last one
- * answered, and the client closed after its last reply, with nothing
- * left unread, which it sees as an end-of-file after its replies.
- */
-void
-client_stop(struct client *c)
-{
-	ssize_t	 n;
-	int	 i;
-
-	if (c->state == CLIENT_LINGER)
-		return;		/* closes by itself, soon */
-	client_set_state(c, CLIENT_DRAINING);
-	(void)shutdown(c->lc->fd, SHUT_RD);
-	for (i = 0; i < LINK_STOP_READS && !c->eof; i++) {
-		if ((n = lconn_read(c->lc)) == -1)
-			break;		/* a broken client */
-		if (n == 0)
-			c->eof = 1;
-	}
-	c->eof = 1;
-	client_update(c);
-}
-
-/*
- * The drain time is over: one last try at writing the client's replies,
- * without waiting, then close it.  Reading it to the end first spares it
- * a reset, which could destroy the replies it has not read yet.
- */
-void
-client_drop(struct client *c)
-{
-	int	 i;
-
-	(void)lconn_flush(c->lc);
-	(void)shutdown(c->lc->fd, SHUT_RD);
-	for (i = 0; i < LINK_STOP_READS; i++) {
-		if (lconn_read(c->lc) <= 0)
-			break;
-		lconn_consume(c->lc, lconn_inlen(c->lc));
-	}
-	client_free(c);
-}
-
-/*
- * A new client, read at once: a client mostly sends its request right
- * after it connects, and this spares a loop round.  Its read interest
- * (an epoll_ctl(2)) is registered after the round's writes, so that
- * the request it sent is on its way to the peer first.
- */
-void
-client_new(int fd)
-{
-	struct client	*c;
-
-	/* Not calloc: glibc's bypasses its per-thread cache (lconn_new). */
-	c = xmalloc(sizeof(*c));
-	memset(c, 0, sizeof(*c));
-	TAILQ_INIT(&c->reqs);
-	c->num = ++L.nclients_ever;
-	c->state = CLIENT_READING;
-	c->lc = lconn_new(L.fl, fd, 0, client_readable, client_written, c);
-	TAILQ_INSERT_TAIL(&L.clients, c, entry);
-	L.nclients++;
-	lconn_read_soon(c->lc);
-	client_readable(c->lc, EV_READ, c);
-}
-
-/*
- * A client waiting on a listen socket: one accept4(2) per readiness,
- * not a loop until EAGAIN, which cost a call for nothing with each
- * client that came alone (a connection per request).  The event is
- * level-triggered: a backlog is taken one client per loop round, along
- * with whatever else the round has.
- */
-void
-client_accept_cb(int lfd, short ev, void *arg)
-{
-	struct timeval	 tv;
-	int		 fd;
-
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		client_new(fd);
-		return;
-	}
-	switch (errno) {
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-	case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-	case EWOULDBLOCK:
-#endif
-		return;		/* the next round tries again, if need be */
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		/* Out of fds: wait instead of spinning on accept. */
-		log_warn("accept on the link to %s (pausing 1s)", L.peer);
-		listen_enable(0);
-		evtimer_add(L.pause_ev, ms_timeval(LINK_ACCEPT_PAUSE_MS, &tv));
-		return;
-	default:
-		log_warn("accept on the link to %s", L.peer);
-		return;
-	}
 }

@@ -4,7 +4,7 @@
  * End-of-file on the status channel (or SIGTERM standalone) stops the
  * helper, quickly, because the master starts the next generation only
  * once this one has exited: no new clients; every client is drained
- * (link_client.c: what it sent is served, then it is closed after its
+ * (link_accept.c: what it sent is served, then it is closed after its
  * last reply); and as soon as nothing is in flight on the link, the link
  * is handed over to the master as a HANDOFF packet with the socket
  * attached, for the next generation to take over without a reconnect.

@@ -1,13 +1,14 @@
 /*
  * check_linkclient.c: the link helper's client logic (services/
- * link_client.c, link_req.c, link_replay.c) through its seam: the peer
- * is this file (peer_is_up, peer_send record what would go on the link;
- * the test answers with req_reply), the clients are real sockets and the
- * loop a real event loop.  Covered: replies in each client's request
- * order, con_lost and queued while down, the held state (max_pending),
- * end-of-file with an unterminated last line, an over-long line (linger),
- * the stop (draining), a client gone before its replies, and answers
- * written only by the flusher, never from inside the answer.
+ * link_client.c, link_accept.c, link_req.c, link_replay.c) through its
+ * seam: the peer is this file (peer_is_up, peer_send record what would
+ * go on the link; the test answers with req_reply), the clients are real
+ * sockets and the loop a real event loop.  Covered: replies in each
+ * client's request order, con_lost and queued while down, the held state
+ * (max_pending), end-of-file with an unterminated last line, an
+ * over-long line (linger), the stop (draining), a client gone before its
+ * replies, and answers written only by the flusher, never from inside
+ * the answer.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
