@@ -140,6 +140,8 @@ link_options(void)
 	    LINKPROTO_TIME_MAX);
 	L.connect_ms = service_option_time("connect_timeout", 10 * 1000, 1,
 	    LINKPROTO_TIME_MAX);
+	L.settle_ms = service_option_time("settle", 10 * 1000, 0,
+	    LINKPROTO_TIME_MAX);
 	L.max_line = (size_t)service_option_num("max_line", 65536, 1,
 	    64 * 1024 * 1024);
 	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);

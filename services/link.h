@@ -169,6 +169,10 @@ struct link {
 	uint64_t		 replay_seq;	/* broke the link... */
 	unsigned		 replay_breaks;	/* ...so many times */
 	struct event		*replay_ev;
+	long long		 settle_ms;	/* -o settle */
+	int			 settle_want;	/* arm at the next request */
+	long long		 sent_ms;	/* the last request sent */
+	struct event		*settle_ev;
 
 	/* Clients. */
 	struct event		**listen_ev;
@@ -203,6 +207,7 @@ void	 peer_set_state(enum peer_state, const char *why);
 void	 peer_init(void);
 void	 peer_connect(void);
 int	 peer_tls_settings(char *err, size_t errlen);
+void	 peer_settle(void);
 
 /* link_req.c */
 void	 req_init(void);

@@ -45,6 +45,14 @@ peer_is_up(void)
 	return L.state == PEER_UP;
 }
 
+/* A TLS link gives back the pages and buffers an idle link does not use. */
+void
+peer_settle(void)
+{
+	if (L.state == PEER_UP && L.lc != NULL && lconn_tls(L.lc) != NULL)
+		linktls_settle(lconn_tls(L.lc));
+}
+
 /*
  * The one place the link's state changes: logged, and sent to the master
  * as the status.  why: what took it down (PEER_DOWN); for PEER_UP, not
@@ -93,8 +101,9 @@ peer_set_state(enum peer_state st, const char *why)
 			log_info("link to %s up", L.peer);
 		service_status("up");
 		/* The handshake's code and buffers, until the next one. */
-		if (L.lc != NULL && lconn_tls(L.lc) != NULL)
-			linktls_settle(lconn_tls(L.lc));
+		peer_settle();
+		L.settle_want = L.settle_ms > 0 && L.lc != NULL &&
+		    lconn_tls(L.lc) != NULL;
 		break;
 	case PEER_HANDED_OVER:
 		log_info("handing the link to %s over to the master", L.peer);

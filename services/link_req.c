@@ -30,6 +30,7 @@
 #include "util.h"
 
 static void	req_timeout_cb(int, short, void *);
+static void	req_settle_cb(int, short, void *);
 
 void
 req_init(void)
@@ -41,8 +42,51 @@ req_init(void)
 	TAILQ_INIT(&L.deadlines);
 	TAILQ_INIT(&L.spare);
 	if ((L.timeout_ev = evtimer_new(L.base, req_timeout_cb,
-	    NULL)) == NULL)
+	    NULL)) == NULL ||
+	    (L.settle_ev = evtimer_new(L.base, req_settle_cb, NULL)) == NULL)
 		fatalx("cannot create events");
+}
+
+/*
+ * A TLS link that carried requests has mapped again the code, tables and
+ * buffers they used (2 MiB more VmRSS than an idle link): once no request
+ * has been sent for -o settle and none is in flight, it gives them back
+ * as at link-up (peer_settle).  The timer is set by the first request
+ * after a settle and wakes at most once per settle while requests flow
+ * (then for what is left of the settle since the last one); a link that
+ * stays idle never wakes.
+ */
+static void
+req_settle_arm(long long ms)
+{
+	struct timeval	 tv;
+
+	L.settle_want = 0;
+	evtimer_add(L.settle_ev, ms_timeval(ms, &tv));
+}
+
+static void
+req_settle_cb(int fd, short ev, void *arg)
+{
+	long long	 quiet;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (!peer_is_up())
+		return;		/* the next link settles when it is up */
+	quiet = now_ms() - L.sent_ms;
+	if (!req_none_inflight()) {
+		req_settle_arm(L.settle_ms);
+		return;
+	}
+	if (quiet < L.settle_ms) {
+		req_settle_arm(L.settle_ms - quiet);
+		return;
+	}
+	log_debug("link to %s quiet: gives back its pages", L.peer);
+	peer_settle();
+	L.settle_want = 1;
 }
 
 /* A request; line (malloc'ed, or NULL) is now the request's. */
@@ -206,8 +250,11 @@ req_send(struct req *r, const char *line, size_t len)
 	r->id = ++L.last_id;
 	n = linkproto_format_hdr(hdr, sizeof(hdr), r->id);
 	peer_send(hdr, n, line, len);
-	r->deadline = now_ms() + L.timeout_ms;
+	L.sent_ms = now_ms();
+	r->deadline = L.sent_ms + L.timeout_ms;
 	inflight_add(r);
+	if (L.settle_want)
+		req_settle_arm(L.settle_ms);
 	/*
 	 * Every deadline is later than those already waiting: a timer set
 	 * stays (a flag, not evtimer_pending(), on this path of every

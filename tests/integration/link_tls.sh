@@ -29,7 +29,7 @@ need_built "$LINK" "$LINKD" "$RECORDER"
 need_cmd socat "socat"
 need_cmd openssl "openssl"
 
-plan 26
+plan 29
 lm_setup link_tls
 REC_OUT=$T/rec.out
 : >"$REC_OUT"
@@ -179,7 +179,7 @@ lm_conf "$MYTLS" "tls_ca = \"$CA/ca.pem\"" \
     "$(tpeer iota 127.0.0.9 "$P_iota" 'tls = no')" \
     "$(tpeer kappa 127.0.0.10 "$P_kappa")" \
     "$(tpeer lambda 127.0.0.11 "$P_lambda")"
-link_table -o timeout=5
+link_table -v -o timeout=5 -o settle=300ms
 lm_start || bail_out "cannot start alpha"
 
 # --- requests over TLS -----------------------------------------------------------
@@ -193,6 +193,17 @@ is "$(req "$ALPHA_SOCK" hello)" hello \
 is "$(req "$ALPHA_SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
     "pipelined requests come back in order"
 link_loads "$ALPHA_SOCK"
+# -o settle (-v for its debug line): a TLS link quiet for 300 ms gives
+# back the pages its requests mapped, serves the next requests from the
+# page cache (the same bytes mapped again), then settles again.
+quiet_lines() { grep -c '^alpha/link[^[]*\[[0-9]*\]: link to beta quiet: gives back its pages$' "$LOG"; }
+wait_pass "alpha: 'link to beta quiet: gives back its pages' after the requests" \
+    10 sh -c "[ \$(grep -c 'link to beta quiet: gives back its pages\$' '$LOG') -ge 1 ]"
+Q=$(quiet_lines)
+is "$(req "$ALPHA_SOCK" after-settle x y | one_line)" "after-settle|x|y" \
+    "requests after the link gave back its pages come back"
+wait_pass "the link settles again after those" 10 \
+    sh -c "[ \$(grep -c 'link to beta quiet: gives back its pages\$' '$LOG') -gt $Q ]"
 lm check
 ok '[ "$LM_RC" = 0 ] && ! grep -q "plaintext" "$T/err"' \
     "check on alpha: no warning about plaintext links"
