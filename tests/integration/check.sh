@@ -4,11 +4,11 @@
 # fails locally, no network needed), a missing syslog_socket is a warning
 # (exit 0), start refuses what check refuses, every bad value of
 # linkmaster.conf is reported, not only the first, an include() of a fifo
-# is refused at once instead of hanging check, and a NUL byte in a value
-# is an error at its line.
+# or a device is refused at once instead of hanging check, and a NUL byte
+# in a value is an error at its line.
 . "$(dirname "$0")/lib.sh"
 
-plan 14
+plan 15
 lm_setup check
 CF=$CONF/master.cf
 free_port P
@@ -107,6 +107,15 @@ ok '[ "$LM_RC" = 1 ] && [ $((t1 - t0)) -lt 10000 ] &&
     "include() of a fifo is refused at its line ($IL), at once ($((t1 - t0)) ms)"
 diag_file "$T/err"
 rm -f "$CONF/peers.fifo"
+
+# include() of a device (/dev/zero would be read for ever): refused too.
+lm_conf 'include("/dev/zero")'
+IL=$(grep -n 'dev/zero' "$LC" | cut -d: -f1)
+lm check
+ok '[ "$LM_RC" = 1 ] &&
+    grep -qx "$LC:$IL: include \"/dev/zero\": /dev/zero: not a regular file (a character device)" "$T/err"' \
+    "include() of a device is refused at its line ($IL)"
+diag_file "$T/err"
 
 # A NUL byte in a value: an error at its line, not a value cut short.
 lm_conf
