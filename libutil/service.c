@@ -429,6 +429,20 @@ service_option_env(const char *name, const char *env)
 	return NULL;
 }
 
+const char *
+service_host_name(void)
+{
+	static char	 buf[256];
+	const char	*v;
+
+	if ((v = service_option_env("host_name", "MASTER_HOST_NAME")) != NULL)
+		return v;
+	if (gethostname(buf, sizeof(buf)) == -1)
+		fatal("gethostname");
+	buf[sizeof(buf) - 1] = '\0';
+	return buf;
+}
+
 int
 service_nlisten(void)
 {

@@ -44,6 +44,11 @@ long long service_option_time(const char *name, long long dflt, long long min,
 	    long long max);
 /* The option, else the environment variable env; "" counts as unset. */
 const char *service_option_env(const char *name, const char *env);
+/*
+ * This host's name: -o host_name, else MASTER_HOST_NAME (the master's
+ * host_name), else gethostname(); fatal when even that fails.
+ */
+const char *service_host_name(void);
 
 int	 service_nlisten(void);
 int	 service_listen_fd(int);

@@ -97,7 +97,6 @@ link_need(const char *opt, const char *env, const char *what)
 static void
 link_options(void)
 {
-	static char	 hostbuf[LINKPROTO_NAME_MAX + 1];
 	struct addrinfo	 hints, *res;
 	long long	 port;
 	const char	*dir, *why;
@@ -117,13 +116,7 @@ link_options(void)
 		fatalx("bad peer port \"%s\": expected 1 to 65535", L.port);
 	if (*dir != '/')
 		fatalx("bad state directory \"%s\": not an absolute path", dir);
-	if ((L.host = service_option_env("host_name",
-	    "MASTER_HOST_NAME")) == NULL) {
-		if (gethostname(hostbuf, sizeof(hostbuf)) == -1)
-			fatal("gethostname");
-		hostbuf[sizeof(hostbuf) - 1] = '\0';
-		L.host = hostbuf;
-	}
+	L.host = service_host_name();
 	if (!linkproto_name_ok(L.host, strlen(L.host)))
 		fatalx("bad host name \"%s\" for the hello: use letters, "
 		    "digits, \".\", \"_\" and \"-\"", L.host);

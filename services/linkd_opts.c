@@ -86,19 +86,12 @@ linkd_fds(void)
 void
 linkd_options(void)
 {
-	static char	 hostbuf[LINKPROTO_NAME_MAX + 1];
 	struct errlist	 errs;
 	struct config	*c;
 	const char	*v;
 	size_t		 i;
 
-	if ((D.host = service_option_env("host_name",
-	    "MASTER_HOST_NAME")) == NULL) {
-		if (gethostname(hostbuf, sizeof(hostbuf)) == -1)
-			fatal("gethostname");
-		hostbuf[sizeof(hostbuf) - 1] = '\0';
-		D.host = hostbuf;
-	}
+	D.host = service_host_name();
 	if (!linkproto_name_ok(D.host, strlen(D.host)))
 		fatalx("bad host name \"%s\": use letters, digits, \".\", "
 		    "\"_\" and \"-\"", D.host);
