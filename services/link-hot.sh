@@ -9,15 +9,32 @@
 #  MAP: the linker's map of the static helper:
 #	rm services/link && make services/link LDFLAGS=-Wl,-Map=link.map
 #  PLAIN-TRACE, TLS-TRACE: every address a helper touched, from valgrind
-#  (lackey) running one standalone helper up to the point where its link
-#  is up and idle, then killed (SIGKILL: its exit path is not part of a
-#  running helper), once for a peer in plaintext and once over TLS, as
-#  tests/bench/linktls.sh part 4 starts them:
+#  (lackey) running a helper up to the point where its link is up and
+#  idle, then killed (SIGKILL: its exit path is not part of a running
+#  helper), once for a peer in plaintext and once over TLS.  Each is two
+#  traces concatenated: a standalone helper, as tests/bench/linktls.sh
+#  part 4 starts them,
 #	valgrind --tool=lackey --trace-mem=yes --log-file=plain.trace \
 #	    services/link -o listen=... -o peer_name=... -o config_dir=...
+#  and the first helper that a master starts (its daemon_directory's
+#  "link" a script that execs valgrind the first time, the helper after):
+#  only a helper under a master talks to it (proto.o, fdpass.o), and
+#  those sections left cold cost a plaintext helper three windows more.
+#  A TLS handshake under lackey takes a minute: the peer's linkd needs
+#  -o hello_timeout and the helper -o connect_timeout above that, or the
+#  trace has the retries in it.
 #  The input sections that hold a touched address are listed; a section
 #  of the helper's own, of libevent, libconfuse, libc, libssl or libcrypto
-#  alike.
+#  alike.  Valgrind hides the kernel's vDSO from the program, so glibc's
+#  start-up in a static binary skips setting it up under valgrind
+#  (_dl_non_dynamic_init: setup_vdso, then its symbols looked up) but
+#  never without it: the code of dl-object.o, dl-setup_hash.o and
+#  dl-lookup.o is counted as touched by both helpers (gdb, breakpoints on
+#  every function left cold: these and the C run-time's were all a
+#  plaintext helper ran of them).  Of the C run-time objects, only the code
+#  (crt1.o's _start, crtbegin's frame_dummy) is placed, by file name
+#  alone (their path names the compiler's version); crti.o and crtn.o
+#  hold the halves of .init and .fini, which must stay in link order.
 set -eu
 map=$1 plain=$2 tls=$3
 tmp=$(mktemp -d)
@@ -69,6 +86,10 @@ for t in plain tls; do
 done
 awk 'FNR == NR { p[$1] = 1; print 0, $0; next } !($1 in p) { print 1, $0 }' \
     "$tmp/plain.hit" "$tmp/tls.hit" >"$tmp/hit0"
+# What valgrind cannot show (see above): the vDSO's set-up.
+awk '$3 ~ /^\.text/ && $4 == ".text" &&
+    $5 ~ /libc\.a\((dl-object|dl-setup_hash|dl-lookup)\.o\)$/ {
+	print 0, $0, 1 }' "$tmp/secs" >>"$tmp/hit0"
 # glibc picks a string function's variant by the CPU (ifunc): valgrind's
 # CPU is not the one the helper runs on.  A variant touched brings its
 # siblings (memmove-*.o for memmove-avx-unaligned-erms.o), small each.
@@ -81,13 +102,26 @@ function family(f,   m) {
 }
 FNR == NR { print; k = family($6); if (k != "" && !(k in cl)) cl[k] = $1; next }
 $3 ~ /^\.text/ { k = family($5); if (k != "" && (k in cl)) print cl[k], $0, 1 }
-' "$tmp/hit0" "$tmp/secs" | sort -u -k6,6 -k5,5 >"$tmp/hit"
+' "$tmp/hit0" "$tmp/secs" >"$tmp/hit1"
+# The linker merges equal strings (.rodata.str*: a string, or the tail of
+# one, is kept once per output section), so the trace's address of a
+# string names one of the objects that have it, not always the one whose
+# code reads it; and a string that only the kernel reads (a file name
+# passed to open) is in no trace.  An object whose code ran brings its
+# strings (a few hundred bytes each).  The lowest class of a section
+# wins.
+awk 'FNR == NR { print
+	if ($5 ~ /^\.text/ && (!($6 in cl) || $1 < cl[$6])) cl[$6] = $1
+	next }
+$3 ~ /^\.rodata/ && $4 ~ /^\.rodata\.str/ && ($5 in cl) { print cl[$5], $0, 1 }
+' "$tmp/hit1" "$tmp/secs" | sort -s -k1,1n | sort -s -u -k6,6 -k5,5 >"$tmp/hit"
 # Sparse: a section of more than 16 KiB with less than half its pages
 # touched goes after the dense ones, so that its untouched pages do not
 # share a fault-around window with touched ones.  Then in link order.
 emit() {
 	awk -v out="$1" '
-	($4 == out || $4 == out ".lmhot") && $6 !~ /(^|\/)crt[^\/]*\.o$/ {
+	($4 == out || $4 == out ".lmhot") && ($6 !~ /(^|\/)crt[^\/]*\.o$/ ||
+	    $5 == ".text" && $6 !~ /\/crt[in]\.o$/) {
 		sz = sprintf("%d", $3); pages = int((sz + 4095) / 4096)
 		sparse = (sz > 16384 && $7 * 2 < pages) ? 1 : 0
 		print $1, sparse, $2, $5, $6
@@ -97,7 +131,9 @@ emit() {
 			a = substr(f, RSTART, RLENGTH - 1)
 			m = substr(f, RSTART + RLENGTH); sub(/\)$/, "", m)
 			f = "*" a ":" m
-		} else
+		} else if (f ~ /^\//)
+			sub(/.*\//, "*/", f)	# not ours: by its name alone
+		else
 			f = "*" f
 		if (!seen[f, $4]++)
 			printf "\t\t%s(%s)\n", f, $4
