@@ -18,9 +18,9 @@
  * ended one's removal and close) is done by the flusher after the
  * writes of the round: a connection per request costs the link no
  * system call between the new client's request and its write to the
- * peer.  So can the read of a connection that the owner expects to end
- * (lconn_read_late): a client closing as the next one connects is read,
- * removed and closed after the new one's request is on its way.
+ * peer.  So can a read the owner asks for (lconn_read_after): a client
+ * that closed as the next one connected is read and closed after the
+ * new one's request is on its way.
  *
  * Nothing here logs.  Only libevent failing to manage its own memory is
  * fatal.
@@ -57,15 +57,6 @@ lconn_read_cb(int fd, short what, void *arg)
 	/* Freed, or read interest off already (the event goes soon). */
 	if (c->dead || c->roff)
 		return;
-	if (c->late && what == EV_READ) {
-		/* The flusher's, after the writes (lconn_read_late). */
-		if (!c->rlate) {
-			c->rlate = 1;
-			TAILQ_INSERT_TAIL(&c->fl->late, c, lentry);
-			lconn_flusher_wake(c->fl);
-		}
-		return;
-	}
 	c->readable(c, what, c->arg);
 }
 
@@ -146,7 +137,6 @@ lconn_stop(struct lconn *c)
 		TAILQ_REMOVE(&c->fl->dirty, c, dentry);
 		c->dirty = 0;
 	}
-	c->late = 0;
 	if (c->rlate) {
 		TAILQ_REMOVE(&c->fl->late, c, lentry);
 		c->rlate = 0;
@@ -244,7 +234,11 @@ lconn_read_off_soon(struct lconn *c)
 }
 
 void
-lconn_read_late(struct lconn *c, int on)
+lconn_read_after(struct lconn *c)
 {
-	c->late = on;
+	if (c->rlate || c->dead)
+		return;
+	c->rlate = 1;
+	TAILQ_INSERT_TAIL(&c->fl->late, c, lentry);
+	lconn_flusher_wake(c->fl);
 }

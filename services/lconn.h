@@ -97,8 +97,7 @@ struct lconn {
 	int			 rsoon;		/* rev registered after writes */
 	int			 roff;		/* rev removed after writes */
 	int			 dead;		/* freed after the writes */
-	int			 late;		/* reads after the writes */
-	int			 rlate;		/* one waits: on fl's late */
+	int			 rlate;		/* a read after the writes */
 	lconn_readable_fn	 readable;
 	lconn_written_fn	 written;
 	void			*arg;
@@ -116,7 +115,7 @@ struct lconn {
  * before (may be NULL) is called first, and again after each write,
  * until it returns 0: the owner's work that makes output (lines that
  * waited for room, say) is taken up in the same round.  Once nothing is
- * left to write, the reads that wait for the writes (lconn_read_late)
+ * left to write, the reads that wait for the writes (lconn_read_after)
  * are done, all of them, and what they wrote is written in turn.
  */
 struct lconn_flusher *lconn_flusher_new(struct event_base *,
@@ -194,13 +193,14 @@ void		 lconn_read_soon(struct lconn *);
  */
 void		 lconn_read_off_soon(struct lconn *);
 /*
- * From now on (on) or no longer, the read event's callback is called
- * by the flusher once the round's writes are out, all such reads
- * together, rather than when the event fires: for a connection whose
- * readiness is mostly its end (a link client whose requests are all
- * answered), which need not hold up the round's other work.
+ * One read (the readable callback, with EV_READ) by the flusher once the
+ * round's writes are out, all such reads together, whether or not read
+ * interest is on: for a connection whose next event is mostly its end
+ * (a link client that had its one answer), looked at without holding up
+ * the round's other work, and without an epoll_ctl(2) to watch it.
+ * Not done if the connection is freed meanwhile.
  */
-void		 lconn_read_late(struct lconn *, int on);
+void		 lconn_read_after(struct lconn *);
 
 /*
  * lconn_tls.c: the TLS transport.  lconn_tls_start puts c (plain, nothing

@@ -8,7 +8,7 @@
  * and a request read in the round is on its way first.  Then, behind
  * those writes, what could wait: a new connection's read interest, an
  * ended one's removal and close, and the reads that wait for the writes
- * (lconn_read_late), whose own output is written in turn.
+ * (lconn_read_after), whose own output is written in turn.
  *
  * Failure policy: a write that fails is the owner's to judge, through
  * its written callback (error -1, errno set); nothing here logs, and
@@ -40,8 +40,8 @@ lconn_flusher_late(struct lconn_flusher *fl)
 	while ((c = TAILQ_FIRST(&fl->late)) != NULL) {
 		TAILQ_REMOVE(&fl->late, c, lentry);
 		c->rlate = 0;
-		/* As lconn_read_cb: not once freed, nor read interest off. */
-		if (!c->dead && !c->roff && c->reading)
+		/* Asked for: done whatever the read interest, unless freed. */
+		if (!c->dead)
 			c->readable(c, EV_READ, c->arg);
 	}
 	return 1;

@@ -138,6 +138,7 @@ link_options(void)
 	L.max_line = (size_t)service_option_num("max_line", 65536, 1,
 	    64 * 1024 * 1024);
 	L.max_pending = (int)service_option_num("max_pending", 64, 1, 100000);
+	L.park_ms = service_option_time("park", 1, 0, LINK_PARK_MAX);
 
 	/* linkmaster.conf, read at each attempt for TLS (link_dial.c). */
 	L.confdir = service_option_env("config_dir", "MASTER_CONFIG_DIR");

@@ -8,9 +8,10 @@
  *	link_dial.c	reaching the peer; its TLS settings
  *	link_req.c	requests in flight, their answers
  *	link_replay.c	the durable queue, replayed
- *	link_client.c	a client: reading, held, eof, draining, linger,
- *			closed
- *	link_accept.c	clients accepted, and stopped with the helper
+ *	link_client.c	a client: reading, held, parked, eof, draining,
+ *			linger, closed
+ *	link_accept.c	clients accepted, parked clients looked at, and
+ *			clients stopped with the helper
  *	link_stop.c	stopping, and handing the link over
  *
  * Every state is written by one function (peer_set_state,
@@ -37,6 +38,7 @@
 #define LINK_REASON_MAX		300	/* of an error reply, logged */
 #define LINK_REPLAY_BREAKS	3	/* links lost with it: set aside */
 #define LINK_ACCEPT_PAUSE_MS	1000	/* after EMFILE and friends */
+#define LINK_PARK_MAX		1000	/* -o park, ms, at most */
 
 enum peer_state {
 	PEER_DOWN,		/* waiting to dial again (or stopping) */
@@ -49,6 +51,7 @@ enum peer_state {
 enum client_state {
 	CLIENT_READING,		/* requests are read */
 	CLIENT_HELD,		/* not read: max_pending, or unread replies */
+	CLIENT_PARKED,		/* one request sent: not watched for now */
 	CLIENT_EOF,		/* no more requests; answering the last */
 	CLIENT_DRAINING,	/* stopping: served what it sent, then closed */
 	CLIENT_LINGER,		/* thrown out: last reply, then read to EOF */
@@ -60,6 +63,14 @@ enum req_kind {
 	REQ_CRITICAL,		/* the same, or "queued" when that fails */
 	REQ_REPLAY,		/* a queued request on its way, no client */
 	REQ_LOCAL,		/* answered here ("error: line too long") */
+};
+
+/* A client's parking (link_accept.c), in this order. */
+enum client_park {
+	PARK_NEVER,		/* not parked yet */
+	PARK_ASKED,		/* parked, its request unanswered */
+	PARK_ANSWERED,		/* parked and answered: L.answered */
+	PARK_DONE,		/* looked at, or left parked: never again */
 };
 
 struct client;
@@ -100,6 +111,7 @@ TAILQ_HEAD(reqbucket, req);
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	TAILQ_ENTRY(client)	 kentry;	/* L.kicks */
+	TAILQ_ENTRY(client)	 pentry;	/* L.answered */
 	struct lconn		*lc;
 	enum client_state	 state;
 	unsigned		 num;		/* for the debug log */
@@ -108,6 +120,8 @@ struct client {
 	unsigned		 nsent;		/* requests it sent, to 2 */
 	int			 eof;		/* read returned 0 */
 	int			 kicked;	/* on L.kicks */
+	enum client_park	 park;
+	long long		 park_end;	/* ms: looked at by then */
 	long long		 linger_end;	/* ms; 0: not reading yet */
 };
 
@@ -136,6 +150,7 @@ struct link {
 	long long		 connect_ms;
 	size_t			 max_line;
 	int			 max_pending;
+	long long		 park_ms;	/* -o park; 0: never */
 	struct queue		*q;
 	const char		*confdir;	/* NULL: no TLS */
 
@@ -180,6 +195,8 @@ struct link {
 	struct event		*pause_ev;
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, client)	 kicks;		/* to look at again */
+	TAILQ_HEAD(, client)	 answered;	/* PARK_ANSWERED, oldest 1st */
+	struct event		*park_ev;	/* the oldest's park_end */
 	int			 nclients;
 	unsigned		 nclients_ever;
 
@@ -234,6 +251,9 @@ void	 client_init(void);
 void	 client_new(int fd);
 void	 client_accept_cb(int lfd, short ev, void *arg);
 void	 client_kick(struct client *);
+void	 client_park(struct client *);
+void	 client_park_answered(struct client *);
+void	 client_unpark(struct client *);
 void	 client_stop(struct client *);
 void	 client_drop(struct client *);
 

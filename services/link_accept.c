@@ -2,8 +2,24 @@
  * link_accept.c: the link helper's clients coming and going (link_client.c
  * is one client's states and lines): accepted from the listen sockets and
  * read at once, looked at again at the end of a loop round once
- * answered (client_kick), and, when the helper stops, drained
+ * answered (client_kick), parked, and, when the helper stops, drained
  * (client_stop) or, once the drain time is over, dropped (client_drop).
+ *
+ * Parking.  A client that sent one request and nothing more is mostly
+ * a connection per request: it reads its answer and closes, and the
+ * next one connects.  Watching it for that end costs an epoll_ctl(2) to
+ * add it, one to remove it, and a wake-up of its own for the end alone.
+ * So such a client is parked: its read interest is not registered
+ * while its request is on its way, nor once it is answered, until the
+ * next client is accepted: then it is looked at (read once, after the
+ * round's writes), and one that closed is closed in turn, one that sent
+ * more, or nothing yet, watched from then on like any other.  Without a
+ * new client, it is watched again (its read interest registered) park
+ * (-o park, 1 ms) after its answer went out.  No timer runs while its
+ * request is on its way: a slow peer costs no wake-up.  A client parks
+ * once: what a client that keeps its connection pays for it is that its
+ * second request may wait up to park after the first one's answer, or,
+ * sent before that answer, until it, once.
  *
  * Failure policy: accept(2) failing for want of descriptors or memory
  * pauses accepting for LINK_ACCEPT_PAUSE_MS (logged) instead of spinning;
@@ -22,6 +38,74 @@
 #include "link.h"
 #include "log.h"
 #include "util.h"
+
+/* A client enters the parked state (client_set_state). */
+void
+client_park(struct client *c)
+{
+	lconn_read_off_soon(c->lc);
+	c->park = PARK_ASKED;
+}
+
+/*
+ * A parked client's answer went out: its end (or next request) comes
+ * next; L.answered is in the order of park_end.
+ */
+void
+client_park_answered(struct client *c)
+{
+	struct timeval	 tv;
+
+	if (c->park != PARK_ASKED)
+		return;
+	c->park = PARK_ANSWERED;
+	c->park_end = now_ms() + L.park_ms;
+	TAILQ_INSERT_TAIL(&L.answered, c, pentry);
+	if (!evtimer_pending(L.park_ev, NULL))
+		evtimer_add(L.park_ev, ms_timeval(L.park_ms, &tv));
+}
+
+/* Parked no more, for good (looked at, or it leaves the state). */
+void
+client_unpark(struct client *c)
+{
+	if (c->park == PARK_ANSWERED) {
+		TAILQ_REMOVE(&L.answered, c, pentry);
+		/* Nothing parked: nothing to wake up for. */
+		if (TAILQ_EMPTY(&L.answered))
+			evtimer_del(L.park_ev);
+	}
+	c->park = PARK_DONE;
+}
+
+/* Read it once, after the round's writes (client_readable decides). */
+static void
+client_look(struct client *c)
+{
+	client_unpark(c);
+	lconn_read_after(c->lc);
+}
+
+/*
+ * The park time is over for the oldest answered clients, and no client
+ * came since: watched from now on (a read now would mostly find nothing
+ * yet; the event tells what they did meanwhile, if anything).
+ */
+static void
+client_park_expire(int fd, short ev, void *arg)
+{
+	struct client	*c;
+	struct timeval	 tv;
+	long long	 now;
+
+	now = now_ms();
+	while ((c = TAILQ_FIRST(&L.answered)) != NULL && c->park_end <= now) {
+		client_unpark(c);
+		client_update(c);
+	}
+	if (c != NULL)
+		evtimer_add(L.park_ev, ms_timeval(c->park_end - now, &tv));
+}
 
 /* The end of a loop round: clients answered meanwhile, one at a time. */
 static int
@@ -42,7 +126,11 @@ client_init(void)
 {
 	TAILQ_INIT(&L.clients);
 	TAILQ_INIT(&L.kicks);
+	TAILQ_INIT(&L.answered);
 	L.fl = lconn_flusher_new(L.base, client_kicks, NULL);
+	if ((L.park_ev = evtimer_new(L.base, client_park_expire, NULL)) ==
+	    NULL)
+		fatalx("evtimer_new failed");
 }
 
 /* Look at c again at the end of this round (it was answered). */
@@ -91,10 +179,14 @@ void
 client_accept_cb(int lfd, short ev, void *arg)
 {
 	struct timeval	 tv;
+	struct client	*c;
 	int		 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
 	    -1) {
+		/* A client came: the answered parked ones mostly went. */
+		while ((c = TAILQ_FIRST(&L.answered)) != NULL)
+			client_look(c);
 		client_new(fd);
 		return;
 	}

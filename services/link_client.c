@@ -3,7 +3,7 @@
  * requests and its replies written (link_accept.c: clients accepted,
  * and stopped with the helper).
  *
- * A client is in one of six states, each entered through
+ * A client is in one of seven states, each entered through
  * client_set_state(), which logs it (debug) and sets the read interest
  * that goes with it:
  *
@@ -12,6 +12,10 @@
  *			LINK_CLIENT_OUT_MAX bytes of replies unread (a
  *			flooding client is simply not read: its kernel
  *			buffer fills and it blocks)
+ *	parked		it sent one request and nothing more (yet): not
+ *			watched, but looked at when the next client comes
+ *			or -o park later (link_accept.c); a client parks
+ *			once, and never with -o park=0
  *	eof		it said end-of-file: its last lines (an
  *			unterminated one included) are answered, then it is
  *			closed
@@ -51,7 +55,7 @@
 #include "util.h"
 
 static const char *const client_state_names[] = {
-	"reading", "held", "eof", "draining", "linger", "closed"
+	"reading", "held", "parked", "eof", "draining", "linger", "closed"
 };
 
 const char *
@@ -68,14 +72,16 @@ client_set_state(struct client *c, enum client_state st)
 		return;
 	log_debug("client %u of the link to %s: %s -> %s", c->num, L.peer,
 	    client_state_names[c->state], client_state_names[st]);
+	if (c->state == CLIENT_PARKED)
+		client_unpark(c);
 	c->state = st;
-	if (st != CLIENT_READING)
-		lconn_read_late(c->lc, 0);	/* client_update's */
 	/*
 	 * Draining reads by itself; lingering once its reply is out; a
 	 * closed one's events go with its connection (lconn_free_soon).
 	 */
-	if (st == CLIENT_EOF)
+	if (st == CLIENT_PARKED)
+		client_park(c);
+	else if (st == CLIENT_EOF)
 		lconn_read_off_soon(c->lc);	/* mostly closed next */
 	else if (st != CLIENT_CLOSED)
 		lconn_read_on(c->lc, st == CLIENT_READING, NULL);
@@ -208,7 +214,24 @@ client_linger(struct client *c)
 	lconn_read_on(c->lc, 1, ms_timeval(LINK_LINGER_MS, &tv));
 }
 
-/* Whatever happened to c: serve, hold, resume, or close it. */
+/*
+ * Reading, held or parked: held while it has max_pending requests
+ * unanswered or too many replies unread; parked once, when it has sent
+ * exactly one request and nothing after it.
+ */
+static enum client_state
+client_next(struct client *c)
+{
+	if (c->npending >= L.max_pending ||
+	    lconn_outlen(c->lc) >= LINK_CLIENT_OUT_MAX)
+		return CLIENT_HELD;
+	if (c->park != PARK_DONE && L.park_ms > 0 && c->nsent == 1 &&
+	    lconn_inlen(c->lc) == 0)
+		return CLIENT_PARKED;
+	return CLIENT_READING;
+}
+
+/* Whatever happened to c: serve, hold, park, resume, or close it. */
 void
 client_update(struct client *c)
 {
@@ -233,20 +256,10 @@ client_update(struct client *c)
 		break;
 	case CLIENT_READING:
 	case CLIENT_HELD:
-		client_set_state(c, c->npending < L.max_pending &&
-		    lconn_outlen(c->lc) < LINK_CLIENT_OUT_MAX ?
-		    CLIENT_READING : CLIENT_HELD);
-		/*
-		 * Its one request answered: what it does next is mostly to
-		 * close (a connection per request) as the next client
-		 * connects, whose request need not wait for that end: its
-		 * read comes after the round's writes (lconn_read_late).
-		 * Not for a client that sent more: its next request is
-		 * read at once, and goes to the peer before the round's
-		 * replies go to their clients.
-		 */
-		lconn_read_late(c->lc, done && c->nsent == 1 &&
-		    c->state == CLIENT_READING);
+	case CLIENT_PARKED:
+		client_set_state(c, client_next(c));
+		if (c->state == CLIENT_PARKED && done)
+			client_park_answered(c);
 		break;
 	default:
 		break;
@@ -282,8 +295,12 @@ client_readable(struct lconn *lc, short what, void *arg)
 			lconn_read_on(lc, 1, ms_timeval(left, &tv));
 		return;
 	}
-	if (again)
+	if (again) {
+		/* Looked at while parked, and silent: watched from now. */
+		if (c->state == CLIENT_PARKED)
+			client_update(c);
 		return;
+	}
 	if (n == -1) {
 		client_free(c);
 		return;

@@ -677,73 +677,62 @@ START_TEST(test_lconn_soon)
 END_TEST
 
 /*
- * Reads that say so in order ("r") and put a line on late_to: "late"
- * from a late connection, "now" from another.
+ * Reads that say so in order ("r") and put a line on late_to: the name
+ * of the connection read ("x" for after_c, "v" for another).
  */
-static struct lconn	*late_to;
+static struct lconn	*late_to, *after_c;
 
 static void
 t_readable_say(struct lconn *c, short what, void *arg)
 {
 	t_readable(c, what, arg);
 	(void)strlcat(order, "r", sizeof(order));
-	if (c->late)
-		lconn_add(late_to, "late", 4, NULL, 0);
-	else
-		lconn_add(late_to, "now", 3, NULL, 0);
+	lconn_add(late_to, c == after_c ? "x" : "v", 1, NULL, 0);
 }
 
 /*
- * lconn_read_late: the reads of late connections are done by the
- * flusher after the round's writes (a's line from p, read in the same
- * round though readable last), all of them together, and what they
- * write leaves in the same round, in one write; once off again, a read
- * is done when the event fires.
+ * lconn_read_after: one read by the flusher once the round's writes are
+ * out (x's, though its read interest is off, asked twice: once, after
+ * a's "first"), and what it writes leaves in the same round, before the
+ * round's events (v's read).  No more reads of x after that: its read
+ * interest is still off.
  */
-START_TEST(test_lconn_read_late)
+START_TEST(test_lconn_read_after)
 {
-	struct side	 a, b, x, y, v, w, p, q;
+	struct side	 a, b, x, y, v, w;
 
 	pair(&a, &b, LCONN_FIRST);
 	pair(&x, &y, 0);
 	pair(&v, &w, 0);
-	pair(&p, &q, 0);
 	late_to = a.c;
-	x.c->readable = v.c->readable = p.c->readable = t_readable_say;
-	lconn_read_on(x.c, 1, NULL);
+	after_c = x.c;
+	x.c->readable = v.c->readable = t_readable_say;
 	lconn_read_on(v.c, 1, NULL);
-	lconn_read_on(p.c, 1, NULL);
 	lconn_read_on(b.c, 1, NULL);
-	lconn_read_late(x.c, 1);
-	lconn_read_late(v.c, 1);
-	/* Readable in this order: x, v, then p. */
 	ck_assert_int_eq(write(y.c->fd, "one\n", 4), 4);
 	ck_assert_int_eq(write(w.c->fd, "two\n", 4), 4);
-	ck_assert_int_eq(write(q.c->fd, "three\n", 6), 6);
+	lconn_add(a.c, "first", 5, NULL, 0);
+	lconn_read_after(x.c);
+	lconn_read_after(x.c);
+	ck_assert_int_eq(x.reads, 0);
 	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	ck_assert_str_eq(order, "rwrrw");
+	ck_assert_str_eq(order, "wrwrw");
+	ck_assert_int_eq(x.reads, 1);
 	ck_assert(memcmp(x.got, "one|", 4) == 0);
-	ck_assert(memcmp(v.got, "two|", 4) == 0);
-	RUN_UNTIL(b.ngot == 14);
-	ck_assert(memcmp(b.got, "now|late|late|", 14) == 0);
-	ck_assert_int_eq(a.written, 2);
-	/* v off again: read as its event fires, x still after the write. */
-	lconn_read_late(v.c, 0);
-	order[0] = '\0';
-	ck_assert_int_eq(write(y.c->fd, "four\n", 5), 5);
-	ck_assert_int_eq(write(w.c->fd, "five\n", 5), 5);
-	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	ck_assert_str_eq(order, "rwrw");
-	RUN_UNTIL(b.ngot == 23);
-	ck_assert(memcmp(b.got + 14, "now|late|", 9) == 0);
+	RUN_UNTIL(b.ngot == 10);
+	ck_assert(memcmp(b.got, "first|x|v|", 10) == 0);
+	ck_assert_int_eq(a.written, 3);
+	/* Not watched: more for x is not read. */
+	ck_assert_int_eq(write(y.c->fd, "two\n", 4), 4);
+	ck_assert_int_eq(write(w.c->fd, "three\n", 6), 6);
+	RUN_UNTIL(v.reads == 2);
+	ck_assert_int_eq(x.reads, 1);
 	lconn_free(a.c);
 	lconn_free(b.c);
 	lconn_free(x.c);
 	lconn_free(y.c);
 	lconn_free(v.c);
 	lconn_free(w.c);
-	lconn_free(p.c);
-	lconn_free(q.c);
 }
 END_TEST
 
@@ -760,8 +749,8 @@ t_free_soon(void *arg)
 	return 1;
 }
 
-/* A late read whose connection is freed before the flusher gets to it. */
-START_TEST(test_lconn_read_late_freed)
+/* A read after the writes whose connection is freed before it. */
+START_TEST(test_lconn_read_after_freed)
 {
 	struct side	 x, y;
 	struct lconn	*doomed = NULL;
@@ -769,9 +758,8 @@ START_TEST(test_lconn_read_late_freed)
 	lconn_flusher_free(fl);
 	fl = lconn_flusher_new(base, t_free_soon, &doomed);
 	pair(&x, &y, 0);
-	lconn_read_on(x.c, 1, NULL);
-	lconn_read_late(x.c, 1);
 	ck_assert_int_eq(write(y.c->fd, "gone\n", 5), 5);
+	lconn_read_after(x.c);
 	doomed = x.c;
 	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert_ptr_null(doomed);
@@ -829,8 +817,8 @@ suite(void)
 	tcase_add_test(tc, test_lconn_flusher_order);
 	tcase_add_test(tc, test_lconn_read_timeout);
 	tcase_add_test(tc, test_lconn_soon);
-	tcase_add_test(tc, test_lconn_read_late);
-	tcase_add_test(tc, test_lconn_read_late_freed);
+	tcase_add_test(tc, test_lconn_read_after);
+	tcase_add_test(tc, test_lconn_read_after_freed);
 	tcase_add_test(tc, test_lconn_compaction);
 	tcase_add_test(tc, test_lconn_growth);
 	tcase_add_test(tc, test_lconn_partial_writes);

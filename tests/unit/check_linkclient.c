@@ -7,8 +7,8 @@
  * client's request order, con_lost and queued while down, the held state
  * (max_pending), end-of-file with an unterminated last line, an
  * over-long line (linger), the stop (draining), a client gone before its
- * replies, and answers written only by the flusher, never from inside
- * the answer.
+ * replies, answers written only by the flusher, never from inside the
+ * answer, and parking (a client with one request, not watched).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -105,6 +105,7 @@ setup(void)
 	L.peer = "beta";
 	L.max_line = 64;
 	L.max_pending = 3;
+	L.park_ms = 1;
 	L.timeout_ms = 60000;
 	L.retry_min = 100;
 	L.retry_max = 1000;
@@ -309,6 +310,7 @@ START_TEST(test_too_long)
 	char	 big[100];
 	int	 fd;
 
+	L.park_ms = 0;		/* its second line is read at once */
 	fd = client();
 	say(fd, "ok\n");
 	SPIN_UNTIL(nsent == 1);
@@ -395,9 +397,9 @@ END_TEST
 
 /*
  * The accept path: one accept4 per readiness of the listen socket (not
- * one more for EAGAIN), the new client read at once, its read interest
- * registered after the round's writes; a backlog is taken one client a
- * round by the level-triggered event.
+ * one more for EAGAIN), the new client read at once (and, with its one
+ * request, parked: not watched); a backlog is taken one client a round
+ * by the level-triggered event.
  */
 START_TEST(test_accept)
 {
@@ -428,10 +430,10 @@ START_TEST(test_accept)
 	/* Read at once; its event comes with the flusher. */
 	ck_assert_int_eq(nsent, 1);
 	ck_assert_str_eq(sent[0], "1 one");
-	ck_assert_int_eq(event_pending(first_client()->lc->rev, EV_READ,
-	    NULL), 0);
+	/* Its one request: parked, never watched. */
+	ck_assert_int_eq(first_client()->state, CLIENT_PARKED);
 	spin();
-	ck_assert_int_ne(event_pending(first_client()->lc->rev, EV_READ,
+	ck_assert_int_eq(event_pending(first_client()->lc->rev, EV_READ,
 	    NULL), 0);
 	/* The rest of the backlog: from the loop. */
 	ck_assert_ptr_nonnull(ev = event_new(L.base, lfd, EV_READ |
@@ -455,6 +457,169 @@ START_TEST(test_accept)
 }
 END_TEST
 
+/* A listen socket in tmpdir, and a client connected to it. */
+static int
+listener(int *cfd)
+{
+	struct sockaddr_un	 sun;
+	int			 lfd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/p.sock",
+	    tmpdir);
+	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0), -1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_ne(*cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
+	    0), -1);
+	ck_assert_int_eq(connect(*cfd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	return lfd;
+}
+
+/*
+ * Parking, a connection per request: parked with its one request (not
+ * watched: no epoll_ctl), answered, closed unseen; looked at when the
+ * next client is accepted (in that call, read after the round's
+ * writes), and closed.  Nothing parked: the park timer is off.  The park
+ * time is long here: only the accept looks at it.
+ */
+START_TEST(test_park_close)
+{
+	struct client	*a;
+	int		 fd, lfd, fd2;
+
+	L.park_ms = 60000;
+	fd = client();
+	say(fd, "one\n");
+	SPIN_UNTIL(nsent == 1);
+	a = first_client();
+	ck_assert_int_eq(a->state, CLIENT_PARKED);
+	ck_assert_int_eq(a->park, PARK_ASKED);
+	/* No timer while its request is on its way. */
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+	answer(0, "ONE");
+	ck_assert_str_eq(replies(fd, "ONE\n"), "ONE\n");
+	SPIN_UNTIL(a->park == PARK_ANSWERED);
+	ck_assert_int_ne(evtimer_pending(L.park_ev, NULL), 0);
+	close(fd);
+	spin();
+	ck_assert_int_eq(L.nclients, 1);
+	ck_assert_int_eq(event_pending(a->lc->rev, EV_READ, NULL), 0);
+	/* The next client: two lines, so never parked. */
+	lfd = listener(&fd2);
+	say(fd2, "two\nthree\n");
+	client_accept_cb(lfd, EV_READ, NULL);
+	ck_assert_int_eq(L.nclients, 2);
+	ck_assert_int_eq(a->park, PARK_DONE);
+	ck_assert_int_eq(a->lc->rlate, 1);
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+	SPIN_UNTIL(L.nclients == 1);
+	ck_assert_int_eq(nsent, 3);
+	ck_assert_int_eq(first_client()->state, CLIENT_READING);
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+	answer(1, "TWO");
+	answer(2, "THREE");
+	ck_assert_str_eq(replies(fd2, "TWO\nTHREE\n"), "TWO\nTHREE\n");
+	close(fd2);
+	SPIN_UNTIL(L.nclients == 0);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * A client that keeps its connection: parked after its first request,
+ * its second is read once the park time (1 ms) is over, and it is
+ * watched from then on: its third is read at once.
+ */
+START_TEST(test_park_keep)
+{
+	struct client	*a;
+	int		 fd;
+
+	fd = client();
+	say(fd, "a\n");
+	SPIN_UNTIL(nsent == 1);
+	a = first_client();
+	ck_assert_int_eq(a->state, CLIENT_PARKED);
+	answer(0, "A");
+	ck_assert_str_eq(replies(fd, "A\n"), "A\n");
+	say(fd, "b\n");
+	SPIN_UNTIL(nsent == 2);
+	ck_assert_int_eq(a->state, CLIENT_READING);
+	ck_assert_int_eq(a->park, PARK_DONE);
+	ck_assert_int_ne(event_pending(a->lc->rev, EV_READ, NULL), 0);
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+	answer(1, "B");
+	ck_assert_str_eq(replies(fd, "B\n"), "B\n");
+	say(fd, "c\n");
+	SPIN_UNTIL(nsent == 3);
+	answer(2, "C");
+	ck_assert_str_eq(replies(fd, "C\n"), "C\n");
+	ck_assert_int_eq(a->state, CLIENT_READING);
+	close(fd);
+	SPIN_UNTIL(L.nclients == 0);
+}
+END_TEST
+
+/*
+ * Parked, its request unanswered, it sends another: read once the first
+ * is answered (and the park time over), and the replies come in order.
+ * One that closed unanswered and unseen is closed after its reply.
+ */
+START_TEST(test_park_unanswered)
+{
+	int	 fd, fd2;
+
+	fd = client();
+	say(fd, "a\n");
+	SPIN_UNTIL(nsent == 1);
+	ck_assert_int_eq(first_client()->park, PARK_ASKED);
+	say(fd, "b\n");
+	spin();
+	ck_assert_int_eq(nsent, 1);
+	answer(0, "A");
+	SPIN_UNTIL(nsent == 2);
+	ck_assert_int_eq(first_client()->state, CLIENT_READING);
+	answer(1, "B");
+	ck_assert_str_eq(replies(fd, "A\nB\n"), "A\nB\n");
+	close(fd);
+	SPIN_UNTIL(L.nclients == 0);
+	fd2 = client();
+	say(fd2, "c\n");
+	SPIN_UNTIL(nsent == 3);
+	close(fd2);
+	spin();
+	ck_assert_int_eq(first_client()->state, CLIENT_PARKED);
+	answer(2, "C");
+	SPIN_UNTIL(L.nclients == 0);
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+}
+END_TEST
+
+/* -o park=0: a client with one request is watched from the start. */
+START_TEST(test_park_off)
+{
+	int	 fd;
+
+	L.park_ms = 0;
+	fd = client();
+	say(fd, "a\n");
+	SPIN_UNTIL(nsent == 1);
+	spin();
+	ck_assert_int_eq(first_client()->state, CLIENT_READING);
+	ck_assert_int_ne(event_pending(first_client()->lc->rev, EV_READ,
+	    NULL), 0);
+	ck_assert_int_eq(evtimer_pending(L.park_ev, NULL), 0);
+	answer(0, "A");
+	ck_assert_str_eq(replies(fd, "A\n"), "A\n");
+	close(fd);
+	SPIN_UNTIL(L.nclients == 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -473,6 +638,10 @@ suite(void)
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_gone);
 	tcase_add_test(tc, test_accept);
+	tcase_add_test(tc, test_park_close);
+	tcase_add_test(tc, test_park_keep);
+	tcase_add_test(tc, test_park_unanswered);
+	tcase_add_test(tc, test_park_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
