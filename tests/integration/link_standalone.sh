@@ -18,7 +18,7 @@
 need_built "$LINK" "$LINKD" "$ECHO_SVC"
 need_cmd socat "socat"
 
-plan 67
+plan 70
 lm_setup link_standalone
 SOCK=$T/link.sock
 QDIR=$T/state/link/beta/queue
@@ -126,6 +126,22 @@ is "$(req "$SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
     "pipelined requests come back in order, empty payload included"
 
 link_loads "$SOCK"
+
+# Parked clients (one request each: not watched, looked at when the next
+# one comes, or 1 ms after their answer): a connection per request
+# leaves none of its descriptors in the link.
+nfds() {
+	ls "/proc/$LINK_PID/fd" | wc -l
+}
+FDS0=$(nfds)
+"$TCLIENT" -w 20 -c 1 -n 50 -l 1 "$SOCK" >"$T/tc3.out" 2>&1
+is $? 0 "50 connections of one line each, one after the other"
+diag_file "$T/tc3.out"
+"$TCLIENT" -w 20 -c 4 -n 10 -l 1 "$SOCK" >"$T/tc4.out" 2>&1
+is $? 0 "4 clients x 10 connections of one line each"
+diag_file "$T/tc4.out"
+wait_for "the link to close its clients" 10 eval '[ "$(nfds)" -eq "$FDS0" ]'
+is $? 0 "the link has closed every one of them ($FDS0 descriptors, as before)"
 
 LONG=$(head -c 70000 /dev/zero | tr '\0' x)
 is "$(req "$SOCK" "$LONG" after)" "error: line too long" \
