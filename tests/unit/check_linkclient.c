@@ -395,6 +395,36 @@ START_TEST(test_gone)
 }
 END_TEST
 
+/* A listen socket, l.sock in tmpdir. */
+static int
+listener(struct sockaddr_un *sun)
+{
+	int	 lfd;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	(void)snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/l.sock",
+	    tmpdir);
+	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0), -1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)sun, sizeof(*sun)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	return lfd;
+}
+
+/* A client of it, connected (in its backlog, not accepted yet). */
+static int
+dial(const struct sockaddr_un *sun)
+{
+	int	 fd;
+
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
+	    0), -1);
+	ck_assert_int_eq(connect(fd, (const struct sockaddr *)sun,
+	    sizeof(*sun)), 0);
+	return fd;
+}
+
 /*
  * The accept path: one accept4 per readiness of the listen socket (not
  * one more for EAGAIN), the new client read at once (and, with its one
@@ -407,22 +437,9 @@ START_TEST(test_accept)
 	struct event		*ev;
 	int			 lfd, fd1, fd2;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/l.sock",
-	    tmpdir);
-	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0), -1);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
-	ck_assert_int_ne(fd1 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
-	    0), -1);
-	ck_assert_int_ne(fd2 = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
-	    0), -1);
-	ck_assert_int_eq(connect(fd1, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
-	ck_assert_int_eq(connect(fd2, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
+	lfd = listener(&sun);
+	fd1 = dial(&sun);
+	fd2 = dial(&sun);
 	say(fd1, "one\n");
 	say(fd2, "two\n");
 	client_accept_cb(lfd, EV_READ, NULL);
@@ -457,28 +474,6 @@ START_TEST(test_accept)
 }
 END_TEST
 
-/* A listen socket in tmpdir, and a client connected to it. */
-static int
-listener(int *cfd)
-{
-	struct sockaddr_un	 sun;
-	int			 lfd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/p.sock",
-	    tmpdir);
-	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0), -1);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	ck_assert_int_eq(listen(lfd, 8), 0);
-	ck_assert_int_ne(*cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK,
-	    0), -1);
-	ck_assert_int_eq(connect(*cfd, (struct sockaddr *)&sun, sizeof(sun)),
-	    0);
-	return lfd;
-}
-
 /*
  * Parking, a connection per request: parked with its one request (not
  * watched: no epoll_ctl), answered, closed unseen; looked at when the
@@ -488,8 +483,9 @@ listener(int *cfd)
  */
 START_TEST(test_park_close)
 {
-	struct client	*a;
-	int		 fd, lfd, fd2;
+	struct sockaddr_un	 sun;
+	struct client		*a;
+	int			 fd, lfd, fd2;
 
 	L.park_ms = 60000;
 	fd = client();
@@ -509,7 +505,8 @@ START_TEST(test_park_close)
 	ck_assert_int_eq(L.nclients, 1);
 	ck_assert_int_eq(event_pending(a->lc->rev, EV_READ, NULL), 0);
 	/* The next client: two lines, so never parked. */
-	lfd = listener(&fd2);
+	lfd = listener(&sun);
+	fd2 = dial(&sun);
 	say(fd2, "two\nthree\n");
 	client_accept_cb(lfd, EV_READ, NULL);
 	ck_assert_int_eq(L.nclients, 2);
