@@ -6,20 +6,17 @@
  * (client_stop) or, once the drain time is over, dropped (client_drop).
  *
  * Parking.  A client that sent one request and nothing more is mostly
- * a connection per request: it reads its answer and closes, and the
- * next one connects.  Watching it for that end costs an epoll_ctl(2) to
- * add it, one to remove it, and a wake-up of its own for the end alone.
- * So such a client is parked: its read interest is not registered
- * while its request is on its way, nor once it is answered, until the
- * next client is accepted: then it is looked at (read once, after the
- * round's writes), and one that closed is closed in turn, one that sent
- * more, or nothing yet, watched from then on like any other.  Without a
- * new client, it is watched again (its read interest registered) park
- * (-o park, 1 ms) after its answer went out.  No timer runs while its
- * request is on its way: a slow peer costs no wake-up.  A client parks
- * once: what a client that keeps its connection pays for it is that its
- * second request may wait up to park after the first one's answer, or,
- * sent before that answer, until it, once.
+ * a connection per request: it reads its answer and closes as the next
+ * one connects.  Watching it for that end would cost an epoll_ctl(2) to
+ * add it, one to remove it, and a wake-up of its own.  So it is parked:
+ * not watched while its request is on its way (no timer either: a slow
+ * peer costs no wake-up), nor once its answer is out, until the next
+ * client is accepted; then it is read once, after the round's writes,
+ * and closed if it closed, watched from then on if not.  If no client
+ * comes, it is watched again park (-o park, 1 ms) after its answer went
+ * out.  A client parks once.  What that costs a client that keeps its
+ * connection, once: its second request is read up to park after the
+ * first answer, or, if sent before that answer, after it.
  *
  * Failure policy: accept(2) failing for want of descriptors or memory
  * pauses accepting for LINK_ACCEPT_PAUSE_MS (logged) instead of spinning;
