@@ -70,9 +70,6 @@ req_settle_cb(int fd, short ev, void *arg)
 {
 	long long	 quiet;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
 	if (!peer_is_up())
 		return;		/* the next link settles when it is up */
 	quiet = now_ms() - L.sent_ms;
