@@ -617,6 +617,19 @@ START_TEST(test_park_off)
 }
 END_TEST
 
+/* The names the debug log gives the states, in the enum's order. */
+START_TEST(test_state_names)
+{
+	ck_assert_str_eq(client_state_name(CLIENT_READING), "reading");
+	ck_assert_str_eq(client_state_name(CLIENT_HELD), "held");
+	ck_assert_str_eq(client_state_name(CLIENT_PARKED), "parked");
+	ck_assert_str_eq(client_state_name(CLIENT_EOF), "eof");
+	ck_assert_str_eq(client_state_name(CLIENT_DRAINING), "draining");
+	ck_assert_str_eq(client_state_name(CLIENT_LINGER), "linger");
+	ck_assert_str_eq(client_state_name(CLIENT_CLOSED), "closed");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -639,6 +652,7 @@ suite(void)
 	tcase_add_test(tc, test_park_keep);
 	tcase_add_test(tc, test_park_unanswered);
 	tcase_add_test(tc, test_park_off);
+	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
