@@ -69,7 +69,7 @@ enum req_kind {
 enum client_park {
 	PARK_NEVER,		/* not parked yet */
 	PARK_ASKED,		/* parked, its request unanswered */
-	PARK_ANSWERED,		/* parked and answered: L.answered */
+	PARK_ANSWERED,		/* parked and answered */
 	PARK_DONE,		/* looked at, or left parked: never again */
 };
 
@@ -111,7 +111,7 @@ TAILQ_HEAD(reqbucket, req);
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	TAILQ_ENTRY(client)	 kentry;	/* L.kicks */
-	TAILQ_ENTRY(client)	 pentry;	/* L.answered */
+	TAILQ_ENTRY(client)	 pentry;	/* L.parked */
 	struct lconn		*lc;
 	enum client_state	 state;
 	unsigned		 num;		/* for the debug log */
@@ -195,7 +195,7 @@ struct link {
 	struct event		*pause_ev;
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, client)	 kicks;		/* to look at again */
-	TAILQ_HEAD(, client)	 answered;	/* PARK_ANSWERED, oldest 1st */
+	TAILQ_HEAD(, client)	 parked;	/* by park_end, oldest 1st */
 	struct event		*park_ev;	/* the oldest's park_end */
 	int			 nclients;
 	unsigned		 nclients_ever;

@@ -9,14 +9,15 @@
  * a connection per request: it reads its answer and closes as the next
  * one connects.  Watching it for that end would cost an epoll_ctl(2) to
  * add it, one to remove it, and a wake-up of its own.  So it is parked:
- * not watched while its request is on its way (no timer either: a slow
- * peer costs no wake-up), nor once its answer is out, until the next
- * client is accepted; then it is read once, after the round's writes,
- * and closed if it closed, watched from then on if not.  If no client
- * comes, it is watched again park (-o park, 1 ms) after its answer went
- * out.  A client parks once.  What that costs a client that keeps its
- * connection, once: its second request is read up to park after the
- * first answer, or, if sent before that answer, after it.
+ * not watched, for park (-o park, 1 ms) at most.  Once its answer is
+ * out, it is read once when the next client is accepted, after the
+ * round's writes, and closed if it closed, watched from then on if not.
+ * When the park time is over, it is watched again, answered or not: a
+ * client that sent a second request before its first answer must not
+ * wait for that answer, which the peer may be holding back for the
+ * second.  A client parks once.  What that costs a client that keeps
+ * its connection, once: its second request is read up to park after
+ * its first.
  *
  * Failure policy: accept(2) failing for want of descriptors or memory
  * pauses accepting for LINK_ACCEPT_PAUSE_MS (logged) instead of spinning;
@@ -36,40 +37,39 @@
 #include "log.h"
 #include "util.h"
 
-/* A client enters the parked state (client_set_state). */
+/*
+ * A client enters the parked state (client_set_state): watched again
+ * at park_end at the latest.  L.parked is in the order of park_end.
+ */
 void
 client_park(struct client *c)
 {
+	struct timeval	 tv;
+
 	lconn_read_off_soon(c->lc);
 	c->park = PARK_ASKED;
+	c->park_end = now_ms() + L.park_ms;
+	TAILQ_INSERT_TAIL(&L.parked, c, pentry);
+	if (!evtimer_pending(L.park_ev, NULL))
+		evtimer_add(L.park_ev, ms_timeval(L.park_ms, &tv));
 }
 
-/*
- * A parked client's answer went out: its end (or next request) comes
- * next; L.answered is in the order of park_end.
- */
+/* A parked client's answer went out: its end (or next request) is next. */
 void
 client_park_answered(struct client *c)
 {
-	struct timeval	 tv;
-
-	if (c->park != PARK_ASKED)
-		return;
-	c->park = PARK_ANSWERED;
-	c->park_end = now_ms() + L.park_ms;
-	TAILQ_INSERT_TAIL(&L.answered, c, pentry);
-	if (!evtimer_pending(L.park_ev, NULL))
-		evtimer_add(L.park_ev, ms_timeval(L.park_ms, &tv));
+	if (c->park == PARK_ASKED)
+		c->park = PARK_ANSWERED;
 }
 
 /* Parked no more, for good (looked at, or it leaves the state). */
 void
 client_unpark(struct client *c)
 {
-	if (c->park == PARK_ANSWERED) {
-		TAILQ_REMOVE(&L.answered, c, pentry);
+	if (c->park == PARK_ASKED || c->park == PARK_ANSWERED) {
+		TAILQ_REMOVE(&L.parked, c, pentry);
 		/* Nothing parked: nothing to wake up for. */
-		if (TAILQ_EMPTY(&L.answered))
+		if (TAILQ_EMPTY(&L.parked))
 			evtimer_del(L.park_ev);
 	}
 	c->park = PARK_DONE;
@@ -84,8 +84,8 @@ client_look(struct client *c)
 }
 
 /*
- * The park time is over for the oldest answered clients, and no client
- * came since: watched from now on (a read now would mostly find nothing
+ * The park time is over for the oldest parked clients: watched from now
+ * on (a read now would mostly find nothing
  * yet; the event tells what they did meanwhile, if anything).
  */
 static void
@@ -96,7 +96,7 @@ client_park_expire(int fd, short ev, void *arg)
 	long long	 now;
 
 	now = now_ms();
-	while ((c = TAILQ_FIRST(&L.answered)) != NULL && c->park_end <= now) {
+	while ((c = TAILQ_FIRST(&L.parked)) != NULL && c->park_end <= now) {
 		client_unpark(c);
 		client_update(c);
 	}
@@ -123,7 +123,7 @@ client_init(void)
 {
 	TAILQ_INIT(&L.clients);
 	TAILQ_INIT(&L.kicks);
-	TAILQ_INIT(&L.answered);
+	TAILQ_INIT(&L.parked);
 	L.fl = lconn_flusher_new(L.base, client_kicks, NULL);
 	if ((L.park_ev = evtimer_new(L.base, client_park_expire, NULL)) ==
 	    NULL)
@@ -176,14 +176,15 @@ void
 client_accept_cb(int lfd, short ev, void *arg)
 {
 	struct timeval	 tv;
-	struct client	*c;
+	struct client	*c, *next;
 	int		 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
 	    -1) {
 		/* A client came: the answered parked ones mostly went. */
-		while ((c = TAILQ_FIRST(&L.answered)) != NULL)
-			client_look(c);
+		TAILQ_FOREACH_SAFE(c, &L.parked, pentry, next)
+			if (c->park == PARK_ANSWERED)
+				client_look(c);
 		client_new(fd);
 		return;
 	}

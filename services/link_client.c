@@ -13,9 +13,9 @@
  *			flooding client is simply not read: its kernel
  *			buffer fills and it blocks)
  *	parked		it sent one request and nothing more (yet): not
- *			watched, but looked at when the next client comes
- *			or -o park later (link_accept.c); a client parks
- *			once, and never with -o park=0
+ *			watched for -o park at most, but looked at when
+ *			the next client comes if answered (link_accept.c);
+ *			a client parks once, and never with -o park=0
  *	eof		it said end-of-file: its last lines (an
  *			unterminated one included) are answered, then it is
  *			closed
