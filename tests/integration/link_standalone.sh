@@ -128,7 +128,7 @@ is "$(req "$SOCK" a b '' 'd e' c | one_line)" "a|b||d e|c" \
 link_loads "$SOCK"
 
 # Parked clients (one request each: not watched, looked at when the next
-# one comes, or 1 ms after their answer): a connection per request
+# one comes, or 1 ms after they parked): a connection per request
 # leaves none of its descriptors in the link.
 nfds() {
 	ls "/proc/$LINK_PID/fd" | wc -l
