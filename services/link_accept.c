@@ -85,8 +85,8 @@ client_look(struct client *c)
 
 /*
  * The park time is over for the oldest parked clients: watched from now
- * on (a read now would mostly find nothing
- * yet; the event tells what they did meanwhile, if anything).
+ * on (a read now would mostly find nothing yet; the event tells what
+ * they did meanwhile, if anything).
  */
 static void
 client_park_expire(int fd, short ev, void *arg)
