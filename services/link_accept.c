@@ -39,7 +39,9 @@
 
 /*
  * A client enters the parked state (client_set_state): watched again
- * at park_end at the latest.  L.parked is in the order of park_end.
+ * at park_end at the latest.  L.parked is in the order of park_end, and
+ * L.park_ev is set exactly while it has a client (for the first one's
+ * park_end): no evtimer_pending() on this path of every connection.
  */
 void
 client_park(struct client *c)
@@ -49,9 +51,9 @@ client_park(struct client *c)
 	lconn_read_off_soon(c->lc);
 	c->park = PARK_ASKED;
 	c->park_end = now_ms() + L.park_ms;
-	TAILQ_INSERT_TAIL(&L.parked, c, pentry);
-	if (!evtimer_pending(L.park_ev, NULL))
+	if (TAILQ_EMPTY(&L.parked))
 		evtimer_add(L.park_ev, ms_timeval(L.park_ms, &tv));
+	TAILQ_INSERT_TAIL(&L.parked, c, pentry);
 }
 
 /* A parked client's answer went out: its end (or next request) is next. */
